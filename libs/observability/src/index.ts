@@ -1,0 +1,11 @@
+export { createLogger, NestJsonLogger, type Logger } from './logger.js';
+export { counter, gauge, histogram, metricsRegistry } from './metrics.js';
+export {
+  HealthRegistry,
+  type HealthCheck,
+  type HealthReport,
+  type HealthState,
+  type HealthSummary,
+} from './health.registry.js';
+export { ObservabilityModule } from './observability.module.js';
+export { progressReporter, type ProgressReporter } from './progress.js';
