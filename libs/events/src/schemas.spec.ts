@@ -59,10 +59,10 @@ describe('schemas/', () => {
 
   it('the compatibility check rejects a new field without a default', () => {
     const [v1] = readSchemaVersions('telemetry-sample');
-    const broken = structuredClone(v1!.schema) as { fields: object[] };
+    const broken = structuredClone(v1!.schema) as unknown as { fields: object[] };
     broken.fields.push({ name: 'site', type: 'string', doc: 'no default: old data cannot be read' });
     expect(backwardCompatible(broken, v1!.schema)).toBe(false);
-    const evolved = structuredClone(v1!.schema) as { fields: object[] };
+    const evolved = structuredClone(v1!.schema) as unknown as { fields: object[] };
     evolved.fields.push({ name: 'site', type: ['null', 'string'], default: null, doc: 'with default' });
     expect(backwardCompatible(evolved, v1!.schema)).toBe(true);
   });

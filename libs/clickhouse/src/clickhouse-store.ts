@@ -1,0 +1,76 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
+import type { Logger } from '@sentio/observability';
+import { createChdbConnection } from 'chdb/connection';
+import type { ClickHouseConfig } from './clickhouse.config.js';
+
+/**
+ * One ClickHouse, embedded or a server, behind the same client: the SQL is the same for both.
+ * The embedded engine binds its data folder to this process, so everything that reads or writes it must
+ * live in this process.
+ */
+export class ClickHouseStore {
+  private constructor(
+    readonly client: ClickHouseClient,
+    readonly database: string,
+    readonly mode: 'embedded' | 'server',
+    readonly location: string,
+  ) {}
+
+  static open(config: ClickHouseConfig, logger: Logger): ClickHouseStore {
+    if (config.url) {
+      const client = createClient({
+        url: config.url,
+        username: config.username,
+        password: config.password,
+        request_timeout: 60_000,
+        clickhouse_settings: { async_insert: 0 },
+      });
+      logger.info({ url: config.url, database: config.database }, 'clickhouse: server');
+      return new ClickHouseStore(client, config.database, 'server', config.url);
+    }
+    const path = resolve(config.path);
+    mkdirSync(path, { recursive: true });
+    // chdb types its connection against @clickhouse/client-common, which @clickhouse/client now bundles as
+    // its own copy: same shape, two declarations.
+    const connection = createChdbConnection({ path }) as unknown as ClickHouseClientConfigOptions['connection'];
+    const client = createClient({ connection });
+    logger.info({ path, database: config.database }, 'clickhouse: embedded chdb');
+    return new ClickHouseStore(client, config.database, 'embedded', path);
+  }
+
+  /** `database.table`; both parts are validated identifiers, never user input. */
+  table(name: string): string {
+    return `${this.database}.${name}`;
+  }
+
+  /**
+   * Inserts rows as one block, deduplicated by `token`: inserting the same token again (a retry after a
+   * crash) is a no-op in tables with a deduplication window. Throws on failure, so nothing commits past it.
+   */
+  async insert(table: string, rows: readonly object[], token: string): Promise<void> {
+    if (rows.length === 0) return;
+    await this.client.insert({
+      table: this.table(table),
+      values: rows as object[],
+      format: 'JSONEachRow',
+      // The token is always set: the embedded engine keeps settings for the session, so an insert without
+      // one would silently reuse the previous insert's token.
+      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0 },
+    });
+  }
+
+  async query<T>(query: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const result = await this.client.query({ query, query_params: params, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+
+  async command(query: string): Promise<void> {
+    await this.client.command({ query });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

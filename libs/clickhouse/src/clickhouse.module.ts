@@ -1,0 +1,62 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { HealthRegistry, type Logger } from '@sentio/observability';
+import type { ClickHouseConfig } from './clickhouse.config.js';
+import { ClickHouseStore } from './clickhouse-store.js';
+import { migrate } from './migrations.js';
+import { MetricsRepository } from './repositories/metrics.repository.js';
+import { LogsRepository } from './repositories/logs.repository.js';
+import { SpansRepository } from './repositories/spans.repository.js';
+import { DevicesRepository } from './repositories/devices.repository.js';
+import { AnomaliesRepository, ForecastsRepository } from './repositories/detections.repository.js';
+import { AlertsRepository } from './repositories/alerts.repository.js';
+import { SinkBatchesRepository } from './repositories/sink-batches.repository.js';
+
+const repositories = [
+  MetricsRepository,
+  LogsRepository,
+  SpansRepository,
+  DevicesRepository,
+  AnomaliesRepository,
+  ForecastsRepository,
+  AlertsRepository,
+  SinkBatchesRepository,
+];
+
+/** The process's ClickHouse store, migrated before anything uses it, and one repository per table family. */
+@Global()
+@Module({})
+export class ClickHouseModule implements OnApplicationShutdown {
+  constructor(@Inject(ClickHouseStore) private readonly store: ClickHouseStore) {}
+
+  static forRoot(config: ClickHouseConfig, logger: Logger): DynamicModule {
+    return {
+      module: ClickHouseModule,
+      providers: [
+        {
+          provide: ClickHouseStore,
+          inject: [HealthRegistry],
+          useFactory: async (health: HealthRegistry) => {
+            const store = ClickHouseStore.open(config, logger);
+            await migrate(store, logger);
+            health.register('clickhouse', async () => {
+              const started = performance.now();
+              await store.query('SELECT 1');
+              return { state: 'up', detail: { mode: store.mode, pingMs: Math.round(performance.now() - started) } };
+            });
+            return store;
+          },
+        },
+        ...repositories.map((repository) => ({
+          provide: repository,
+          inject: [ClickHouseStore],
+          useFactory: (store: ClickHouseStore) => new repository(store),
+        })),
+      ],
+      exports: [ClickHouseStore, ...repositories],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,12 @@
+export { clickHouseConfigSection, type ClickHouseConfig } from './clickhouse.config.js';
+export { ClickHouseStore } from './clickhouse-store.js';
+export { migrate, migrationsDir, readMigrations, splitStatements, type Migration } from './migrations.js';
+export type { Projection } from './repositories/projection.type.js';
+export { MetricsRepository } from './repositories/metrics.repository.js';
+export { LogsRepository } from './repositories/logs.repository.js';
+export { SpansRepository } from './repositories/spans.repository.js';
+export { DevicesRepository, type DeviceRow } from './repositories/devices.repository.js';
+export { AnomaliesRepository, ForecastsRepository } from './repositories/detections.repository.js';
+export { AlertsRepository } from './repositories/alerts.repository.js';
+export { SinkBatchesRepository, type SinkBatch } from './repositories/sink-batches.repository.js';
+export { ClickHouseModule } from './clickhouse.module.js';

@@ -1,0 +1,111 @@
+import { gauge, type Logger } from '@sentio/observability';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  messages: KafkaMessage[];
+  highWatermark: string;
+  /** Keeps the group membership alive during long work on this batch. */
+  heartbeat(): Promise<void>;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topics: string[];
+  fromBeginning?: boolean;
+  /** How long the broker may hold a fetch waiting for data: bounds latency at low rates. */
+  maxWaitMs?: number;
+  maxBytesPerPartition?: number;
+  partitionsConsumedConcurrently?: number;
+}
+
+export type AssignmentListener = (assigned: Array<{ topic: string; partition: number }>) => void;
+
+const lag = gauge('sentio_kafka_consumer_lag_records', 'Records behind the end of the partition after the last batch', [
+  'group',
+  'topic',
+  'partition',
+]);
+
+/**
+ * A consumer-group member that hands whole fetched batches to its handler and never commits by itself:
+ * the owner of the data commits, through `commit`, once what it did with the records is durable. The fetch
+ * position moves on as batches are handed over, so a handler that buffers keeps receiving.
+ */
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private stopping = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: BatchConsumerOptions,
+    private readonly logger: Logger,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      maxWaitTimeInMs: options.maxWaitMs ?? 100,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      retry: { retries: 10, initialRetryTime: 200 },
+    });
+  }
+
+  async start(handler: (batch: ConsumedBatch) => Promise<void>, onAssignment?: AssignmentListener): Promise<void> {
+    if (onAssignment) {
+      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+        onAssignment(
+          Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+            (partitions as number[]).map((partition) => ({ topic, partition })),
+          ),
+        );
+      });
+    }
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ err: payload.error, groupId: payload.groupId, restart: payload.restart }, 'consumer crashed');
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        // Records not handed over stay unresolved and uncommitted: the next owner reads them again.
+        if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
+        await handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages,
+          highWatermark: batch.highWatermark,
+          heartbeat,
+        });
+        const last = batch.lastOffset();
+        resolveOffset(last);
+        lag.set(
+          { group: this.options.groupId, topic: batch.topic, partition: String(batch.partition) },
+          Math.max(0, Number(batch.highWatermark) - Number(last) - 1),
+        );
+      },
+    });
+  }
+
+  /** Commits `nextOffset` (the offset of the next record to read) for one partition. */
+  async commit(topic: string, partition: number, nextOffset: string): Promise<void> {
+    await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+  }
+
+  /** Stops handing out batches; the one being handled finishes. Commits are still possible until `stop`. */
+  quiesce(): void {
+    this.stopping = true;
+    this.consumer.pause(this.options.topics.map((topic) => ({ topic })));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.consumer.stop();
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,129 @@
+import { counter, histogram, type Logger } from '@sentio/observability';
+import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
+
+const { CompressionTypes, Partitioners } = kafkajs;
+import type { KafkaConfig } from './kafka.config.js';
+
+interface Pending {
+  topic: string;
+  messages: Message[];
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+const sent = counter('sentio_kafka_produced_records_total', 'Records acknowledged by the broker', ['topic']);
+const failed = counter('sentio_kafka_produce_failures_total', 'Records whose produce request failed', ['topic']);
+const requestSeconds = histogram('sentio_kafka_produce_request_seconds', 'Duration of one batched produce request');
+
+/**
+ * An idempotent, acks=all producer with the linger and batch size KafkaJS lacks: records queue until the
+ * batch is full or the linger time has passed, then go out in one request while the next batch fills.
+ * `send` resolves only when the broker has acknowledged the record, so callers can commit upstream progress
+ * (an MQTT ack, a Kafka offset) on that and lose nothing.
+ */
+export class EventProducer {
+  private readonly producer: Producer;
+  private queue: Pending[] = [];
+  private queued = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> = Promise.resolve();
+  private writing = false;
+  private connected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly config: KafkaConfig['producer'],
+    private readonly logger: Logger,
+  ) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer retries until delivered (as Kafka's own clients do); a cap would let a
+      // broker outage turn into lost records.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  send(topic: string, messages: Message[]): Promise<void> {
+    if (!this.connected) return Promise.reject(new Error('producer is not connected'));
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, messages, resolve, reject });
+      this.queued += messages.length;
+      this.schedule();
+    });
+  }
+
+  /** Sends whatever is queued now and waits until the broker has acknowledged all of it. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.writing) {
+      this.dispatch();
+      await this.inFlight;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.flush();
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  private schedule(): void {
+    if (this.queued >= this.config.batchSize) {
+      this.dispatch();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.dispatch(), this.config.lingerMs);
+    }
+  }
+
+  private dispatch(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // One request at a time keeps the idempotent producer's ordering; what arrives meanwhile rides the next.
+    if (this.writing || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    this.writing = true;
+    this.inFlight = this.write(batch).finally(() => {
+      this.writing = false;
+      // What queued during the request has waited long enough: send it now.
+      if (this.queue.length > 0) this.dispatch();
+    });
+  }
+
+  private async write(batch: Pending[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    let records = 0;
+    for (const p of batch) {
+      const list = byTopic.get(p.topic);
+      if (list) for (const m of p.messages) list.push(m);
+      else byTopic.set(p.topic, [...p.messages]);
+      records += p.messages.length;
+    }
+    const end = requestSeconds.startTimer();
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      for (const [topic, messages] of byTopic) sent.inc({ topic }, messages.length);
+      for (const p of batch) p.resolve();
+    } catch (error) {
+      for (const [topic, messages] of byTopic) failed.inc({ topic }, messages.length);
+      this.logger.error({ err: error, records }, 'produce failed after retries');
+      for (const p of batch) p.reject(error as Error);
+    } finally {
+      end();
+    }
+  }
+}

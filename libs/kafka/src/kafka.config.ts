@@ -1,0 +1,38 @@
+import { configFields, defineConfigSection } from '@sentio/config';
+import { z } from 'zod';
+
+export const kafkaConfigSection = defineConfigSection(
+  'kafka',
+  z.object({
+    brokers: configFields.hostPortList().default(['127.0.0.1:9092']),
+    clientId: z.string().min(1).default('sentio'),
+    /** Prefix of every topic name, so several environments can share one cluster. */
+    namespace: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]*$/, 'expected a lowercase name: letters, digits, _ and -')
+      .default('sentio'),
+    partitions: configFields.positiveInt().default(6),
+    replicationFactor: configFields.positiveInt().default(1),
+    producer: z
+      .object({
+        /** How long a record may wait for others to share its request: latency traded for throughput. */
+        lingerMs: configFields.nonNegativeInt().default(5),
+        /** A batch is sent as soon as it holds this many records, linger or not. */
+        batchSize: configFields.positiveInt().default(5000),
+        compression: z.enum(['none', 'gzip']).default('none'),
+      })
+      .default({ lingerMs: 5, batchSize: 5000, compression: 'none' }),
+  }),
+  {
+    brokers: 'KAFKA_BROKERS',
+    clientId: 'KAFKA_CLIENT_ID',
+    namespace: 'SENTIO_NAMESPACE',
+    partitions: 'KAFKA_PARTITIONS',
+    replicationFactor: 'KAFKA_REPLICATION_FACTOR',
+    'producer.lingerMs': 'KAFKA_PRODUCER_LINGER_MS',
+    'producer.batchSize': 'KAFKA_PRODUCER_BATCH_SIZE',
+    'producer.compression': 'KAFKA_PRODUCER_COMPRESSION',
+  },
+);
+
+export type KafkaConfig = z.infer<typeof kafkaConfigSection.schema>;

@@ -1,0 +1,75 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { HealthRegistry, type Logger } from '@sentio/observability';
+import type { Kafka } from 'kafkajs';
+import { DeadLetterPublisher } from './dead-letter.js';
+import { EventProducer } from './event-producer.js';
+import { eventTopics, streamTopicSpecs } from './event-topics.js';
+import { createKafka } from './kafka-client.js';
+import type { KafkaConfig } from './kafka.config.js';
+import { ensureTopics } from './topic-admin.js';
+
+export const KAFKA = Symbol('Kafka');
+export const KAFKA_CONFIG = Symbol('KafkaConfig');
+export const EVENT_TOPICS = Symbol('EventTopics');
+export const LOGGER = Symbol('Logger');
+
+export type EventTopics = ReturnType<typeof eventTopics>;
+
+/**
+ * The process's one Kafka client and one producer, shared by every component in the process. Topics are
+ * created (or brought in line) before any component starts.
+ */
+@Global()
+@Module({})
+export class KafkaModule implements OnApplicationShutdown {
+  constructor(@Inject(EventProducer) private readonly producer: EventProducer) {}
+
+  static forRoot(config: KafkaConfig, logger: Logger): DynamicModule {
+    return {
+      module: KafkaModule,
+      providers: [
+        { provide: KAFKA_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        { provide: EVENT_TOPICS, useValue: eventTopics(config.namespace) },
+        {
+          provide: KAFKA,
+          inject: [HealthRegistry],
+          useFactory: async (health: HealthRegistry) => {
+            const kafka = createKafka(config, logger);
+            await ensureTopics(kafka, streamTopicSpecs(config), logger);
+            health.register('kafka', async () => {
+              const admin = kafka.admin();
+              await admin.connect();
+              try {
+                const cluster = await admin.describeCluster();
+                return { state: 'up', detail: { brokers: cluster.brokers.length, controller: cluster.controller } };
+              } finally {
+                await admin.disconnect();
+              }
+            });
+            return kafka;
+          },
+        },
+        {
+          provide: EventProducer,
+          inject: [KAFKA],
+          useFactory: async (kafka: Kafka) => {
+            const producer = new EventProducer(kafka, config.producer, logger.child({ component: 'producer' }));
+            await producer.connect();
+            return producer;
+          },
+        },
+        {
+          provide: DeadLetterPublisher,
+          inject: [EventProducer, EVENT_TOPICS],
+          useFactory: (producer: EventProducer, topics: EventTopics) => new DeadLetterPublisher(producer, topics.deadLetter),
+        },
+      ],
+      exports: [KAFKA, KAFKA_CONFIG, LOGGER, EVENT_TOPICS, EventProducer, DeadLetterPublisher],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}

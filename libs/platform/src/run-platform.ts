@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AvroModule } from '@sentio/avro';
+import { ClickHouseModule } from '@sentio/clickhouse';
+import { ConfigError } from '@sentio/config';
+import { KafkaModule } from '@sentio/kafka';
+import { createLogger, NestJsonLogger, ObservabilityModule } from '@sentio/observability';
+import { loadSentioConfig, type SentioConfig } from './sentio-config.js';
+import { resolveTargets, targets, type TargetName } from './targets.js';
+
+@Module({})
+class PlatformModule {}
+
+export function platformModule(config: SentioConfig, names: TargetName[], logger = createLogger('sentio')): DynamicModule {
+  const imports: DynamicModule[] = [
+    { module: ObservabilityModule },
+    KafkaModule.forRoot(config.kafka, logger),
+    AvroModule.forRoot(config.avro),
+  ];
+  if (names.some((n) => targets[n].usesClickHouse)) imports.push(ClickHouseModule.forRoot(config.clickhouse, logger));
+  for (const name of names) imports.push(targets[name].module(config));
+  return { module: PlatformModule, imports };
+}
+
+/**
+ * Starts the targets named by SENTIO_TARGETS (or `defaultTargets` when unset) in this process, with /health
+ * and /metrics on the HTTP port. A bad configuration stops here with every problem listed.
+ */
+export async function runPlatform(service: string, defaultTargets: string[]): Promise<void> {
+  const logger = createLogger(service);
+  let config: SentioConfig;
+  let names: TargetName[];
+  try {
+    config = loadSentioConfig({
+      env: { SENTIO_TARGETS: defaultTargets.join(','), ...process.env },
+    });
+    names = resolveTargets(config.platform.targets);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : (error as Error).message;
+    logger.fatal(message);
+    process.stderr.write(`${message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const app = await NestFactory.create(platformModule(config, names, logger), {
+    logger: new NestJsonLogger(logger.child({ component: 'nest' })),
+  });
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(config.platform.httpPort, config.platform.httpHost);
+  logger.info(
+    {
+      targets: names,
+      http: `http://${config.platform.httpHost}:${config.platform.httpPort}`,
+      kafka: config.kafka.brokers,
+      registry: config.avro.registryUrl,
+      clickhouse: config.clickhouse.url ?? `embedded:${config.clickhouse.path}`,
+    },
+    'sentio started',
+  );
+}

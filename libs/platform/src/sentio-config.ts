@@ -1,0 +1,21 @@
+import { avroConfigSection } from '@sentio/avro';
+import { clickHouseConfigSection } from '@sentio/clickhouse';
+import { loadConfig, type ConfigOf, type LoadConfigOptions } from '@sentio/config';
+import { ingestConfigSection } from '@sentio/ingest';
+import { kafkaConfigSection } from '@sentio/kafka';
+import { platformConfigSection } from './platform.config.js';
+
+/** The root configuration: every lib's section, validated together at start. */
+export const sentioSections = [
+  platformConfigSection,
+  kafkaConfigSection,
+  avroConfigSection,
+  clickHouseConfigSection,
+  ingestConfigSection,
+] as const;
+
+export type SentioConfig = ConfigOf<typeof sentioSections>;
+
+export function loadSentioConfig(options?: LoadConfigOptions): SentioConfig {
+  return loadConfig(sentioSections, options);
+}

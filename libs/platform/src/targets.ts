@@ -1,0 +1,30 @@
+import type { DynamicModule } from '@nestjs/common';
+import { IngestModule } from '@sentio/ingest';
+import type { SentioConfig } from './sentio-config.js';
+
+export interface Target {
+  /** Reads or writes ClickHouse: with the embedded engine, all such targets must share one process. */
+  usesClickHouse: boolean;
+  module(config: SentioConfig): DynamicModule;
+}
+
+/**
+ * The components a process can run. The all-in-one process is the union of the same modules that the split
+ * apps run one by one; no module knows which layout it is in. Consumer group ids come from each component's
+ * own config, so switching layout keeps offsets.
+ */
+export const targets = {
+  ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
+} satisfies Record<string, Target>;
+
+export type TargetName = keyof typeof targets;
+
+
+export function resolveTargets(requested: readonly string[]): TargetName[] {
+  if (requested.includes('all')) return Object.keys(targets) as TargetName[];
+  const unknown = requested.filter((t) => !(t in targets));
+  if (unknown.length > 0) {
+    throw new Error(`unknown target(s) ${unknown.join(', ')}: expected all or any of ${Object.keys(targets).join(', ')}`);
+  }
+  return requested as TargetName[];
+}

@@ -1,0 +1,60 @@
+// Local mirrors of the Avro records the simulator emits (TelemetrySample, DeviceLifecycle metadata); kept
+// structural so they can later be checked against the types generated from schemas/.
+
+export type Quality = 'GOOD' | 'UNCERTAIN' | 'BAD';
+
+export type DeviceKind = 'pump' | 'motor' | 'environment_sensor';
+
+export interface SimulatedSample {
+  eventId: string;
+  deviceId: string;
+  timestampMs: number;
+  metric: string;
+  value: number | null;
+  unit: string | null;
+  quality: Quality;
+  labels: Record<string, string>;
+  source: string;
+}
+
+export interface MetricDescriptor {
+  name: string;
+  unit: string | null;
+}
+
+export interface SimulatedDevice {
+  id: string;
+  type: DeviceKind;
+  vendor: string;
+  model: string;
+  labels: Record<string, string>;
+  metrics: MetricDescriptor[];
+}
+
+export type FaultKind = 'bearing_wear' | 'leak' | 'stuck_sensor' | 'spike' | 'dropout';
+
+/** How a dropout shows: samples absent altogether, or sent as BAD with a null value (what OPC UA servers do). */
+export type DropoutMode = 'missing' | 'bad';
+
+export interface FaultSpec {
+  deviceId: string;
+  kind: FaultKind;
+  startMs: number;
+  /** Absent: the fault lasts for the rest of the run. */
+  durationMs?: number;
+  /** Scales the fault's effect; 1 when absent. */
+  severity?: number;
+  /** For stuck_sensor and spike (default: the device's first metric) and dropout (default: every metric). */
+  metric?: string;
+  /** For dropout only; 'bad' when absent. */
+  mode?: DropoutMode;
+}
+
+export interface PlantOptions {
+  devices: number;
+  seed?: number;
+  /** When given, every device settles into steady state at this instant; otherwise at its first sample. */
+  startMs?: number;
+  faults?: FaultSpec[];
+  source?: string;
+}

@@ -1,0 +1,97 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Command } from './command.type.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const sentio = resolve(root, 'bin/sentio');
+const kafkaScript = resolve(root, 'tools/kafka/kafka.sh');
+
+async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${what} did not answer ${url} within ${timeoutMs / 1000}s`);
+}
+
+/**
+ * Everything on one machine: Kafka (KRaft, from the Maven jars), the schema registry, every platform
+ * component in one process on embedded ClickHouse, and the plant simulator. Ctrl-C stops it all.
+ */
+export const upCommand: Command = {
+  name: 'up',
+  summary: 'Start Kafka, the schema registry, all components (embedded ClickHouse) and the simulator.',
+  usage: '[--devices 50] [--no-simulator]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { devices: { type: 'string', default: '50' }, 'no-simulator': { type: 'boolean', default: false } },
+    });
+    const registryPort = process.env['SENTIO_REGISTRY_PORT'] ?? '8081';
+    const httpPort = process.env['SENTIO_HTTP_PORT'] ?? '8080';
+    const env = {
+      ...process.env,
+      SCHEMA_REGISTRY_URL: process.env['SCHEMA_REGISTRY_URL'] ?? `http://127.0.0.1:${registryPort}`,
+      SENTIO_CLICKHOUSE_PATH: process.env['SENTIO_CLICKHOUSE_PATH'] ?? resolve(root, '.sentio/clickhouse'),
+    };
+
+    const kafka = spawnSync(kafkaScript, ['start'], { stdio: 'inherit', env });
+    if (kafka.status !== 0) throw new Error('kafka did not start');
+
+    const children: Array<{ name: string; child: ChildProcess }> = [];
+    const start = (name: string, args: string[]) => {
+      const child = spawn(sentio, args, { stdio: 'inherit', env });
+      children.push({ name, child });
+      return child;
+    };
+    const stopAll = async () => {
+      for (const { child } of [...children].reverse()) child.kill('SIGTERM');
+      await Promise.all(children.map(({ child }) => (child.exitCode !== null ? undefined : new Promise((r) => child.once('exit', r)))));
+    };
+
+    try {
+      const registry = start('schema registry', ['registry']);
+      await waitForHttp(`http://127.0.0.1:${registryPort}/subjects`, registry, 'schema registry');
+      const platform = start('platform', ['run', 'all']);
+      await waitForHttp(`http://127.0.0.1:${httpPort}/health`, platform, 'platform');
+      if (!values['no-simulator']) start('simulator', ['simulate', '--devices', values.devices]);
+    } catch (error) {
+      await stopAll();
+      throw error;
+    }
+
+    process.stdout.write(
+      [
+        '',
+        'Sentio is running:',
+        `  kafka            127.0.0.1:${process.env['SENTIO_KAFKA_PORT'] ?? '9092'} (tools/kafka/kafka.sh stop to stop it)`,
+        `  schema registry  ${env.SCHEMA_REGISTRY_URL}`,
+        `  platform         http://127.0.0.1:${httpPort}/health  /metrics   (targets: all)`,
+        `  clickhouse       embedded, ${env.SENTIO_CLICKHOUSE_PATH}`,
+        values['no-simulator'] ? '' : `  simulator        ${values.devices} devices at 1 Hz`,
+        'Ctrl-C stops the platform, the registry and the simulator.',
+        '',
+      ].join('\n'),
+    );
+
+    return new Promise<number>((resolvePromise) => {
+      const shutdown = () => void stopAll().then(() => resolvePromise(0));
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+      for (const { name, child } of children) {
+        child.once('exit', (code) => {
+          if (code !== 0 && code !== null) process.stderr.write(`${name} exited with code ${code}\n`);
+        });
+      }
+    });
+  },
+};
