@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS ${database}.metrics_1m
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(ts)
 ORDER BY (device_id, metric, ts)
-TTL ts + INTERVAL 24 MONTH;
+TTL ts + INTERVAL 24 MONTH
+SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.metrics_1m_mv TO ${database}.metrics_1m AS
 SELECT
@@ -70,7 +71,8 @@ CREATE TABLE IF NOT EXISTS ${database}.metrics_1h
 ENGINE = AggregatingMergeTree
 PARTITION BY toYear(ts)
 ORDER BY (device_id, metric, ts)
-TTL ts + INTERVAL 5 YEAR;
+TTL ts + INTERVAL 5 YEAR
+SETTINGS non_replicated_deduplication_window = 10000;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS ${database}.metrics_1h_mv TO ${database}.metrics_1h AS
 SELECT

@@ -57,7 +57,9 @@ export class ClickHouseStore {
       format: 'JSONEachRow',
       // The token is always set: the embedded engine keeps settings for the session, so an insert without
       // one would silently reuse the previous insert's token.
-      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0 },
+      // A retried block must not reach the rollup views twice either: views deduplicate on a token derived
+      // from the source block's.
+      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0, deduplicate_blocks_in_dependent_materialized_views: 1 },
     });
   }
 

@@ -10,7 +10,16 @@ import {
   SinkBatchesRepository,
   SpansRepository,
 } from '@sentio/clickhouse';
-import { BatchConsumer, DeadLetterPublisher, EVENT_TOPICS, KAFKA, LOGGER, type EventTopics } from '@sentio/kafka';
+import {
+  BatchConsumer,
+  DeadLetterPublisher,
+  EVENT_TOPICS,
+  KAFKA,
+  KAFKA_CONFIG,
+  LOGGER,
+  type EventTopics,
+  type KafkaConfig,
+} from '@sentio/kafka';
 import { HealthRegistry, type Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
 import type { IngestConfig } from './ingest.config.js';
@@ -29,6 +38,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   constructor(
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(EVENT_TOPICS) private readonly topics: EventTopics,
     @Inject(LOGGER) logger: Logger,
     private readonly serde: AvroSerde,
@@ -49,7 +59,11 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     const { metrics, logs, spans, devices, anomalies, forecasts, alerts } = this;
     const streams = await streamProjections(this.serde, this.topics, { metrics, logs, spans, devices, anomalies, forecasts, alerts });
-    const consumer = new BatchConsumer(this.kafka, { groupId: this.config.groupId, topics: streams.map((s) => s.topic) }, this.logger);
+    const consumer = new BatchConsumer(
+      this.kafka,
+      { groupId: this.config.groupId, topics: streams.map((s) => s.topic), sessionTimeoutMs: this.kafkaConfig.consumer.sessionTimeoutMs },
+      this.logger,
+    );
     const crashAfter = this.config.crashAfterInserts;
     const sink = new ProjectionSink(
       streams,

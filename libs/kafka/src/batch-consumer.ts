@@ -18,6 +18,7 @@ export interface BatchConsumerOptions {
   maxWaitMs?: number;
   maxBytesPerPartition?: number;
   partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
 }
 
 export type AssignmentListener = (assigned: Array<{ topic: string; partition: number }>) => void;
@@ -47,8 +48,8 @@ export class BatchConsumer {
       maxWaitTimeInMs: options.maxWaitMs ?? 100,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeoutMs ?? 30_000) / 3)),
       retry: { retries: 10, initialRetryTime: 200 },
     });
   }

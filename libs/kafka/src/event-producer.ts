@@ -7,6 +7,7 @@ import type { KafkaConfig } from './kafka.config.js';
 interface Pending {
   topic: string;
   messages: Message[];
+  bytes: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -21,10 +22,16 @@ const requestSeconds = histogram('sentio_kafka_produce_request_seconds', 'Durati
  * `send` resolves only when the broker has acknowledged the record, so callers can commit upstream progress
  * (an MQTT ack, a Kafka offset) on that and lose nothing.
  */
+function size(message: Message): number {
+  const { key, value } = message;
+  return 64 + (key ? (typeof key === 'string' ? key.length * 3 : key.length) : 0) + (value ? (typeof value === 'string' ? value.length * 3 : value.length) : 0);
+}
+
 export class EventProducer {
   private readonly producer: Producer;
   private queue: Pending[] = [];
   private queued = 0;
+  private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> = Promise.resolve();
   private writing = false;
@@ -53,11 +60,28 @@ export class EventProducer {
   send(topic: string, messages: Message[]): Promise<void> {
     if (!this.connected) return Promise.reject(new Error('producer is not connected'));
     if (messages.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, messages, resolve, reject });
-      this.queued += messages.length;
-      this.schedule();
-    });
+    // Large sends are cut into request-sized pieces, so no partition's batch outgrows the broker's limit.
+    const pieces: Promise<void>[] = [];
+    let start = 0;
+    while (start < messages.length) {
+      let bytes = 0;
+      let end = start;
+      while (end < messages.length && end - start < this.config.batchSize && (end === start || bytes < this.config.batchBytes)) {
+        bytes += size(messages[end]!);
+        end++;
+      }
+      const piece = messages.slice(start, end);
+      pieces.push(
+        new Promise<void>((resolve, reject) => {
+          this.queue.push({ topic, messages: piece, bytes, resolve, reject });
+          this.queued += piece.length;
+          this.queuedBytes += bytes;
+          this.schedule();
+        }),
+      );
+      start = end;
+    }
+    return pieces.length === 1 ? pieces[0]! : Promise.all(pieces).then(() => undefined);
   }
 
   /** Sends whatever is queued now and waits until the broker has acknowledged all of it. */
@@ -75,7 +99,7 @@ export class EventProducer {
   }
 
   private schedule(): void {
-    if (this.queued >= this.config.batchSize) {
+    if (this.queued >= this.config.batchSize || this.queuedBytes >= this.config.batchBytes) {
       this.dispatch();
     } else if (!this.timer) {
       this.timer = setTimeout(() => this.dispatch(), this.config.lingerMs);
@@ -89,9 +113,18 @@ export class EventProducer {
     }
     // One request at a time keeps the idempotent producer's ordering; what arrives meanwhile rides the next.
     if (this.writing || this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.queued = 0;
+    // Take whole sends up to one request's worth; the rest goes out right after.
+    let records = 0;
+    let bytes = 0;
+    let take = 0;
+    while (take < this.queue.length && (take === 0 || (records < this.config.batchSize && bytes < this.config.batchBytes))) {
+      records += this.queue[take]!.messages.length;
+      bytes += this.queue[take]!.bytes;
+      take++;
+    }
+    const batch = this.queue.splice(0, take);
+    this.queued -= records;
+    this.queuedBytes -= bytes;
     this.writing = true;
     this.inFlight = this.write(batch).finally(() => {
       this.writing = false;

@@ -13,15 +13,23 @@ export const kafkaConfigSection = defineConfigSection(
       .default('sentio'),
     partitions: configFields.positiveInt().default(6),
     replicationFactor: configFields.positiveInt().default(1),
+    consumer: z
+      .object({
+        /** How long a silent member keeps its partitions: a crashed consumer's partitions wait this long. */
+        sessionTimeoutMs: configFields.positiveInt().pipe(z.number().min(6000, 'expected at least 6000 (the broker minimum)')).default(30_000),
+      })
+      .default({ sessionTimeoutMs: 30_000 }),
     producer: z
       .object({
         /** How long a record may wait for others to share its request: latency traded for throughput. */
         lingerMs: configFields.nonNegativeInt().default(5),
         /** A batch is sent as soon as it holds this many records, linger or not. */
         batchSize: configFields.positiveInt().default(5000),
+        /** ...or this many bytes: one request stays under the broker's message.max.bytes (1 MiB). */
+        batchBytes: configFields.positiveInt().default(900_000),
         compression: z.enum(['none', 'gzip']).default('none'),
       })
-      .default({ lingerMs: 5, batchSize: 5000, compression: 'none' }),
+      .default({ lingerMs: 5, batchSize: 5000, batchBytes: 900_000, compression: 'none' }),
   }),
   {
     brokers: 'KAFKA_BROKERS',
@@ -29,8 +37,10 @@ export const kafkaConfigSection = defineConfigSection(
     namespace: 'SENTIO_NAMESPACE',
     partitions: 'KAFKA_PARTITIONS',
     replicationFactor: 'KAFKA_REPLICATION_FACTOR',
+    'consumer.sessionTimeoutMs': 'KAFKA_CONSUMER_SESSION_TIMEOUT_MS',
     'producer.lingerMs': 'KAFKA_PRODUCER_LINGER_MS',
     'producer.batchSize': 'KAFKA_PRODUCER_BATCH_SIZE',
+    'producer.batchBytes': 'KAFKA_PRODUCER_BATCH_BYTES',
     'producer.compression': 'KAFKA_PRODUCER_COMPRESSION',
   },
 );

@@ -45,7 +45,20 @@ export async function runPlatform(service: string, defaultTargets: string[]): Pr
   const app = await NestFactory.create(platformModule(config, names, logger), {
     logger: new NestJsonLogger(logger.child({ component: 'nest' })),
   });
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Our own signal handling rather than Nest's, which re-raises the signal: a graceful stop (buffers
+  // inserted, offsets committed, group left) exits 0.
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
   await app.listen(config.platform.httpPort, config.platform.httpHost);
   logger.info(
     {

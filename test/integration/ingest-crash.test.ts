@@ -1,0 +1,52 @@
+import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
+import { loadConfig } from '@sentio/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logger, sandbox, telemetry, telemetryProducer, waitCaughtUp, type Sandbox } from './support/backbone.js';
+import { PlatformProcess } from './support/platform-process.js';
+
+const EVENTS = 60_000;
+
+describe('ingest: killed between insert and commit', () => {
+  let box: Sandbox;
+  let store: ClickHouseStore;
+  let crashed: PlatformProcess;
+  let recovered: PlatformProcess;
+
+  beforeAll(async () => {
+    box = await sandbox('crash');
+    const { codec, producer, send } = await telemetryProducer(box);
+    await send(telemetry(EVENTS).map((s) => ({ key: s.deviceId, value: codec.encode(s) })));
+    await producer.disconnect();
+
+    // Small batches so the crash falls mid-stream; a short session so the dead member's partitions free up fast.
+    const batching = { INGEST_MAX_BATCH_RECORDS: '4000', INGEST_FLUSH_INTERVAL_MS: '5000', KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000' };
+    // The fault hook SIGKILLs the process right after its third insert, before that batch's commit.
+    crashed = await PlatformProcess.start('ingest', { ...box.env, ...batching, SENTIO_FAULT_CRASH_AFTER_INSERTS: '3' });
+    await crashed.exited();
+
+    recovered = await PlatformProcess.start('ingest', { ...box.env, ...batching });
+    await waitCaughtUp(box.kafka, box.env['INGEST_GROUP_ID']!, box.topics.telemetry);
+    expect(await recovered.stop()).toBe(0);
+    store = ClickHouseStore.open(loadConfig([clickHouseConfigSection], { env: box.env }).clickhouse, logger);
+  });
+
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  it('the first process really died by SIGKILL after inserting, before committing', () => {
+    expect(crashed.child.signalCode).toBe('SIGKILL');
+    expect(crashed.log).toContain('fault injection: killing the process between insert and commit');
+  });
+
+  it('the restarted process repeated the written-ahead range under the same token', () => {
+    expect(recovered.log).toContain('repeated a written-ahead range after restart');
+  });
+
+  it('stores every event exactly once', async () => {
+    const metrics = new MetricsRepository(store);
+    expect(await metrics.count()).toBe(EVENTS);
+    expect(await metrics.countDistinctEvents()).toBe(EVENTS);
+    expect((await metrics.rollupCounts()).minute).toBe(EVENTS);
+  });
+});

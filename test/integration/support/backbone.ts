@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AvroSerde, EventCodec } from '@sentio/avro';
+import { eventStreams, type TelemetrySample } from '@sentio/events';
+import {
+  createKafka,
+  ensureTopics,
+  eventTopics,
+  EventProducer,
+  kafkaConfigSection,
+  streamTopicSpecs,
+  type KafkaConfig,
+} from '@sentio/kafka';
+import { createLogger } from '@sentio/observability';
+import { loadConfig } from '@sentio/config';
+import type { Kafka, Message } from 'kafkajs';
+
+export const logger = createLogger('test', process.env['SENTIO_TEST_LOG_LEVEL'] ?? 'warn');
+
+/** A namespace of topics, a ClickHouse database and folder that belong to one test alone. */
+export interface Sandbox {
+  namespace: string;
+  database: string;
+  clickhousePath: string;
+  kafkaConfig: KafkaConfig;
+  kafka: Kafka;
+  topics: ReturnType<typeof eventTopics>;
+  env: Record<string, string>;
+}
+
+export async function sandbox(name: string): Promise<Sandbox> {
+  const id = `${name}_${randomBytes(3).toString('hex')}`;
+  const namespace = id.replace(/_/g, '-');
+  const kafkaConfig = loadConfig([kafkaConfigSection], { env: { ...process.env, SENTIO_NAMESPACE: namespace } }).kafka;
+  const kafka = createKafka(kafkaConfig, logger, `test-${namespace}`);
+  await ensureTopics(kafka, streamTopicSpecs(kafkaConfig), logger);
+  const clickhousePath = mkdtempSync(join(tmpdir(), `sentio-${name}-`));
+  return {
+    namespace,
+    database: id,
+    clickhousePath,
+    kafkaConfig,
+    kafka,
+    topics: eventTopics(namespace),
+    env: {
+      SENTIO_NAMESPACE: namespace,
+      CLICKHOUSE_DATABASE: id,
+      SENTIO_CLICKHOUSE_PATH: clickhousePath,
+      INGEST_GROUP_ID: `ingest-${namespace}`,
+    },
+  };
+}
+
+export async function telemetryProducer(box: Sandbox): Promise<{
+  codec: EventCodec<TelemetrySample>;
+  producer: EventProducer;
+  send: (messages: Message[]) => Promise<void>;
+}> {
+  const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+  const codec = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, box.topics.telemetry);
+  const producer = new EventProducer(box.kafka, { lingerMs: 5, batchSize: 10_000, batchBytes: 900_000, compression: 'none' }, logger);
+  await producer.connect();
+  return { codec, producer, send: (messages) => producer.send(box.topics.telemetry, messages) };
+}
+
+/** Deterministic, valid telemetry: `count` samples spread over `devices` devices, one second apart per device. */
+export function telemetry(count: number, devices = 100, startMs = Date.now() - 3600_000): TelemetrySample[] {
+  return Array.from({ length: count }, (_, i) => ({
+    eventId: `evt-${i}`,
+    deviceId: `dev-${String(i % devices).padStart(4, '0')}`,
+    timestampMs: startMs + Math.floor(i / devices) * 1000,
+    metric: i % 2 === 0 ? 'temperature' : 'pressure',
+    value: Math.sin(i / 50) * 10 + 20,
+    unit: i % 2 === 0 ? 'degC' : 'bar',
+    quality: 'GOOD',
+    labels: { site: 'test' },
+    source: 'test',
+  }));
+}
+
+/** Waits until the group has committed every record of the topic: the sink has nothing left to do. */
+export async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const behind = ends.reduce((sum, end) => {
+        const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+        return sum + (Number(end.high) - Math.max(0, Number(c)));
+      }, 0);
+      if (behind === 0) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`group ${groupId} did not catch up on ${topic} within ${timeoutMs} ms`);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+
+export const repoRoot = resolve(import.meta.dirname, '../../..');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * A platform process (`sentio run <targets>`) started the way operators start it, with its JSON log
+ * collected for assertions.
+ */
+export class PlatformProcess {
+  readonly output: string[] = [];
+  private constructor(
+    readonly child: ChildProcess,
+    readonly baseUrl: string,
+  ) {
+    const collect = (chunk: Buffer) => this.output.push(chunk.toString());
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+  }
+
+  static async start(targets: string, env: Record<string, string>): Promise<PlatformProcess> {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--import', '@swc-node/register/esm-register', resolve(repoRoot, 'tools/cli/src/main.ts'), 'run', targets],
+      { cwd: repoRoot, env: { ...process.env, SENTIO_HTTP_PORT: String(port), SENTIO_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const platform = new PlatformProcess(child, `http://127.0.0.1:${port}`);
+    await platform.waitHealthy();
+    return platform;
+  }
+
+  get log(): string {
+    return this.output.join('');
+  }
+
+  async waitHealthy(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`platform exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.log.slice(-4000)}`);
+      }
+      try {
+        const res = await fetch(`${this.baseUrl}/health`);
+        if (res.ok && ((await res.json()) as { components: Record<string, unknown> }).components['ingest']) return;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`platform not healthy within ${timeoutMs} ms:\n${this.log.slice(-4000)}`);
+  }
+
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.baseUrl}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) => line.startsWith(name))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  }
+
+  /** Resolves with the exit code or signal once the process has ended (by itself or killed). */
+  async exited(): Promise<number | string> {
+    if (this.child.exitCode === null && this.child.signalCode === null) await once(this.child, 'exit');
+    return this.child.exitCode ?? this.child.signalCode!;
+  }
+
+  async stop(): Promise<number | string> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM');
+    return this.exited();
+  }
+}
