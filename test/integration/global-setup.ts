@@ -5,7 +5,8 @@ const root = resolve(import.meta.dirname, '../..');
 
 function script(path: string, ...args: string[]): string {
   const result = spawnSync(resolve(root, path), args, { encoding: 'utf8', env: process.env });
-  if (result.status !== 0) throw new Error(`${path} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${path} ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 
@@ -26,7 +27,8 @@ export default function setup(): () => void {
     const wasRunning = spawnSync(resolve(root, 'tools/schema-registry/apicurio.sh'), ['status']).status === 0;
     script('tools/schema-registry/apicurio.sh', 'start');
     if (!wasRunning) started.push(() => script('tools/schema-registry/apicurio.sh', 'stop'));
-    process.env['SCHEMA_REGISTRY_URL'] = `http://127.0.0.1:${process.env['SENTIO_REGISTRY_PORT'] ?? '8081'}/apis/ccompat/v7`;
+    process.env['SCHEMA_REGISTRY_URL'] =
+      `http://127.0.0.1:${process.env['SENTIO_REGISTRY_PORT'] ?? '8081'}/apis/ccompat/v7`;
   }
   return () => {
     for (const stop of started.reverse()) stop();

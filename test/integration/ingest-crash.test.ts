@@ -1,7 +1,14 @@
 import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger, sandbox, telemetry, telemetryProducer, waitCaughtUp, type Sandbox } from './support/backbone.js';
+import {
+  logger,
+  sandbox,
+  telemetry,
+  telemetryProducer,
+  waitCaughtUp,
+  type Sandbox,
+} from './support/backbone.js';
 import { PlatformProcess } from './support/platform-process.js';
 
 const EVENTS = 60_000;
@@ -19,9 +26,17 @@ describe('ingest: killed between insert and commit', () => {
     await producer.disconnect();
 
     // Small batches so the crash falls mid-stream; a short session so the dead member's partitions free up fast.
-    const batching = { INGEST_MAX_BATCH_RECORDS: '4000', INGEST_FLUSH_INTERVAL_MS: '5000', KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000' };
+    const batching = {
+      INGEST_MAX_BATCH_RECORDS: '4000',
+      INGEST_FLUSH_INTERVAL_MS: '5000',
+      KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000',
+    };
     // The fault hook SIGKILLs the process right after its third insert, before that batch's commit.
-    crashed = await PlatformProcess.start('ingest', { ...box.env, ...batching, SENTIO_FAULT_CRASH_AFTER_INSERTS: '3' });
+    crashed = await PlatformProcess.start('ingest', {
+      ...box.env,
+      ...batching,
+      SENTIO_FAULT_CRASH_AFTER_INSERTS: '3',
+    });
     await crashed.exited();
 
     recovered = await PlatformProcess.start('ingest', { ...box.env, ...batching });

@@ -1,7 +1,14 @@
 import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger, sandbox, telemetry, telemetryProducer, waitCaughtUp, type Sandbox } from './support/backbone.js';
+import {
+  logger,
+  sandbox,
+  telemetry,
+  telemetryProducer,
+  waitCaughtUp,
+  type Sandbox,
+} from './support/backbone.js';
 import { PlatformProcess } from './support/platform-process.js';
 
 const EVENTS = 100_000;

@@ -40,7 +40,10 @@ export class AvroSerde {
 
   /** Registers the schema under the subject (a no-op if it is already there) and returns an encoder for it. */
   async encoderFor<T>(subject: string, schema: object, event: string): Promise<Encoder<T>> {
-    const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject });
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject },
+    );
     const type = avro.Type.forSchema(schema as avro.Schema);
     this.writerTypes.set(id, type);
     const header = Buffer.alloc(HEADER);
@@ -52,7 +55,9 @@ export class AvroSerde {
       encode(record: T): Buffer {
         const paths: string[] = [];
         if (!type.isValid(record, { errorHook: (path) => paths.push(path.join('.') || '(root)') })) {
-          throw new AvroEncodeError(`record does not match schema ${subject} (id ${id}): invalid ${paths.join(', ')}`);
+          throw new AvroEncodeError(
+            `record does not match schema ${subject} (id ${id}): invalid ${paths.join(', ')}`,
+          );
         }
         return Buffer.concat([header, type.toBuffer(record)]);
       },
@@ -75,9 +80,8 @@ export class AvroSerde {
           // Rebuild the type with our own avsc so resolvers never mix two copies of the library.
           this.writerTypes.set(id, avro.Type.forSchema(type.schema() as avro.Schema));
         } catch (error) {
-          const message = (error as Error).message;
-          // Only "not found" is a property of the record; anything else (registry down) must stop the batch.
-          if (/not found|40403/i.test(message)) this.missing.set(id, message);
+          // Only "no such id" is a property of the record; anything else (registry down) must stop the batch.
+          if ((error as { status?: number }).status === 404) this.missing.set(id, (error as Error).message);
           else throw error;
         }
       }),
@@ -85,19 +89,26 @@ export class AvroSerde {
   }
 
   decode<T>(buffer: Buffer | null, reader: avro.Type): DecodeResult<T> {
-    if (!buffer || buffer.length < HEADER) return { ok: false, reason: 'value shorter than the 5-byte Confluent header' };
+    if (!buffer || buffer.length < HEADER)
+      return { ok: false, reason: 'value shorter than the 5-byte Confluent header' };
     if (buffer[0] !== MAGIC) return { ok: false, reason: `unknown magic byte ${buffer[0]}, expected 0` };
     const id = buffer.readInt32BE(1);
     const writer = this.writerTypes.get(id);
     if (!writer) {
-      return { ok: false, reason: `schema id ${id} unknown to the registry: ${this.missing.get(id) ?? 'not prepared'}` };
+      return {
+        ok: false,
+        reason: `schema id ${id} unknown to the registry: ${this.missing.get(id) ?? 'not prepared'}`,
+      };
     }
     let entry = this.resolvers.get(`${id}:${reader.name}`);
     if (!entry || entry.reader !== reader) {
       try {
         entry = { reader, resolver: reader.createResolver(writer) };
       } catch (error) {
-        return { ok: false, reason: `schema id ${id} cannot be read as ${reader.name}: ${(error as Error).message}` };
+        return {
+          ok: false,
+          reason: `schema id ${id} cannot be read as ${reader.name}: ${(error as Error).message}`,
+        };
       }
       this.resolvers.set(`${id}:${reader.name}`, entry);
     }
@@ -105,11 +116,17 @@ export class AvroSerde {
       const { value, offset } = reader.decode(buffer, HEADER, entry.resolver);
       if (offset < 0) return { ok: false, reason: `Avro body is truncated for schema id ${id}` };
       if (offset !== buffer.length) {
-        return { ok: false, reason: `Avro body is ${buffer.length - HEADER} bytes but schema id ${id} consumed ${offset - HEADER}` };
+        return {
+          ok: false,
+          reason: `Avro body is ${buffer.length - HEADER} bytes but schema id ${id} consumed ${offset - HEADER}`,
+        };
       }
       return { ok: true, value: value as T, schemaId: id };
     } catch (error) {
-      return { ok: false, reason: `Avro body does not decode with schema id ${id}: ${(error as Error).message}` };
+      return {
+        ok: false,
+        reason: `Avro body does not decode with schema id ${id}: ${(error as Error).message}`,
+      };
     }
   }
 }

@@ -18,7 +18,11 @@ export class EventCodec<T> {
   }
 
   static async register<T>(serde: AvroSerde, stream: EventStream<T>, topic: string): Promise<EventCodec<T>> {
-    const encoder = await serde.encoderFor<T>(subjectName(topic), latestSchema(stream.event).schema, stream.event);
+    const encoder = await serde.encoderFor<T>(
+      subjectName(topic),
+      latestSchema(stream.event).schema,
+      stream.event,
+    );
     return new EventCodec(serde, encoder, topic);
   }
 

@@ -34,7 +34,9 @@ export class ClickHouseStore {
     mkdirSync(path, { recursive: true });
     // chdb types its connection against @clickhouse/client-common, which @clickhouse/client now bundles as
     // its own copy: same shape, two declarations.
-    const connection = createChdbConnection({ path }) as unknown as ClickHouseClientConfigOptions['connection'];
+    const connection = createChdbConnection({
+      path,
+    }) as unknown as ClickHouseClientConfigOptions['connection'];
     const client = createClient({ connection });
     logger.info({ path, database: config.database }, 'clickhouse: embedded chdb');
     return new ClickHouseStore(client, config.database, 'embedded', path);
@@ -59,7 +61,11 @@ export class ClickHouseStore {
       // one would silently reuse the previous insert's token.
       // A retried block must not reach the rollup views twice either: views deduplicate on a token derived
       // from the source block's.
-      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0, deduplicate_blocks_in_dependent_materialized_views: 1 },
+      clickhouse_settings: {
+        insert_deduplication_token: token,
+        async_insert: 0,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+      },
     });
   }
 

@@ -41,7 +41,10 @@ export class ClickHouseModule implements OnApplicationShutdown {
             health.register('clickhouse', async () => {
               const started = performance.now();
               await store.query('SELECT 1');
-              return { state: 'up', detail: { mode: store.mode, pingMs: Math.round(performance.now() - started) } };
+              return {
+                state: 'up',
+                detail: { mode: store.mode, pingMs: Math.round(performance.now() - started) },
+              };
             });
             return store;
           },

@@ -53,9 +53,11 @@ export async function migrate(store: ClickHouseStore, logger: Logger, dir = migr
      ENGINE = MergeTree ORDER BY version`,
   );
   const applied = new Map(
-    (await store.query<{ version: number; checksum: string }>(`SELECT version, checksum FROM ${store.table('schema_migrations')}`)).map(
-      (r) => [Number(r.version), r.checksum],
-    ),
+    (
+      await store.query<{ version: number; checksum: string }>(
+        `SELECT version, checksum FROM ${store.table('schema_migrations')}`,
+      )
+    ).map((r) => [Number(r.version), r.checksum]),
   );
   let count = 0;
   for (const migration of readMigrations(store.database, dir)) {

@@ -7,10 +7,15 @@ import { configFields, ConfigError, defineConfigSection, loadConfig } from './in
 
 const kafka = defineConfigSection(
   'kafka',
-  z.object({ brokers: configFields.hostPortList().default(['127.0.0.1:9092']), batchSize: configFields.positiveInt().default(100) }),
+  z.object({
+    brokers: configFields.hostPortList().default(['127.0.0.1:9092']),
+    batchSize: configFields.positiveInt().default(100),
+  }),
   { brokers: 'KAFKA_BROKERS', batchSize: 'KAFKA_BATCH_SIZE' },
 );
-const http = defineConfigSection('http', z.object({ port: configFields.port().default(8080) }), { port: 'SENTIO_HTTP_PORT' });
+const http = defineConfigSection('http', z.object({ port: configFields.port().default(8080) }), {
+  port: 'SENTIO_HTTP_PORT',
+});
 
 describe('loadConfig', () => {
   it('applies defaults when nothing is set', () => {
@@ -31,7 +36,9 @@ describe('loadConfig', () => {
   it('names every bad key, its variable and what was expected', () => {
     let error: unknown;
     try {
-      loadConfig([kafka, http], { env: { KAFKA_BROKERS: 'nohost', KAFKA_BATCH_SIZE: '-3', SENTIO_HTTP_PORT: 'x' } });
+      loadConfig([kafka, http], {
+        env: { KAFKA_BROKERS: 'nohost', KAFKA_BATCH_SIZE: '-3', SENTIO_HTTP_PORT: 'x' },
+      });
     } catch (e) {
       error = e;
     }

@@ -100,9 +100,13 @@ export const eventStreams = {
 
 export type StreamName = keyof typeof eventStreams;
 
-export type RecordOf<S extends StreamName> = (typeof eventStreams)[S] extends EventStream<infer T> ? T : never;
+export type RecordOf<S extends StreamName> =
+  (typeof eventStreams)[S] extends EventStream<infer T> ? T : never;
 
-export function topicName(namespace: string, s: EventStream<never> | EventStream<any>): string {
+export function topicName(
+  namespace: string,
+  s: Pick<EventStream<unknown>, 'domain' | 'stream' | 'major'>,
+): string {
   return `${namespace}.${s.domain}.${s.stream}.v${s.major}`;
 }
 

@@ -8,4 +8,10 @@ export {
   type RecordOf,
   type StreamName,
 } from './event-catalogue.js';
-export { latestSchema, listEvents, readSchemaVersions, schemasDir, type SchemaVersion } from './schema-files.js';
+export {
+  latestSchema,
+  listEvents,
+  readSchemaVersions,
+  schemasDir,
+  type SchemaVersion,
+} from './schema-files.js';

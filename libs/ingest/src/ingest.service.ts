@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AvroSerde } from '@sentio/avro';
 import {
@@ -58,10 +59,22 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const { metrics, logs, spans, devices, anomalies, forecasts, alerts } = this;
-    const streams = await streamProjections(this.serde, this.topics, { metrics, logs, spans, devices, anomalies, forecasts, alerts });
+    const streams = await streamProjections(this.serde, this.topics, {
+      metrics,
+      logs,
+      spans,
+      devices,
+      anomalies,
+      forecasts,
+      alerts,
+    });
     const consumer = new BatchConsumer(
       this.kafka,
-      { groupId: this.config.groupId, topics: streams.map((s) => s.topic), sessionTimeoutMs: this.kafkaConfig.consumer.sessionTimeoutMs },
+      {
+        groupId: this.config.groupId,
+        topics: streams.map((s) => s.topic),
+        sessionTimeoutMs: this.kafkaConfig.consumer.sessionTimeoutMs,
+      },
       this.logger,
     );
     const crashAfter = this.config.crashAfterInserts;
@@ -78,7 +91,13 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
           crashAfter > 0
             ? (inserts) => {
                 if (inserts < crashAfter) return;
-                this.logger.warn({ inserts }, 'fault injection: killing the process between insert and commit');
+                // Written synchronously: the log stream would not be flushed before the kill.
+                const line = {
+                  level: 'warn',
+                  inserts,
+                  msg: 'fault injection: killing the process between insert and commit',
+                };
+                writeSync(2, `${JSON.stringify(line)}\n`);
                 process.kill(process.pid, 'SIGKILL');
               }
             : undefined,
@@ -88,8 +107,14 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
     this.consumer = consumer;
     this.sink = sink;
     sink.start();
-    await consumer.start((batch) => sink.handle(batch), (assigned) => sink.onAssignment(assigned));
-    this.health.register('ingest', () => ({ state: 'up', detail: { groupId: this.config.groupId, topics: sink.topics.length } }));
+    await consumer.start(
+      (batch) => sink.handle(batch),
+      (assigned) => sink.onAssignment(assigned),
+    );
+    this.health.register('ingest', () => ({
+      state: 'up',
+      detail: { groupId: this.config.groupId, topics: sink.topics.length },
+    }));
     this.logger.info({ groupId: this.config.groupId, topics: sink.topics }, 'ingest consuming');
   }
 

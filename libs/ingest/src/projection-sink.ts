@@ -43,9 +43,22 @@ interface PartitionBuffer<T> {
 export type Committer = (topic: string, partition: number, nextOffset: string) => Promise<void>;
 
 const projected = counter('sentio_ingest_rows_total', 'Rows inserted into ClickHouse projections', ['table']);
-const deadLettered = counter('sentio_ingest_dead_letters_total', 'Records sent to the dead-letter topic by ingest', ['topic']);
-const flushSeconds = histogram('sentio_ingest_flush_seconds', 'Write-ahead, insert, dead letters and commit of one batch', ['table']);
-const batchRows = histogram('sentio_ingest_batch_records', 'Records per flushed batch', ['table'], [10, 100, 1000, 5000, 20000, 50000, 100000]);
+const deadLettered = counter(
+  'sentio_ingest_dead_letters_total',
+  'Records sent to the dead-letter topic by ingest',
+  ['topic'],
+);
+const flushSeconds = histogram(
+  'sentio_ingest_flush_seconds',
+  'Write-ahead, insert, dead letters and commit of one batch',
+  ['table'],
+);
+const batchRows = histogram(
+  'sentio_ingest_batch_records',
+  'Records per flushed batch',
+  ['table'],
+  [10, 100, 1000, 5000, 20000, 50000, 100000],
+);
 
 /**
  * Exactly-once projection of Kafka partitions into ClickHouse.
@@ -83,7 +96,10 @@ export class ProjectionSink {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.flushDue(), Math.max(10, Math.floor(this.options.flushIntervalMs / 4)));
+    this.timer = setInterval(
+      () => void this.flushDue(),
+      Math.max(10, Math.floor(this.options.flushIntervalMs / 4)),
+    );
   }
 
   /** A new assignment: forget partitions we lost, and learn the written-ahead ranges of the ones we have. */
@@ -119,7 +135,11 @@ export class ProjectionSink {
         }
         await batch.heartbeat();
       }
-      if (!buffer.replay && buffer.firstOffset !== undefined && now - buffer.openedAt >= this.options.flushIntervalMs) {
+      if (
+        !buffer.replay &&
+        buffer.firstOffset !== undefined &&
+        now - buffer.openedAt >= this.options.flushIntervalMs
+      ) {
         await this.flush(buffer, stream);
       }
     });
@@ -133,7 +153,8 @@ export class ProjectionSink {
       [...this.buffers].map(([k, buffer]) =>
         this.lock.run(k, async () => {
           // A half-repeated range cannot be flushed under its token; it is repeated on the next start.
-          if (buffer.firstOffset !== undefined && !buffer.replay) await this.flush(buffer, this.byTopic.get(buffer.topic)!);
+          if (buffer.firstOffset !== undefined && !buffer.replay)
+            await this.flush(buffer, this.byTopic.get(buffer.topic)!);
         }),
       ),
     );
@@ -142,7 +163,19 @@ export class ProjectionSink {
   private bufferFor(k: string, topic: string, partition: number): PartitionBuffer<unknown> {
     let buffer = this.buffers.get(k);
     if (!buffer) {
-      buffer = { topic, partition, rows: [], dead: [], firstOffset: undefined, lastOffset: undefined, openedAt: 0, replay: undefined, nextOffset: undefined, failures: 0, retryAt: 0 };
+      buffer = {
+        topic,
+        partition,
+        rows: [],
+        dead: [],
+        firstOffset: undefined,
+        lastOffset: undefined,
+        openedAt: 0,
+        replay: undefined,
+        nextOffset: undefined,
+        failures: 0,
+        retryAt: 0,
+      };
       const pending = this.pendingReplays.get(k);
       if (pending) buffer.replay = { first: BigInt(pending.firstOffset), last: BigInt(pending.lastOffset) };
       this.buffers.set(k, buffer);
@@ -150,7 +183,13 @@ export class ProjectionSink {
     return buffer;
   }
 
-  private add(buffer: PartitionBuffer<unknown>, stream: StreamProjection<unknown>, message: KafkaMessage, partition: number, now: number): void {
+  private add(
+    buffer: PartitionBuffer<unknown>,
+    stream: StreamProjection<unknown>,
+    message: KafkaMessage,
+    partition: number,
+    now: number,
+  ): void {
     const offset = BigInt(message.offset);
     if (buffer.replay && offset > buffer.replay.last) buffer.replay = undefined; // that range was committed
     if (buffer.firstOffset === undefined) {
@@ -213,7 +252,10 @@ export class ProjectionSink {
       records: buffer.rows.length + buffer.dead.length,
     };
     if (!buffer.replay) await this.batches.record(this.options.groupId, range);
-    await stream.projection.insert(buffer.rows, `${this.options.groupId}:${buffer.topic}:${buffer.partition}:${first}-${last}`);
+    await stream.projection.insert(
+      buffer.rows,
+      `${this.options.groupId}:${buffer.topic}:${buffer.partition}:${first}-${last}`,
+    );
     this.options.afterInsert?.(++this.inserts);
     await this.deadLetters.publish(buffer.dead);
     await this.commit(buffer.topic, buffer.partition, String(last + 1n));
@@ -222,7 +264,15 @@ export class ProjectionSink {
     batchRows.observe({ table }, range.records);
     if (buffer.dead.length > 0) {
       deadLettered.inc({ topic: buffer.topic }, buffer.dead.length);
-      this.logger.warn({ topic: buffer.topic, partition: buffer.partition, count: buffer.dead.length, firstReason: buffer.dead[0]?.reason }, 'records dead-lettered');
+      this.logger.warn(
+        {
+          topic: buffer.topic,
+          partition: buffer.partition,
+          count: buffer.dead.length,
+          firstReason: buffer.dead[0]?.reason,
+        },
+        'records dead-lettered',
+      );
     }
     if (buffer.replay) {
       this.logger.info({ ...range }, 'repeated a written-ahead range after restart');
@@ -239,12 +289,21 @@ export class ProjectionSink {
     if (this.stopped) return;
     const now = Date.now();
     for (const [k, buffer] of this.buffers) {
-      if (buffer.firstOffset === undefined || buffer.replay || now < buffer.retryAt || now - buffer.openedAt < this.options.flushIntervalMs) {
+      if (
+        buffer.firstOffset === undefined ||
+        buffer.replay ||
+        now < buffer.retryAt ||
+        now - buffer.openedAt < this.options.flushIntervalMs
+      ) {
         continue;
       }
       await this.lock
         .run(k, async () => {
-          if (buffer.firstOffset !== undefined && !buffer.replay && Date.now() - buffer.openedAt >= this.options.flushIntervalMs) {
+          if (
+            buffer.firstOffset !== undefined &&
+            !buffer.replay &&
+            Date.now() - buffer.openedAt >= this.options.flushIntervalMs
+          ) {
             await this.flush(buffer, this.byTopic.get(buffer.topic)!);
           }
         })

@@ -1,4 +1,12 @@
-import type { AlertEvent, Anomaly, DeviceLifecycle, DeviceLogRecord, Forecast, Span, TelemetrySample } from '@sentio/events';
+import type {
+  AlertEvent,
+  Anomaly,
+  DeviceLifecycle,
+  DeviceLogRecord,
+  Forecast,
+  Span,
+  TelemetrySample,
+} from '@sentio/events';
 
 /** Returns why a decoded record must not be projected, or undefined if it may. */
 export type Validator<T> = (record: T, nowMs: number) => string | undefined;
@@ -12,7 +20,8 @@ const TRACE_ID = HEX(32);
 const SPAN_ID = HEX(16);
 
 function timestamp(ms: number, now: number, field = 'timestampMs'): string | undefined {
-  if (!Number.isSafeInteger(ms) || ms < EARLIEST_MS) return `${field} ${ms} is before 2000-01-01 (milliseconds expected)`;
+  if (!Number.isSafeInteger(ms) || ms < EARLIEST_MS)
+    return `${field} ${ms} is before 2000-01-01 (milliseconds expected)`;
   if (ms > now + MAX_FUTURE_MS) return `${field} ${ms} is more than a day in the future`;
   return undefined;
 }
@@ -27,7 +36,9 @@ export const validateTelemetry: Validator<TelemetrySample> = (r, now) =>
   (NAME.test(r.metric) ? undefined : `metric ${JSON.stringify(r.metric)} is not a metric name`) ??
   timestamp(r.timestampMs, now) ??
   (r.value !== null && !Number.isFinite(r.value) ? `value ${r.value} is not a finite number` : undefined) ??
-  (r.value === null && r.quality !== 'BAD' ? `value is null but quality is ${r.quality}, not BAD` : undefined);
+  (r.value === null && r.quality !== 'BAD'
+    ? `value is null but quality is ${r.quality}, not BAD`
+    : undefined);
 
 export const validateLog: Validator<DeviceLogRecord> = (r, now) =>
   required(r.eventId, 'eventId') ??
@@ -40,7 +51,9 @@ export const validateSpan: Validator<Span> = (r, now) =>
   required(r.eventId, 'eventId') ??
   (TRACE_ID.test(r.traceId) ? undefined : 'traceId is not 32 hex digits') ??
   (SPAN_ID.test(r.spanId) ? undefined : 'spanId is not 16 hex digits') ??
-  (r.parentSpanId !== null && r.parentSpanId !== '' && !SPAN_ID.test(r.parentSpanId) ? 'parentSpanId is not 16 hex digits' : undefined) ??
+  (r.parentSpanId !== null && r.parentSpanId !== '' && !SPAN_ID.test(r.parentSpanId)
+    ? 'parentSpanId is not 16 hex digits'
+    : undefined) ??
   required(r.name, 'name') ??
   timestamp(Math.floor(r.startTimeUs / 1000), now, 'startTimeUs/1000') ??
   (r.durationUs < 0 ? 'durationUs is negative' : undefined);
@@ -53,13 +66,17 @@ export const validateAnomaly: Validator<Anomaly> = (r, now) =>
   required(r.deviceId, 'deviceId') ??
   timestamp(r.timestampMs, now) ??
   (r.windowStartMs > r.windowEndMs ? 'windowStartMs is after windowEndMs' : undefined) ??
-  (Number.isFinite(r.score) && Number.isFinite(r.threshold) ? undefined : 'score and threshold must be finite');
+  (Number.isFinite(r.score) && Number.isFinite(r.threshold)
+    ? undefined
+    : 'score and threshold must be finite');
 
 export const validateForecast: Validator<Forecast> = (r, now) =>
   required(r.eventId, 'eventId') ??
   required(r.deviceId, 'deviceId') ??
   timestamp(r.timestampMs, now) ??
-  (r.points.every((p) => Number.isFinite(p.value) && p.lower <= p.upper) ? undefined : 'a point is not finite or has lower > upper');
+  (r.points.every((p) => Number.isFinite(p.value) && p.lower <= p.upper)
+    ? undefined
+    : 'a point is not finite or has lower > upper');
 
 export const validateAlert: Validator<AlertEvent> = (r, now) =>
   required(r.eventId, 'eventId') ?? required(r.alertId, 'alertId') ?? timestamp(r.timestampMs, now);

@@ -23,11 +23,11 @@ export interface BatchConsumerOptions {
 
 export type AssignmentListener = (assigned: Array<{ topic: string; partition: number }>) => void;
 
-const lag = gauge('sentio_kafka_consumer_lag_records', 'Records behind the end of the partition after the last batch', [
-  'group',
-  'topic',
-  'partition',
-]);
+const lag = gauge(
+  'sentio_kafka_consumer_lag_records',
+  'Records behind the end of the partition after the last batch',
+  ['group', 'topic', 'partition'],
+);
 
 /**
  * A consumer-group member that hands whole fetched batches to its handler and never commits by itself:
@@ -54,7 +54,10 @@ export class BatchConsumer {
     });
   }
 
-  async start(handler: (batch: ConsumedBatch) => Promise<void>, onAssignment?: AssignmentListener): Promise<void> {
+  async start(
+    handler: (batch: ConsumedBatch) => Promise<void>,
+    onAssignment?: AssignmentListener,
+  ): Promise<void> {
     if (onAssignment) {
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
         onAssignment(
@@ -65,10 +68,16 @@ export class BatchConsumer {
       });
     }
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ err: payload.error, groupId: payload.groupId, restart: payload.restart }, 'consumer crashed');
+      this.logger.error(
+        { err: payload.error, groupId: payload.groupId, restart: payload.restart },
+        'consumer crashed',
+      );
     });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+    await this.consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning ?? true,
+    });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,

@@ -25,7 +25,10 @@ export const deadLetterHeaders = {
   failedAt: 'sentio.dlq.failed_at',
 } as const;
 
-const deadLettered = counter('sentio_dead_letters_total', 'Records sent to the dead-letter topic', ['component', 'source_topic']);
+const deadLettered = counter('sentio_dead_letters_total', 'Records sent to the dead-letter topic', [
+  'component',
+  'source_topic',
+]);
 
 export class DeadLetterPublisher {
   constructor(

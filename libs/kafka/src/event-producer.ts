@@ -13,8 +13,13 @@ interface Pending {
 }
 
 const sent = counter('sentio_kafka_produced_records_total', 'Records acknowledged by the broker', ['topic']);
-const failed = counter('sentio_kafka_produce_failures_total', 'Records whose produce request failed', ['topic']);
-const requestSeconds = histogram('sentio_kafka_produce_request_seconds', 'Duration of one batched produce request');
+const failed = counter('sentio_kafka_produce_failures_total', 'Records whose produce request failed', [
+  'topic',
+]);
+const requestSeconds = histogram(
+  'sentio_kafka_produce_request_seconds',
+  'Duration of one batched produce request',
+);
 
 /**
  * An idempotent, acks=all producer with the linger and batch size KafkaJS lacks: records queue until the
@@ -24,7 +29,11 @@ const requestSeconds = histogram('sentio_kafka_produce_request_seconds', 'Durati
  */
 function size(message: Message): number {
   const { key, value } = message;
-  return 64 + (key ? (typeof key === 'string' ? key.length * 3 : key.length) : 0) + (value ? (typeof value === 'string' ? value.length * 3 : value.length) : 0);
+  return (
+    64 +
+    (key ? (typeof key === 'string' ? key.length * 3 : key.length) : 0) +
+    (value ? (typeof value === 'string' ? value.length * 3 : value.length) : 0)
+  );
 }
 
 export class EventProducer {
@@ -66,7 +75,11 @@ export class EventProducer {
     while (start < messages.length) {
       let bytes = 0;
       let end = start;
-      while (end < messages.length && end - start < this.config.batchSize && (end === start || bytes < this.config.batchBytes)) {
+      while (
+        end < messages.length &&
+        end - start < this.config.batchSize &&
+        (end === start || bytes < this.config.batchBytes)
+      ) {
         bytes += size(messages[end]!);
         end++;
       }
@@ -117,7 +130,10 @@ export class EventProducer {
     let records = 0;
     let bytes = 0;
     let take = 0;
-    while (take < this.queue.length && (take === 0 || (records < this.config.batchSize && bytes < this.config.batchBytes))) {
+    while (
+      take < this.queue.length &&
+      (take === 0 || (records < this.config.batchSize && bytes < this.config.batchBytes))
+    ) {
       records += this.queue[take]!.messages.length;
       bytes += this.queue[take]!.bytes;
       take++;

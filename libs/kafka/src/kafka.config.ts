@@ -16,7 +16,10 @@ export const kafkaConfigSection = defineConfigSection(
     consumer: z
       .object({
         /** How long a silent member keeps its partitions: a crashed consumer's partitions wait this long. */
-        sessionTimeoutMs: configFields.positiveInt().pipe(z.number().min(6000, 'expected at least 6000 (the broker minimum)')).default(30_000),
+        sessionTimeoutMs: configFields
+          .positiveInt()
+          .pipe(z.number().min(6000, 'expected at least 6000 (the broker minimum)'))
+          .default(30_000),
       })
       .default({ sessionTimeoutMs: 30_000 }),
     producer: z

@@ -42,7 +42,10 @@ export class KafkaModule implements OnApplicationShutdown {
               await admin.connect();
               try {
                 const cluster = await admin.describeCluster();
-                return { state: 'up', detail: { brokers: cluster.brokers.length, controller: cluster.controller } };
+                return {
+                  state: 'up',
+                  detail: { brokers: cluster.brokers.length, controller: cluster.controller },
+                };
               } finally {
                 await admin.disconnect();
               }
@@ -54,7 +57,11 @@ export class KafkaModule implements OnApplicationShutdown {
           provide: EventProducer,
           inject: [KAFKA],
           useFactory: async (kafka: Kafka) => {
-            const producer = new EventProducer(kafka, config.producer, logger.child({ component: 'producer' }));
+            const producer = new EventProducer(
+              kafka,
+              config.producer,
+              logger.child({ component: 'producer' }),
+            );
             await producer.connect();
             return producer;
           },
@@ -62,7 +69,8 @@ export class KafkaModule implements OnApplicationShutdown {
         {
           provide: DeadLetterPublisher,
           inject: [EventProducer, EVENT_TOPICS],
-          useFactory: (producer: EventProducer, topics: EventTopics) => new DeadLetterPublisher(producer, topics.deadLetter),
+          useFactory: (producer: EventProducer, topics: EventTopics) =>
+            new DeadLetterPublisher(producer, topics.deadLetter),
         },
       ],
       exports: [KAFKA, KAFKA_CONFIG, LOGGER, EVENT_TOPICS, EventProducer, DeadLetterPublisher],

@@ -52,14 +52,24 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[], logger: Log
       const spec = present.find((s) => s.name === topic.name)!;
       if (topic.partitions.length < spec.partitions) {
         await admin.createPartitions({ topicPartitions: [{ topic: spec.name, count: spec.partitions }] });
-        logger.info({ topic: spec.name, from: topic.partitions.length, to: spec.partitions }, 'added partitions');
+        logger.info(
+          { topic: spec.name, from: topic.partitions.length, to: spec.partitions },
+          'added partitions',
+        );
       } else if (topic.partitions.length > spec.partitions) {
-        logger.warn({ topic: spec.name, partitions: topic.partitions.length, configured: spec.partitions }, 'topic has more partitions than configured; left as is');
+        logger.warn(
+          { topic: spec.name, partitions: topic.partitions.length, configured: spec.partitions },
+          'topic has more partitions than configured; left as is',
+        );
       }
     }
     await admin.alterConfigs({
       validateOnly: false,
-      resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.name, configEntries: topicConfig(s) })),
+      resources: present.map((s) => ({
+        type: ConfigResourceTypes.TOPIC,
+        name: s.name,
+        configEntries: topicConfig(s),
+      })),
     });
   } finally {
     await admin.disconnect();

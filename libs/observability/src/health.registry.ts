@@ -35,7 +35,11 @@ export class HealthRegistry {
       }),
     );
     const states = Object.values(components).map((c) => c.state);
-    const status: HealthState = states.includes('down') ? 'down' : states.includes('degraded') ? 'degraded' : 'up';
+    const status: HealthState = states.includes('down')
+      ? 'down'
+      : states.includes('degraded')
+        ? 'degraded'
+        : 'up';
     return { status, components };
   }
 }

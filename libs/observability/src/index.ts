@@ -1,4 +1,4 @@
-export { createLogger, NestJsonLogger, type Logger } from './logger.js';
+export { createLogger, NestJsonLogger, routeProcessWarnings, type Logger } from './logger.js';
 export { counter, gauge, histogram, metricsRegistry } from './metrics.js';
 export {
   HealthRegistry,

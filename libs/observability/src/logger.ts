@@ -33,3 +33,16 @@ export class NestJsonLogger implements LoggerService {
     this.logger.trace({ context }, String(message));
   }
 }
+
+/**
+ * Process warnings become JSON log lines instead of stderr text. KafkaJS 2.2.4 schedules a timer with a
+ * negative delay on every request queue check, which Node 24 reports as TimeoutNegativeWarning; Node clamps
+ * it to 1 ms, which is what KafkaJS meant, so that one is dropped.
+ */
+export function routeProcessWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    logger.warn({ warning: warning.name, stack: warning.stack }, warning.message);
+  });
+}

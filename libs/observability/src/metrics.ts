@@ -11,7 +11,11 @@ function reuse<T>(name: string, create: () => T): T {
   return (metricsRegistry.getSingleMetric(name) as T | undefined) ?? create();
 }
 
-export function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   return reuse(name, () => new Counter({ name, help, labelNames, registers: [metricsRegistry] }));
 }
 

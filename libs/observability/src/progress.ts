@@ -10,7 +10,12 @@ export interface ProgressReporter {
  * Long jobs (replays, backfills, benchmarks, training) report progress as JSON log lines: done, total,
  * percentage, rate and an estimate of the time left.
  */
-export function progressReporter(logger: Logger, task: string, total?: number, intervalMs = 2000): ProgressReporter {
+export function progressReporter(
+  logger: Logger,
+  task: string,
+  total?: number,
+  intervalMs = 2000,
+): ProgressReporter {
   const started = performance.now();
   let done = 0;
   let lastLog = started;
@@ -20,7 +25,15 @@ export function progressReporter(logger: Logger, task: string, total?: number, i
     const percent = total ? Math.min(100, (100 * done) / total) : undefined;
     const etaS = total && rate > 0 ? Math.max(0, (total - done) / rate) : undefined;
     logger.info(
-      { task, done, total, percent: percent?.toFixed(1), ratePerS: Math.round(rate), etaS: etaS?.toFixed(1), elapsedS: elapsedS.toFixed(1) },
+      {
+        task,
+        done,
+        total,
+        percent: percent?.toFixed(1),
+        ratePerS: Math.round(rate),
+        etaS: etaS?.toFixed(1),
+        elapsedS: elapsedS.toFixed(1),
+      },
       final ? `${task}: finished` : `${task}: progress`,
     );
   };

@@ -5,20 +5,30 @@ import { AvroModule } from '@sentio/avro';
 import { ClickHouseModule } from '@sentio/clickhouse';
 import { ConfigError } from '@sentio/config';
 import { KafkaModule } from '@sentio/kafka';
-import { createLogger, NestJsonLogger, ObservabilityModule } from '@sentio/observability';
+import {
+  createLogger,
+  NestJsonLogger,
+  ObservabilityModule,
+  routeProcessWarnings,
+} from '@sentio/observability';
 import { loadSentioConfig, type SentioConfig } from './sentio-config.js';
 import { resolveTargets, targets, type TargetName } from './targets.js';
 
 @Module({})
 class PlatformModule {}
 
-export function platformModule(config: SentioConfig, names: TargetName[], logger = createLogger('sentio')): DynamicModule {
+export function platformModule(
+  config: SentioConfig,
+  names: TargetName[],
+  logger = createLogger('sentio'),
+): DynamicModule {
   const imports: DynamicModule[] = [
     { module: ObservabilityModule },
     KafkaModule.forRoot(config.kafka, logger),
     AvroModule.forRoot(config.avro),
   ];
-  if (names.some((n) => targets[n].usesClickHouse)) imports.push(ClickHouseModule.forRoot(config.clickhouse, logger));
+  if (names.some((n) => targets[n].usesClickHouse))
+    imports.push(ClickHouseModule.forRoot(config.clickhouse, logger));
   for (const name of names) imports.push(targets[name].module(config));
   return { module: PlatformModule, imports };
 }
@@ -29,6 +39,7 @@ export function platformModule(config: SentioConfig, names: TargetName[], logger
  */
 export async function runPlatform(service: string, defaultTargets: string[]): Promise<void> {
   const logger = createLogger(service);
+  routeProcessWarnings(logger);
   let config: SentioConfig;
   let names: TargetName[];
   try {

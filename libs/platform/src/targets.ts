@@ -19,12 +19,13 @@ export const targets = {
 
 export type TargetName = keyof typeof targets;
 
-
 export function resolveTargets(requested: readonly string[]): TargetName[] {
   if (requested.includes('all')) return Object.keys(targets) as TargetName[];
   const unknown = requested.filter((t) => !(t in targets));
   if (unknown.length > 0) {
-    throw new Error(`unknown target(s) ${unknown.join(', ')}: expected all or any of ${Object.keys(targets).join(', ')}`);
+    throw new Error(
+      `unknown target(s) ${unknown.join(', ')}: expected all or any of ${Object.keys(targets).join(', ')}`,
+    );
   }
   return requested as TargetName[];
 }

@@ -8,7 +8,7 @@ export const schemaRegistryConfig = defineConfigSection(
     host: z.string().min(1).default('127.0.0.1'),
     topic: z.string().min(1).default('_schemas'),
   }),
-  { port: 'SENTIO_REGISTRY_PORT' },
+  { port: 'SENTIO_REGISTRY_PORT', host: 'SENTIO_REGISTRY_HOST', topic: 'SENTIO_REGISTRY_TOPIC' },
 );
 
 export type SchemaRegistryConfig = z.infer<typeof schemaRegistryConfig.schema>;

@@ -33,7 +33,9 @@ export interface Sandbox {
 export async function sandbox(name: string): Promise<Sandbox> {
   const id = `${name}_${randomBytes(3).toString('hex')}`;
   const namespace = id.replace(/_/g, '-');
-  const kafkaConfig = loadConfig([kafkaConfigSection], { env: { ...process.env, SENTIO_NAMESPACE: namespace } }).kafka;
+  const kafkaConfig = loadConfig([kafkaConfigSection], {
+    env: { ...process.env, SENTIO_NAMESPACE: namespace },
+  }).kafka;
   const kafka = createKafka(kafkaConfig, logger, `test-${namespace}`);
   await ensureTopics(kafka, streamTopicSpecs(kafkaConfig), logger);
   const clickhousePath = mkdtempSync(join(tmpdir(), `sentio-${name}-`));
@@ -59,8 +61,16 @@ export async function telemetryProducer(box: Sandbox): Promise<{
   send: (messages: Message[]) => Promise<void>;
 }> {
   const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
-  const codec = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, box.topics.telemetry);
-  const producer = new EventProducer(box.kafka, { lingerMs: 5, batchSize: 10_000, batchBytes: 900_000, compression: 'none' }, logger);
+  const codec = await EventCodec.register<TelemetrySample>(
+    serde,
+    eventStreams.telemetry,
+    box.topics.telemetry,
+  );
+  const producer = new EventProducer(
+    box.kafka,
+    { lingerMs: 5, batchSize: 10_000, batchBytes: 900_000, compression: 'none' },
+    logger,
+  );
   await producer.connect();
   return { codec, producer, send: (messages) => producer.send(box.topics.telemetry, messages) };
 }
@@ -81,7 +91,12 @@ export function telemetry(count: number, devices = 100, startMs = Date.now() - 3
 }
 
 /** Waits until the group has committed every record of the topic: the sink has nothing left to do. */
-export async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs = 120_000): Promise<void> {
+export async function waitCaughtUp(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {

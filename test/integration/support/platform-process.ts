@@ -34,8 +34,19 @@ export class PlatformProcess {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      ['--enable-source-maps', '--import', '@swc-node/register/esm-register', resolve(repoRoot, 'tools/cli/src/main.ts'), 'run', targets],
-      { cwd: repoRoot, env: { ...process.env, SENTIO_HTTP_PORT: String(port), SENTIO_LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        '--enable-source-maps',
+        '--import',
+        '@swc-node/register/esm-register',
+        resolve(repoRoot, 'tools/cli/src/main.ts'),
+        'run',
+        targets,
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, SENTIO_HTTP_PORT: String(port), SENTIO_LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     const platform = new PlatformProcess(child, `http://127.0.0.1:${port}`);
     await platform.waitHealthy();
@@ -50,11 +61,14 @@ export class PlatformProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`platform exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.log.slice(-4000)}`);
+        throw new Error(
+          `platform exited (${this.child.exitCode ?? this.child.signalCode}):\n${this.log.slice(-4000)}`,
+        );
       }
       try {
         const res = await fetch(`${this.baseUrl}/health`);
-        if (res.ok && ((await res.json()) as { components: Record<string, unknown> }).components['ingest']) return;
+        if (res.ok && ((await res.json()) as { components: Record<string, unknown> }).components['ingest'])
+          return;
       } catch {
         // not up yet
       }

@@ -26,7 +26,9 @@ export class LogsRepository implements Projection<DeviceLogRecord> {
   }
 
   async count(): Promise<number> {
-    const [row] = await this.store.query<{ n: string }>(`SELECT count() AS n FROM ${this.store.table(this.table)}`);
+    const [row] = await this.store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${this.store.table(this.table)}`,
+    );
     return Number(row?.n ?? 0);
   }
 }

@@ -26,12 +26,16 @@ export class MetricsRepository implements Projection<TelemetrySample> {
   }
 
   async count(): Promise<number> {
-    const [row] = await this.store.query<{ n: string }>(`SELECT count() AS n FROM ${this.store.table(this.table)}`);
+    const [row] = await this.store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${this.store.table(this.table)}`,
+    );
     return Number(row?.n ?? 0);
   }
 
   async countDistinctEvents(): Promise<number> {
-    const [row] = await this.store.query<{ n: string }>(`SELECT uniqExact(event_id) AS n FROM ${this.store.table(this.table)}`);
+    const [row] = await this.store.query<{ n: string }>(
+      `SELECT uniqExact(event_id) AS n FROM ${this.store.table(this.table)}`,
+    );
     return Number(row?.n ?? 0);
   }
 
@@ -50,7 +54,10 @@ export class MetricsRepository implements Projection<TelemetrySample> {
    * Produce-to-queryable latency of rows whose event time is at or after `sinceMs`, in milliseconds, taking
    * the event timestamp as the produce time (the benchmark stamps events as it sends them).
    */
-  async ingestLatency(sinceMs: number, source: string): Promise<{ rows: number; p50: number; p99: number; max: number }> {
+  async ingestLatency(
+    sinceMs: number,
+    source: string,
+  ): Promise<{ rows: number; p50: number; p99: number; max: number }> {
     const [row] = await this.store.query<{ rows: string; p50: number; p99: number; max: number }>(
       `SELECT count() AS rows,
               quantileExact(0.5)(lag) AS p50, quantileExact(0.99)(lag) AS p99, max(lag) AS max
@@ -59,6 +66,11 @@ export class MetricsRepository implements Projection<TelemetrySample> {
              WHERE ts >= fromUnixTimestamp64Milli({since:Int64}) AND source = {source:String})`,
       { since: sinceMs, source },
     );
-    return { rows: Number(row?.rows ?? 0), p50: Number(row?.p50 ?? 0), p99: Number(row?.p99 ?? 0), max: Number(row?.max ?? 0) };
+    return {
+      rows: Number(row?.rows ?? 0),
+      p50: Number(row?.p50 ?? 0),
+      p99: Number(row?.p99 ?? 0),
+      max: Number(row?.max ?? 0),
+    };
   }
 }

@@ -33,7 +33,13 @@ export class SinkBatchesRepository {
 
   /** The newest range per partition of the group's topics: the only one that may not be committed. */
   async latest(group: string): Promise<SinkBatch[]> {
-    const rows = await this.store.query<{ topic: string; partition: number; first: string; last: string; records: number }>(
+    const rows = await this.store.query<{
+      topic: string;
+      partition: number;
+      first: string;
+      last: string;
+      records: number;
+    }>(
       `SELECT topic, partition, max(first_offset) AS first, argMax(last_offset, first_offset) AS last,
               argMax(records, first_offset) AS records
        FROM ${this.store.table(this.table)}

@@ -29,7 +29,11 @@ export class SpansRepository implements Projection<Span> {
         status_code: s.statusCode,
         status_message: s.statusMessage ?? '',
         attributes: s.attributes,
-        events: s.events.map((e) => ({ time: microsToSeconds(e.timeUs), name: e.name, attributes: e.attributes })),
+        events: s.events.map((e) => ({
+          time: microsToSeconds(e.timeUs),
+          name: e.name,
+          attributes: e.attributes,
+        })),
         source: s.source,
         event_id: s.eventId,
       })),
@@ -38,7 +42,9 @@ export class SpansRepository implements Projection<Span> {
   }
 
   async count(): Promise<number> {
-    const [row] = await this.store.query<{ n: string }>(`SELECT count() AS n FROM ${this.store.table(this.table)}`);
+    const [row] = await this.store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${this.store.table(this.table)}`,
+    );
     return Number(row?.n ?? 0);
   }
 }

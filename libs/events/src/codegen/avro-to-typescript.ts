@@ -46,9 +46,7 @@ export function avroToTypeScript(schemas: readonly object[]): string {
     const name = shortName(record.name);
     if (declarations.has(name)) return;
     declarations.set(name, ''); // reserve first: records may refer to themselves
-    const fields = record.fields
-      .map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${render(f.type)};`)
-      .join('\n');
+    const fields = record.fields.map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${render(f.type)};`).join('\n');
     declarations.set(name, `${doc(record.doc)}export interface ${name} {\n${fields}\n}\n`);
   };
 

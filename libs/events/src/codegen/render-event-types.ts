@@ -3,7 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { latestSchema, listEvents } from '../schema-files.js';
 import { avroToTypeScript } from './avro-to-typescript.js';
 
-export const generatedTypesFile = join(dirname(fileURLToPath(import.meta.url)), '../generated/events.type.ts');
+export const generatedTypesFile = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../generated/events.type.ts',
+);
 
 export function renderEventTypes(): string {
   return avroToTypeScript(listEvents().map((event) => latestSchema(event).schema));

@@ -4,10 +4,11 @@ import type { Command } from './command.type.js';
 export const runTargetsCommand: Command = {
   name: 'run',
   summary: 'Run platform components in this process (SENTIO_TARGETS, default all).',
-  usage: '[targets, e.g. ingest or all]',
+  usage: '[targets: all (default) or a list such as ingest]',
   async run(argv) {
-    const targets = argv[0] ? argv[0].split(',') : ['all'];
-    await runPlatform('sentio', targets);
+    // A target named on the command line wins over SENTIO_TARGETS.
+    if (argv[0]) process.env['SENTIO_TARGETS'] = argv[0];
+    await runPlatform('sentio', ['all']);
     return new Promise<number>(() => {}); // runs until a signal stops it
   },
 };

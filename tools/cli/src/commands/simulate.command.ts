@@ -2,7 +2,14 @@ import { parseArgs } from 'node:util';
 import { AvroSerde, avroConfigSection, EventCodec } from '@sentio/avro';
 import { loadConfig } from '@sentio/config';
 import { eventStreams, type DeviceLifecycle, type TelemetrySample } from '@sentio/events';
-import { createKafka, ensureTopics, eventTopics, EventProducer, kafkaConfigSection, streamTopicSpecs } from '@sentio/kafka';
+import {
+  createKafka,
+  ensureTopics,
+  eventTopics,
+  EventProducer,
+  kafkaConfigSection,
+  streamTopicSpecs,
+} from '@sentio/kafka';
 import { createLogger, progressReporter } from '@sentio/observability';
 import { parseFaultSpec, Plant } from '@sentio/simulator';
 import type { Command } from './command.type.js';
@@ -26,7 +33,8 @@ export const simulateCommand: Command = {
     const devices = positiveInt(values.devices, '--devices');
     const intervalMs = positiveInt(values['interval-ms'], '--interval-ms');
     const durationS = Number(values['duration-s']);
-    if (!Number.isFinite(durationS) || durationS < 0) throw new Error(`--duration-s expects seconds >= 0, got ${values['duration-s']}`);
+    if (!Number.isFinite(durationS) || durationS < 0)
+      throw new Error(`--duration-s expects seconds >= 0, got ${values['duration-s']}`);
     const now = Date.now();
     const faults = values.fault.map((spec) => parseFaultSpec(spec, now));
 
@@ -36,12 +44,26 @@ export const simulateCommand: Command = {
     const kafka = createKafka(config.kafka, logger, 'sentio-simulator');
     await ensureTopics(kafka, streamTopicSpecs(config.kafka), logger);
     const serde = AvroSerde.forUrl(config.avro.registryUrl);
-    const telemetry = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, topics.telemetry);
-    const lifecycle = await EventCodec.register<DeviceLifecycle>(serde, eventStreams.lifecycle, topics.lifecycle);
+    const telemetry = await EventCodec.register<TelemetrySample>(
+      serde,
+      eventStreams.telemetry,
+      topics.telemetry,
+    );
+    const lifecycle = await EventCodec.register<DeviceLifecycle>(
+      serde,
+      eventStreams.lifecycle,
+      topics.lifecycle,
+    );
     const producer = new EventProducer(kafka, config.kafka.producer, logger);
     await producer.connect();
 
-    const plant = new Plant({ devices, seed: Number(values.seed), startMs: now, faults, source: 'simulator' });
+    const plant = new Plant({
+      devices,
+      seed: Number(values.seed),
+      startMs: now,
+      faults,
+      source: 'simulator',
+    });
     await producer.send(
       topics.lifecycle,
       plant.devices().map((d) => ({
@@ -63,7 +85,11 @@ export const simulateCommand: Command = {
     );
     logger.info({ devices, intervalMs, faults: values.fault, topic: topics.telemetry }, 'simulating');
 
-    const progress = progressReporter(logger, 'simulate', durationS > 0 ? Math.floor((durationS * 1000) / intervalMs) : undefined);
+    const progress = progressReporter(
+      logger,
+      'simulate',
+      durationS > 0 ? Math.floor((durationS * 1000) / intervalMs) : undefined,
+    );
     let stopped = false;
     const stop = () => (stopped = true);
     process.once('SIGTERM', stop);
@@ -89,6 +115,7 @@ export const simulateCommand: Command = {
 
 function positiveInt(value: string | undefined, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} expects a positive whole number, got ${value}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`${flag} expects a positive whole number, got ${value}`);
   return n;
 }

@@ -8,7 +8,12 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const sentio = resolve(root, 'bin/sentio');
 const kafkaScript = resolve(root, 'tools/kafka/kafka.sh');
 
-async function waitForHttp(url: string, child: ChildProcess, what: string, timeoutMs = 120_000): Promise<void> {
+async function waitForHttp(
+  url: string,
+  child: ChildProcess,
+  what: string,
+  timeoutMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}`);
@@ -34,7 +39,10 @@ export const upCommand: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { devices: { type: 'string', default: '50' }, 'no-simulator': { type: 'boolean', default: false } },
+      options: {
+        devices: { type: 'string', default: '50' },
+        'no-simulator': { type: 'boolean', default: false },
+      },
     });
     const registryPort = process.env['SENTIO_REGISTRY_PORT'] ?? '8081';
     const httpPort = process.env['SENTIO_HTTP_PORT'] ?? '8080';
@@ -55,7 +63,11 @@ export const upCommand: Command = {
     };
     const stopAll = async () => {
       for (const { child } of [...children].reverse()) child.kill('SIGTERM');
-      await Promise.all(children.map(({ child }) => (child.exitCode !== null ? undefined : new Promise((r) => child.once('exit', r)))));
+      await Promise.all(
+        children.map(({ child }) =>
+          child.exitCode !== null ? undefined : new Promise((r) => child.once('exit', r)),
+        ),
+      );
     };
 
     try {
