@@ -7,6 +7,7 @@ import type { Command } from './command.type.js';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const sentio = resolve(root, 'bin/sentio');
 const kafkaScript = resolve(root, 'tools/kafka/kafka.sh');
+const registryScript = resolve(root, 'tools/schema-registry/apicurio.sh');
 
 async function waitForHttp(
   url: string,
@@ -29,8 +30,9 @@ async function waitForHttp(
 }
 
 /**
- * Everything on one machine: Kafka (KRaft, from the Maven jars), the schema registry, every platform
- * component in one process on embedded ClickHouse, and the plant simulator. Ctrl-C stops it all.
+ * Everything on one machine: Kafka (KRaft, from the Maven jars), the schema registry (Apicurio), every
+ * platform component in one process on embedded ClickHouse, and the plant simulator. Kafka and the registry
+ * keep running after Ctrl-C, so the next `up` starts in seconds and keeps its data.
  */
 export const upCommand: Command = {
   name: 'up',
@@ -48,12 +50,16 @@ export const upCommand: Command = {
     const httpPort = process.env['SENTIO_HTTP_PORT'] ?? '8080';
     const env = {
       ...process.env,
-      SCHEMA_REGISTRY_URL: process.env['SCHEMA_REGISTRY_URL'] ?? `http://127.0.0.1:${registryPort}`,
+      SCHEMA_REGISTRY_URL: process.env['SCHEMA_REGISTRY_URL'] ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
       SENTIO_CLICKHOUSE_PATH: process.env['SENTIO_CLICKHOUSE_PATH'] ?? resolve(root, '.sentio/clickhouse'),
     };
 
-    const kafka = spawnSync(kafkaScript, ['start'], { stdio: 'inherit', env });
-    if (kafka.status !== 0) throw new Error('kafka did not start');
+    for (const [what, script] of [
+      ['kafka', kafkaScript],
+      ['schema registry', registryScript],
+    ] as const) {
+      if (spawnSync(script, ['start'], { stdio: 'inherit', env }).status !== 0) throw new Error(`${what} did not start`);
+    }
 
     const children: Array<{ name: string; child: ChildProcess }> = [];
     const start = (name: string, args: string[]) => {
@@ -71,8 +77,6 @@ export const upCommand: Command = {
     };
 
     try {
-      const registry = start('schema registry', ['registry']);
-      await waitForHttp(`http://127.0.0.1:${registryPort}/subjects`, registry, 'schema registry');
       const platform = start('platform', ['run', 'all']);
       await waitForHttp(`http://127.0.0.1:${httpPort}/health`, platform, 'platform');
       if (!values['no-simulator']) start('simulator', ['simulate', '--devices', values.devices]);
@@ -85,12 +89,12 @@ export const upCommand: Command = {
       [
         '',
         'Sentio is running:',
-        `  kafka            127.0.0.1:${process.env['SENTIO_KAFKA_PORT'] ?? '9092'} (tools/kafka/kafka.sh stop to stop it)`,
-        `  schema registry  ${env.SCHEMA_REGISTRY_URL}`,
+        `  kafka            127.0.0.1:${process.env['SENTIO_KAFKA_PORT'] ?? '9092'}   (stays up: tools/kafka/kafka.sh stop)`,
+        `  schema registry  ${env.SCHEMA_REGISTRY_URL}   (Apicurio; stays up: tools/schema-registry/apicurio.sh stop)`,
         `  platform         http://127.0.0.1:${httpPort}/health  /metrics   (targets: all)`,
         `  clickhouse       embedded, ${env.SENTIO_CLICKHOUSE_PATH}`,
         values['no-simulator'] ? '' : `  simulator        ${values.devices} devices at 1 Hz`,
-        'Ctrl-C stops the platform, the registry and the simulator.',
+        'Ctrl-C stops the platform and the simulator.',
         '',
       ].join('\n'),
     );
