@@ -50,7 +50,8 @@ export const upCommand: Command = {
     const httpPort = process.env['SENTIO_HTTP_PORT'] ?? '8080';
     const env = {
       ...process.env,
-      SCHEMA_REGISTRY_URL: process.env['SCHEMA_REGISTRY_URL'] ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
+      SCHEMA_REGISTRY_URL:
+        process.env['SCHEMA_REGISTRY_URL'] ?? `http://127.0.0.1:${registryPort}/apis/ccompat/v7`,
       SENTIO_CLICKHOUSE_PATH: process.env['SENTIO_CLICKHOUSE_PATH'] ?? resolve(root, '.sentio/clickhouse'),
     };
 
@@ -58,7 +59,8 @@ export const upCommand: Command = {
       ['kafka', kafkaScript],
       ['schema registry', registryScript],
     ] as const) {
-      if (spawnSync(script, ['start'], { stdio: 'inherit', env }).status !== 0) throw new Error(`${what} did not start`);
+      if (spawnSync(script, ['start'], { stdio: 'inherit', env }).status !== 0)
+        throw new Error(`${what} did not start`);
     }
 
     const children: Array<{ name: string; child: ChildProcess }> = [];
