@@ -1,0 +1,330 @@
+/**
+ * End-to-end benchmark of the backbone on this machine: events/s and produce-to-queryable latency through
+ * producer -> Kafka -> ingest (its own process) -> ClickHouse, at fixed offered rates and flat out, beside
+ * the broker's own limit (Kafka's ProducerPerformance, same record size) and a direct ClickHouse insert of
+ * the same rows. Prints figures and the per-stage CPU cost per event; asserts nothing.
+ *
+ *   npm run bench:backbone -- [--events 2000000] [--rates 50000,100000] [--seconds 20]
+ *
+ * Needs Kafka and a schema registry (KAFKA_BROKERS, SCHEMA_REGISTRY_URL; `bin/sentio up --no-simulator`
+ * or tools/kafka/kafka.sh start + tools/schema-registry/apicurio.sh start).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AvroSerde, avroConfigSection, EventCodec } from '@sentio/avro';
+import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
+import { loadConfig } from '@sentio/config';
+import { eventStreams, type TelemetrySample } from '@sentio/events';
+import {
+  createKafka,
+  ensureTopics,
+  eventTopics,
+  EventProducer,
+  kafkaConfigSection,
+  streamTopicSpecs,
+} from '@sentio/kafka';
+import { createLogger, progressReporter, routeProcessWarnings } from '@sentio/observability';
+import type { Kafka } from 'kafkajs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
+const progressLog = createLogger('bench', 'info');
+routeProcessWarnings(logger);
+
+const { values: args } = parseArgs({
+  options: {
+    events: { type: 'string', default: '2000000' },
+    rates: { type: 'string', default: '50000,100000' },
+    seconds: { type: 'string', default: '20' },
+    devices: { type: 'string', default: '10000' },
+  },
+});
+const FLAT_OUT_EVENTS = Number(args.events);
+const RATES = args.rates.split(',').map(Number);
+const SECONDS = Number(args.seconds);
+const DEVICES = Number(args.devices);
+const METRICS = [
+  'temperature',
+  'pressure',
+  'vibration',
+  'current',
+  'flow',
+  'speed',
+  'power',
+  'humidity',
+  'level',
+  'torque',
+];
+
+function sample(i: number, now: number, source: string): TelemetrySample {
+  return {
+    eventId: `${source}-${i}`,
+    deviceId: `dev-${String(i % DEVICES).padStart(5, '0')}`,
+    timestampMs: now,
+    metric: METRICS[Math.floor(i / DEVICES) % METRICS.length]!,
+    value: 20 + (i % 1000) / 100,
+    unit: 'u',
+    quality: 'GOOD',
+    labels: { site: 'bench', line: `l${i % 8}` },
+    source,
+  };
+}
+
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.every((end) => {
+      const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
+      return Math.max(0, Number(c)) >= Number(end.high);
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  for (;;) {
+    if (await caughtUp(kafka, groupId, topic)) return performance.now();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function ingestCpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('sentio_process_process_cpu_seconds_total'));
+  return line ? Number(line.split(' ').pop()) : Number.NaN;
+}
+
+function startIngest(env: Record<string, string>, port: number) {
+  const child = spawn(
+    process.execPath,
+    ['--import', '@swc-node/register/esm-register', resolve(root, 'tools/cli/src/main.ts'), 'run', 'ingest'],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, SENTIO_HTTP_PORT: String(port), SENTIO_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    async ready() {
+      for (;;) {
+        try {
+          if ((await fetch(`${url}/health`)).ok) return;
+        } catch {
+          // starting
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const id = randomBytes(3).toString('hex');
+  const namespace = `bench-${id}`;
+  const config = loadConfig([kafkaConfigSection, avroConfigSection], {
+    env: { ...process.env, SENTIO_NAMESPACE: namespace, KAFKA_PRODUCER_BATCH_SIZE: '10000' },
+  });
+  const kafka = createKafka(config.kafka, logger, 'bench');
+  await ensureTopics(kafka, streamTopicSpecs(config.kafka), logger);
+  const topics = eventTopics(namespace);
+  const serde = AvroSerde.forUrl(config.avro.registryUrl);
+  const codec = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, topics.telemetry);
+  const recordSize = codec.encode(sample(0, Date.now(), 'x')).length;
+  const chPath = mkdtempSync(join(tmpdir(), 'sentio-bench-'));
+  const baseEnv = {
+    SENTIO_NAMESPACE: namespace,
+    SENTIO_CLICKHOUSE_PATH: chPath,
+    CLICKHOUSE_DATABASE: `bench_${id}`,
+    INGEST_GROUP_ID: `bench-ingest-${id}`,
+  };
+  console.log(
+    `machine: ${process.arch}, node ${process.version}, ${(await import('node:os')).cpus().length} cores; record ${recordSize} bytes; ${DEVICES} devices x ${METRICS.length} metrics`,
+  );
+
+  // 1. The broker's own limit, with the same record size.
+  const perfTopic = `${namespace}.perf`;
+  await ensureTopics(
+    kafka,
+    [
+      {
+        name: perfTopic,
+        partitions: config.kafka.partitions,
+        replicationFactor: 1,
+        cleanupPolicy: 'delete',
+        retentionMs: 3600_000,
+      },
+    ],
+    logger,
+  );
+  const perf = spawnSync(
+    resolve(root, 'tools/kafka/kafka.sh'),
+    [
+      'perf-producer',
+      '--topic',
+      perfTopic,
+      '--num-records',
+      '2000000',
+      '--record-size',
+      String(recordSize),
+      '--throughput',
+      '-1',
+      '--producer-props',
+      `bootstrap.servers=${config.kafka.brokers.join(',')}`,
+      'acks=all',
+      'linger.ms=5',
+      'batch.size=262144',
+      'compression.type=none',
+    ],
+    { encoding: 'utf8' },
+  );
+  const perfLine =
+    perf.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('records/sec'))
+      .pop() ?? perf.stderr;
+  const brokerRate = Number(/([\d.]+) records\/sec/.exec(perfLine)?.[1] ?? Number.NaN);
+  console.log(`\n[broker] kafka ProducerPerformance, acks=all: ${perfLine}`);
+
+  // 2. Decode cost, in this process: the same codec the sink uses.
+  const encoded = Array.from({ length: 200_000 }, (_, i) => codec.encode(sample(i, Date.now(), 'decode')));
+  await codec.prepare(encoded.slice(0, 1));
+  let cpu = cpuMicros();
+  for (const buffer of encoded) codec.decode(buffer);
+  const decodeUs = (cpuMicros() - cpu) / encoded.length;
+  cpu = cpuMicros();
+  for (let i = 0; i < encoded.length; i++) codec.encode(sample(i, 0, 'encode'));
+  const encodeUs = (cpuMicros() - cpu) / encoded.length;
+  console.log(
+    `[decode] ${decodeUs.toFixed(2)} us/event CPU (Avro decode + schema resolution); encode ${encodeUs.toFixed(2)} us/event`,
+  );
+
+  // 3. End to end at fixed offered rates, latency-oriented flush, then flat out with a throughput flush.
+  const producer = new EventProducer(kafka, config.kafka.producer, logger);
+  await producer.connect();
+  const phases: Array<{ name: string; rate: number | undefined; flushMs: string; events: number }> = [
+    ...RATES.map((rate) => ({ name: `offered ${rate}/s`, rate, flushMs: '100', events: rate * SECONDS })),
+    { name: 'flat out', rate: undefined, flushMs: '500', events: FLAT_OUT_EVENTS },
+  ];
+  const results: Array<{
+    name: string;
+    events: number;
+    produceS: number;
+    e2eS: number;
+    produceUs: number;
+    ingestUs: number;
+    source: string;
+  }> = [];
+  let port = 18_300;
+  for (const phase of phases) {
+    const source = `phase-${results.length}`;
+    const ingest = startIngest(
+      { ...baseEnv, INGEST_FLUSH_INTERVAL_MS: phase.flushMs, INGEST_MAX_BATCH_RECORDS: '100000' },
+      port++,
+    );
+    await ingest.ready();
+    await waitCaughtUp(kafka, baseEnv.INGEST_GROUP_ID, topics.telemetry);
+    const ingestCpu0 = await ingestCpuSeconds(ingest.url);
+    const progress = progressReporter(progressLog, `bench ${phase.name}`, phase.events);
+    const cpu0 = cpuMicros();
+    const t0 = performance.now();
+    const chunk = phase.rate ? Math.max(1, Math.round(phase.rate / 100)) : 5000;
+    const pending: Promise<void>[] = [];
+    for (let sent = 0; sent < phase.events;) {
+      const n = Math.min(chunk, phase.events - sent);
+      const now = Date.now();
+      const messages = new Array(n);
+      for (let k = 0; k < n; k++) {
+        const s = sample(sent + k, now, source);
+        messages[k] = { key: s.deviceId, value: codec.encode(s) };
+      }
+      pending.push(producer.send(topics.telemetry, messages));
+      sent += n;
+      progress.advance(n);
+      if (pending.length >= 40) await pending.shift();
+      if (phase.rate) {
+        const due = t0 + (sent / phase.rate) * 1000;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+    await Promise.all(pending);
+    const produceS = (performance.now() - t0) / 1000;
+    const produceUs = (cpuMicros() - cpu0) / phase.events;
+    const done = await waitCaughtUp(kafka, baseEnv.INGEST_GROUP_ID, topics.telemetry);
+    progress.done();
+    const ingestUs = (((await ingestCpuSeconds(ingest.url)) - ingestCpu0) * 1e6) / phase.events;
+    await ingest.stop();
+    results.push({
+      name: phase.name,
+      events: phase.events,
+      produceS,
+      e2eS: (done - t0) / 1000,
+      produceUs,
+      ingestUs,
+      source,
+    });
+  }
+  await producer.disconnect();
+
+  // 4. Latencies from the rows themselves (ingested_at - event time), and a direct insert of the same rows.
+  const store = ClickHouseStore.open(
+    loadConfig([clickHouseConfigSection], { env: baseEnv }).clickhouse,
+    logger,
+  );
+  const metrics = new MetricsRepository(store);
+  console.log(
+    '\nphase                 events   produced/s   end-to-end/s   p50 ms   p99 ms   max ms   produce us/ev   ingest us/ev',
+  );
+  const flat = { rate: 0 };
+  for (const r of results) {
+    const lat = await metrics.ingestLatency(0, r.source);
+    const e2eRate = r.events / r.e2eS;
+    if (r.name === 'flat out') flat.rate = e2eRate;
+    console.log(
+      `${r.name.padEnd(20)} ${String(r.events).padStart(8)} ${Math.round(r.events / r.produceS)
+        .toString()
+        .padStart(
+          12,
+        )} ${Math.round(e2eRate).toString().padStart(14)} ${String(lat.p50).padStart(8)} ${String(lat.p99).padStart(8)} ${String(lat.max).padStart(8)} ${r.produceUs.toFixed(1).padStart(15)} ${r.ingestUs.toFixed(1).padStart(14)}` +
+        (lat.rows !== r.events ? `   (rows ${lat.rows}!)` : ''),
+    );
+  }
+  const rows = Array.from({ length: 500_000 }, (_, i) => sample(i, Date.now(), 'direct'));
+  cpu = cpuMicros();
+  const t0 = performance.now();
+  for (let i = 0; i < rows.length; i += 100_000)
+    await metrics.insert(rows.slice(i, i + 100_000), `direct-${i}`);
+  const directRate = rows.length / ((performance.now() - t0) / 1000);
+  const insertUs = (cpuMicros() - cpu) / rows.length;
+  await store.close();
+  console.log(
+    `\n[clickhouse] direct insert of the same rows (JSONEachRow, 100k per block): ${Math.round(directRate)} rows/s, ${insertUs.toFixed(2)} us/row CPU`,
+  );
+  console.log(
+    `ratios: end-to-end flat out / broker = ${(flat.rate / brokerRate).toFixed(2)}, / direct insert = ${(flat.rate / directRate).toFixed(2)}`,
+  );
+}
+
+await main();
+process.exit(0);
