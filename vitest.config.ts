@@ -24,6 +24,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 240_000,
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/integration/process-warnings.setup.ts'],
         },
       },
     ],
