@@ -4,6 +4,7 @@ import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions
 import type { Logger } from '@sentio/observability';
 import { createChdbConnection } from 'chdb/connection';
 import type { ClickHouseConfig } from './clickhouse.config.js';
+import type { ColumnMap } from './column-map.util.js';
 
 /**
  * One ClickHouse, embedded or a server, behind the same client: the SQL is the same for both.
@@ -11,6 +12,8 @@ import type { ClickHouseConfig } from './clickhouse.config.js';
  * live in this process.
  */
 export class ClickHouseStore {
+  private embeddedWrites: Promise<unknown> = Promise.resolve();
+
   private constructor(
     readonly client: ClickHouseClient,
     readonly database: string,
@@ -48,19 +51,35 @@ export class ClickHouseStore {
   }
 
   /**
-   * Inserts rows as one block, deduplicated by `token`: inserting the same token again (a retry after a
-   * crash) is a no-op in tables with a deduplication window. Throws on failure, so nothing commits past it.
+   * Inserts records as one block (their columns read by `columns`), deduplicated by `token`: inserting the same token
+   * again (a retry after a crash) is a no-op in tables with a deduplication window. Throws on failure, so
+   * nothing commits past it. Rows travel as JSONCompactEachRow: about 1.5x cheaper than keyed JSON objects.
    */
-  async insert(table: string, rows: readonly object[], token: string): Promise<void> {
-    if (rows.length === 0) return;
+  async insert<T>(table: string, columns: ColumnMap<T>, records: readonly T[], token: string): Promise<void> {
+    if (records.length === 0) return;
+    const run = () => this.write(table, columns, records, token);
+    if (this.mode === 'server') return run();
+    // The embedded engine applies settings with SET on its one session: two inserts in flight could swap
+    // tokens, so they take turns (each still runs off the main thread).
+    const turn = this.embeddedWrites.then(run);
+    this.embeddedWrites = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async write<T>(
+    table: string,
+    columns: ColumnMap<T>,
+    records: readonly T[],
+    token: string,
+  ): Promise<void> {
     await this.client.insert({
       table: this.table(table),
-      values: rows as object[],
-      format: 'JSONEachRow',
+      values: records.map(columns.row),
+      columns: columns.names as [string, ...string[]],
+      format: 'JSONCompactEachRow',
       // The token is always set: the embedded engine keeps settings for the session, so an insert without
-      // one would silently reuse the previous insert's token.
-      // A retried block must not reach the rollup views twice either: views deduplicate on a token derived
-      // from the source block's.
+      // one would silently reuse the previous insert's token. A retried block must not reach the rollup
+      // views twice either: views deduplicate on a token derived from the source block's.
       clickhouse_settings: {
         insert_deduplication_token: token,
         async_insert: 0,

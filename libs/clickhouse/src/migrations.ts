@@ -4,6 +4,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sentio/observability';
 import type { ClickHouseStore } from './clickhouse-store.js';
+import { columnMap } from './column-map.util.js';
+
+const migrationColumns = columnMap<Migration>({
+  version: (m) => m.version,
+  name: (m) => m.name,
+  checksum: (m) => m.checksum,
+});
 
 export const migrationsDir = join(dirname(fileURLToPath(import.meta.url)), '../migrations');
 
@@ -69,11 +76,7 @@ export async function migrate(store: ClickHouseStore, logger: Logger, dir = migr
       continue;
     }
     for (const statement of migration.statements) await store.command(statement);
-    await store.insert(
-      'schema_migrations',
-      [{ version: migration.version, name: migration.name, checksum: migration.checksum }],
-      `migration-${migration.version}`,
-    );
+    await store.insert('schema_migrations', migrationColumns, [migration], `migration-${migration.version}`);
     logger.info({ version: migration.version, name: migration.name }, 'clickhouse: migration applied');
     count++;
   }

@@ -74,6 +74,7 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
         groupId: this.config.groupId,
         topics: streams.map((s) => s.topic),
         sessionTimeoutMs: this.kafkaConfig.consumer.sessionTimeoutMs,
+        partitionsConsumedConcurrently: this.config.partitionConcurrency,
       },
       this.logger,
     );

@@ -1,5 +1,6 @@
 import type { DeviceLifecycle } from '@sentio/events';
 import type { ClickHouseStore } from '../clickhouse-store.js';
+import { columnMap } from '../column-map.util.js';
 import type { Projection } from './projection.type.js';
 
 export interface DeviceRow {
@@ -14,29 +15,27 @@ export interface DeviceRow {
   labels: Record<string, string>;
 }
 
+const deviceLifecycleColumns = columnMap<DeviceLifecycle>({
+  device_id: (e) => e.deviceId,
+  last_event: (e) => e.kind,
+  device_type: (e) => e.deviceType ?? '',
+  vendor: (e) => e.vendor ?? '',
+  model: (e) => e.model ?? '',
+  connector: (e) => e.connector,
+  online: (e) => (e.kind === 'REMOVED' ? false : e.online),
+  removed: (e) => e.kind === 'REMOVED',
+  labels: (e) => e.labels,
+  metrics: (e) => e.metrics.map((m) => ({ name: m.name, unit: m.unit ?? '' })),
+  updated_at: (e) => e.timestampMs,
+});
+
 export class DevicesRepository implements Projection<DeviceLifecycle> {
   readonly table = 'devices';
 
   constructor(private readonly store: ClickHouseStore) {}
 
   insert(events: readonly DeviceLifecycle[], token: string): Promise<void> {
-    return this.store.insert(
-      this.table,
-      events.map((e) => ({
-        device_id: e.deviceId,
-        last_event: e.kind,
-        device_type: e.deviceType ?? '',
-        vendor: e.vendor ?? '',
-        model: e.model ?? '',
-        connector: e.connector,
-        online: e.kind === 'REMOVED' ? false : e.online,
-        removed: e.kind === 'REMOVED',
-        labels: e.labels,
-        metrics: e.metrics.map((m) => ({ name: m.name, unit: m.unit ?? '' })),
-        updated_at: e.timestampMs,
-      })),
-      token,
-    );
+    return this.store.insert(this.table, deviceLifecycleColumns, events, token);
   }
 
   /** The current inventory: the newest event per device, whether or not the table has merged yet. */

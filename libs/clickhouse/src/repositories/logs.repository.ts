@@ -1,6 +1,19 @@
 import type { DeviceLogRecord } from '@sentio/events';
 import type { ClickHouseStore } from '../clickhouse-store.js';
+import { columnMap } from '../column-map.util.js';
 import type { Projection } from './projection.type.js';
+
+const deviceLogRecordColumns = columnMap<DeviceLogRecord>({
+  ts: (r) => r.timestampMs,
+  device_id: (r) => r.deviceId,
+  severity: (r) => r.severity,
+  body: (r) => r.body,
+  attributes: (r) => r.attributes,
+  trace_id: (r) => r.traceId ?? '',
+  span_id: (r) => r.spanId ?? '',
+  source: (r) => r.source,
+  event_id: (r) => r.eventId,
+});
 
 export class LogsRepository implements Projection<DeviceLogRecord> {
   readonly table = 'logs';
@@ -8,21 +21,7 @@ export class LogsRepository implements Projection<DeviceLogRecord> {
   constructor(private readonly store: ClickHouseStore) {}
 
   insert(records: readonly DeviceLogRecord[], token: string): Promise<void> {
-    return this.store.insert(
-      this.table,
-      records.map((r) => ({
-        ts: r.timestampMs,
-        device_id: r.deviceId,
-        severity: r.severity,
-        body: r.body,
-        attributes: r.attributes,
-        trace_id: r.traceId ?? '',
-        span_id: r.spanId ?? '',
-        source: r.source,
-        event_id: r.eventId,
-      })),
-      token,
-    );
+    return this.store.insert(this.table, deviceLogRecordColumns, records, token);
   }
 
   async count(): Promise<number> {

@@ -1,6 +1,19 @@
 import type { TelemetrySample } from '@sentio/events';
 import type { ClickHouseStore } from '../clickhouse-store.js';
+import { columnMap } from '../column-map.util.js';
 import type { Projection } from './projection.type.js';
+
+const telemetrySampleColumns = columnMap<TelemetrySample>({
+  device_id: (s) => s.deviceId,
+  metric: (s) => s.metric,
+  ts: (s) => s.timestampMs,
+  value: (s) => s.value,
+  unit: (s) => s.unit ?? '',
+  quality: (s) => s.quality,
+  labels: (s) => s.labels,
+  source: (s) => s.source,
+  event_id: (s) => s.eventId,
+});
 
 export class MetricsRepository implements Projection<TelemetrySample> {
   readonly table = 'metrics';
@@ -8,21 +21,7 @@ export class MetricsRepository implements Projection<TelemetrySample> {
   constructor(private readonly store: ClickHouseStore) {}
 
   insert(samples: readonly TelemetrySample[], token: string): Promise<void> {
-    return this.store.insert(
-      this.table,
-      samples.map((s) => ({
-        device_id: s.deviceId,
-        metric: s.metric,
-        ts: s.timestampMs,
-        value: s.value,
-        unit: s.unit ?? '',
-        quality: s.quality,
-        labels: s.labels,
-        source: s.source,
-        event_id: s.eventId,
-      })),
-      token,
-    );
+    return this.store.insert(this.table, telemetrySampleColumns, samples, token);
   }
 
   async count(): Promise<number> {

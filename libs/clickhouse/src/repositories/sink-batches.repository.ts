@@ -1,4 +1,5 @@
 import type { ClickHouseStore } from '../clickhouse-store.js';
+import { columnMap } from '../column-map.util.js';
 
 export interface SinkBatch {
   topic: string;
@@ -8,6 +9,15 @@ export interface SinkBatch {
   records: number;
 }
 
+const sinkBatchColumns = columnMap<SinkBatch & { group: string }>({
+  consumer_group: (b) => b.group,
+  topic: (b) => b.topic,
+  partition: (b) => b.partition,
+  first_offset: (b) => b.firstOffset,
+  last_offset: (b) => b.lastOffset,
+  records: (b) => b.records,
+});
+
 /** The sink's write-ahead log of offset ranges, read back after a crash to repeat them exactly. */
 export class SinkBatchesRepository {
   readonly table = 'sink_batches';
@@ -15,20 +25,8 @@ export class SinkBatchesRepository {
   constructor(private readonly store: ClickHouseStore) {}
 
   record(group: string, batch: SinkBatch): Promise<void> {
-    return this.store.insert(
-      this.table,
-      [
-        {
-          consumer_group: group,
-          topic: batch.topic,
-          partition: batch.partition,
-          first_offset: batch.firstOffset,
-          last_offset: batch.lastOffset,
-          records: batch.records,
-        },
-      ],
-      `intent-${group}-${batch.topic}-${batch.partition}-${batch.firstOffset}`,
-    );
+    const token = `intent-${group}-${batch.topic}-${batch.partition}-${batch.firstOffset}`;
+    return this.store.insert(this.table, sinkBatchColumns, [{ group, ...batch }], token);
   }
 
   /** The newest range per partition of the group's topics: the only one that may not be committed. */

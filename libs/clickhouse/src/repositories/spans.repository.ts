@@ -1,5 +1,6 @@
 import type { Span } from '@sentio/events';
 import type { ClickHouseStore } from '../clickhouse-store.js';
+import { columnMap } from '../column-map.util.js';
 import type { Projection } from './projection.type.js';
 
 /** DateTime64(6) takes a decimal seconds string without losing microseconds. */
@@ -8,37 +9,32 @@ function microsToSeconds(us: number): string {
   return `${s}.${String(us - s * 1e6).padStart(6, '0')}`;
 }
 
+const spanColumns = columnMap<Span>({
+  trace_id: (s) => s.traceId,
+  span_id: (s) => s.spanId,
+  parent_span_id: (s) => s.parentSpanId ?? '',
+  name: (s) => s.name,
+  service_name: (s) => s.serviceName,
+  device_id: (s) => s.deviceId ?? '',
+  kind: (s) => s.kind,
+  start_time: (s) => microsToSeconds(s.startTimeUs),
+  duration_us: (s) => s.durationUs,
+  status_code: (s) => s.statusCode,
+  status_message: (s) => s.statusMessage ?? '',
+  attributes: (s) => s.attributes,
+  events: (s) =>
+    s.events.map((e) => ({ time: microsToSeconds(e.timeUs), name: e.name, attributes: e.attributes })),
+  source: (s) => s.source,
+  event_id: (s) => s.eventId,
+});
+
 export class SpansRepository implements Projection<Span> {
   readonly table = 'spans';
 
   constructor(private readonly store: ClickHouseStore) {}
 
   insert(spans: readonly Span[], token: string): Promise<void> {
-    return this.store.insert(
-      this.table,
-      spans.map((s) => ({
-        trace_id: s.traceId,
-        span_id: s.spanId,
-        parent_span_id: s.parentSpanId ?? '',
-        name: s.name,
-        service_name: s.serviceName,
-        device_id: s.deviceId ?? '',
-        kind: s.kind,
-        start_time: microsToSeconds(s.startTimeUs),
-        duration_us: s.durationUs,
-        status_code: s.statusCode,
-        status_message: s.statusMessage ?? '',
-        attributes: s.attributes,
-        events: s.events.map((e) => ({
-          time: microsToSeconds(e.timeUs),
-          name: e.name,
-          attributes: e.attributes,
-        })),
-        source: s.source,
-        event_id: s.eventId,
-      })),
-      token,
-    );
+    return this.store.insert(this.table, spanColumns, spans, token);
   }
 
   async count(): Promise<number> {
