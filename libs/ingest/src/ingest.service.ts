@@ -112,10 +112,14 @@ export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
       (batch) => sink.handle(batch),
       (assigned) => sink.onAssignment(assigned),
     );
-    this.health.register('ingest', () => ({
-      state: 'up',
-      detail: { groupId: this.config.groupId, topics: sink.topics.length },
-    }));
+    // Degraded, not down: a partition whose inserts fail holds its records and retries; the rest flow.
+    this.health.register('ingest', () => {
+      const failing = sink.failing();
+      return {
+        state: failing.length > 0 ? 'degraded' : 'up',
+        detail: { groupId: this.config.groupId, topics: sink.topics.length, failing },
+      };
+    });
     this.logger.info({ groupId: this.config.groupId, topics: sink.topics }, 'ingest consuming');
   }
 
