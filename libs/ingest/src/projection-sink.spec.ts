@@ -1,0 +1,138 @@
+import type { EventCodec } from '@sentio/avro';
+import type { Projection, SinkBatch, SinkBatchesRepository } from '@sentio/clickhouse';
+import type { ConsumedBatch, DeadLetter, DeadLetterPublisher } from '@sentio/kafka';
+import { createLogger } from '@sentio/observability';
+import { describe, expect, it } from 'vitest';
+import { ProjectionSink } from './projection-sink.js';
+
+interface Reading {
+  id: number;
+}
+
+/** The sink with every collaborator replaced by an in-memory record of what it was asked to do. */
+function setup(options: { pending?: SinkBatch[]; maxBatchRecords?: number; failInserts?: number } = {}) {
+  const inserts: Array<{ ids: number[]; token: string }> = [];
+  const intents: SinkBatch[] = [];
+  const commits: string[] = [];
+  const letters: DeadLetter[] = [];
+  let failures = options.failInserts ?? 0;
+  const codec = {
+    prepare: async () => undefined,
+    decode: (value: Buffer | null) => {
+      const text = value?.toString() ?? '';
+      return /^-?\d+$/.test(text)
+        ? { ok: true, value: { id: Number(text) }, schemaId: 1 }
+        : { ok: false, reason: `not a number: ${text}` };
+    },
+  } as unknown as EventCodec<Reading>;
+  const projection: Projection<Reading> = {
+    table: 'readings',
+    insert: async (records, token) => {
+      if (failures-- > 0) throw new Error('clickhouse unavailable');
+      inserts.push({ ids: records.map((r) => r.id), token });
+    },
+  };
+  const batches = {
+    record: async (_group: string, batch: SinkBatch) => void intents.push(batch),
+    latest: async () => options.pending ?? [],
+  } as unknown as SinkBatchesRepository;
+  const deadLetters = {
+    publish: async (l: DeadLetter[]) => void letters.push(...l),
+  } as unknown as DeadLetterPublisher;
+  const sut = new ProjectionSink(
+    [
+      { topic: 't', codec, projection, validate: (r: Reading) => (r.id < 0 ? 'negative' : undefined) },
+    ] as never,
+    batches,
+    deadLetters,
+    async (_topic, partition, offset) => void commits.push(`${partition}@${offset}`),
+    { groupId: 'g', flushIntervalMs: 60_000, maxBatchRecords: options.maxBatchRecords ?? 1000 },
+    createLogger('test', 'silent'),
+  );
+  sut.onAssignment([{ topic: 't', partition: 0 }]);
+  return { sut, inserts, intents, commits, letters };
+}
+
+function batch(first: number, values: string[], partition = 0): ConsumedBatch {
+  return {
+    topic: 't',
+    partition,
+    highWatermark: String(first + values.length),
+    heartbeat: async () => undefined,
+    messages: values.map((v, i) => ({
+      offset: String(first + i),
+      key: null,
+      value: Buffer.from(v),
+      timestamp: '0',
+      attributes: 0,
+      headers: {},
+    })),
+  };
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => String(from + i));
+
+describe('ProjectionSink', () => {
+  it('writes ahead, inserts under a token naming the range, then commits the next offset', async () => {
+    const { sut, inserts, intents, commits } = setup({ maxBatchRecords: 5 });
+    await sut.handle(batch(0, range(0, 6)));
+    expect(intents).toEqual([{ topic: 't', partition: 0, firstOffset: '0', lastOffset: '4', records: 5 }]);
+    expect(inserts).toEqual([{ ids: [0, 1, 2, 3, 4], token: 'g:t:0:0-4' }]);
+    expect(commits).toEqual(['0@5']);
+    await sut.drain();
+    expect(inserts[1]).toEqual({ ids: [5, 6], token: 'g:t:0:5-6' });
+    expect(commits).toEqual(['0@5', '0@7']);
+  });
+
+  it('repeats a written-ahead range exactly, whatever the fetch sizes, before batching anew', async () => {
+    const { sut, inserts, intents, commits } = setup({
+      maxBatchRecords: 4,
+      pending: [{ topic: 't', partition: 0, firstOffset: '10', lastOffset: '19', records: 10 }],
+    });
+    await sut.handle(batch(10, range(10, 14)));
+    expect(inserts).toEqual([]); // half the range: not yet, and not under a new token
+    await sut.handle(batch(15, range(15, 23)));
+    expect(inserts[0]).toEqual({ ids: range(10, 19).map(Number), token: 'g:t:0:10-19' });
+    expect(intents[0]).toEqual({ topic: 't', partition: 0, firstOffset: '20', lastOffset: '23', records: 4 });
+    expect(commits).toEqual(['0@20', '0@24']);
+  });
+
+  it('forgets a written-ahead range that was committed after all', async () => {
+    const { sut, inserts } = setup({
+      pending: [{ topic: 't', partition: 0, firstOffset: '0', lastOffset: '9', records: 10 }],
+    });
+    await sut.handle(batch(10, range(10, 12)));
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [10, 11, 12], token: 'g:t:0:10-12' }]);
+  });
+
+  it('ignores records redelivered after a rebalance', async () => {
+    const { sut, inserts } = setup();
+    await sut.handle(batch(0, range(0, 2)));
+    await sut.handle(batch(0, range(0, 4)));
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [0, 1, 2, 3, 4], token: 'g:t:0:0-4' }]);
+  });
+
+  it('dead-letters what does not decode or validate, and commits past it with the good records', async () => {
+    const { sut, inserts, letters, commits } = setup();
+    await sut.handle(batch(0, ['1', 'x', '-5', '2']));
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [1, 2], token: 'g:t:0:0-3' }]);
+    expect(letters.map((l) => [l.offset, l.reason])).toEqual([
+      ['1', 'not a number: x'],
+      ['2', 'negative'],
+    ]);
+    expect(commits).toEqual(['0@4']);
+  });
+
+  it('commits nothing while inserts fail, then lands the same range under the same token', async () => {
+    const { sut, inserts, commits } = setup({ maxBatchRecords: 3, failInserts: 1 });
+    await expect(sut.handle(batch(0, range(0, 2)))).rejects.toThrow('clickhouse unavailable');
+    expect(commits).toEqual([]);
+    expect(sut.failing()).toEqual([{ topic: 't', partition: 0, failures: 1 }]);
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [0, 1, 2], token: 'g:t:0:0-2' }]);
+    expect(commits).toEqual(['0@3']);
+  });
+});
