@@ -1,11 +1,10 @@
-import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
-import { loadConfig } from '@sentio/config';
+import { MetricsRepository, type ClickHouseStore } from '@sentio/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  logger,
+  openStore,
+  produceTelemetry,
   sandbox,
   telemetry,
-  telemetryProducer,
   waitCaughtUp,
   type Sandbox,
 } from './support/backbone.js';
@@ -21,9 +20,7 @@ describe('ingest: killed between insert and commit', () => {
 
   beforeAll(async () => {
     box = await sandbox('crash');
-    const { codec, producer, send } = await telemetryProducer(box);
-    await send(telemetry(EVENTS).map((s) => ({ key: s.deviceId, value: codec.encode(s) })));
-    await producer.disconnect();
+    await produceTelemetry(box, telemetry(EVENTS));
 
     // Small batches so the crash falls mid-stream; a short session so the dead member's partitions free up fast.
     const batching = {
@@ -42,7 +39,7 @@ describe('ingest: killed between insert and commit', () => {
     recovered = await PlatformProcess.start('ingest', { ...box.env, ...batching });
     await waitCaughtUp(box.kafka, box.env['INGEST_GROUP_ID']!, box.topics.telemetry);
     expect(await recovered.stop()).toBe(0);
-    store = ClickHouseStore.open(loadConfig([clickHouseConfigSection], { env: box.env }).clickhouse, logger);
+    store = openStore(box);
   });
 
   afterAll(async () => {

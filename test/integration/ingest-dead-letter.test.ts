@@ -1,12 +1,11 @@
 import { AvroSerde, EventCodec } from '@sentio/avro';
-import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
-import { loadConfig } from '@sentio/config';
+import { MetricsRepository, type ClickHouseStore } from '@sentio/clickhouse';
 import { eventStreams, type DeviceLogRecord, type TelemetrySample } from '@sentio/events';
 import { deadLetterHeaders } from '@sentio/kafka';
 import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  logger,
+  openStore,
   sandbox,
   telemetry,
   telemetryProducer,
@@ -117,7 +116,7 @@ describe('ingest: records that cannot be used go to the dead-letter topic', () =
 
   it('stores every good record and nothing else', async () => {
     expect(await platform.stop()).toBe(0);
-    store = ClickHouseStore.open(loadConfig([clickHouseConfigSection], { env: box.env }).clickhouse, logger);
+    store = openStore(box);
     const metrics = new MetricsRepository(store);
     expect(await metrics.count()).toBe(GOOD);
     expect(await metrics.countDistinctEvents()).toBe(GOOD);

@@ -1,11 +1,10 @@
-import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
-import { loadConfig } from '@sentio/config';
+import { MetricsRepository, type ClickHouseStore } from '@sentio/clickhouse';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  logger,
+  openStore,
+  produceTelemetry,
   sandbox,
   telemetry,
-  telemetryProducer,
   waitCaughtUp,
   type Sandbox,
 } from './support/backbone.js';
@@ -19,18 +18,12 @@ describe('ingest: Kafka -> ClickHouse', () => {
 
   beforeAll(async () => {
     box = await sandbox('exactly_once');
-    const { codec, producer, send } = await telemetryProducer(box);
-    const samples = telemetry(EVENTS);
-    for (let i = 0; i < samples.length; i += 10_000) {
-      await send(samples.slice(i, i + 10_000).map((s) => ({ key: s.deviceId, value: codec.encode(s) })));
-    }
-    await producer.disconnect();
+    await produceTelemetry(box, telemetry(EVENTS));
 
     const platform = await PlatformProcess.start('ingest', { ...box.env, INGEST_MAX_BATCH_RECORDS: '20000' });
     await waitCaughtUp(box.kafka, box.env['INGEST_GROUP_ID']!, box.topics.telemetry);
     expect(await platform.stop()).toBe(0);
-    // The embedded engine is free once the platform has exited; this process opens it to check.
-    store = ClickHouseStore.open(loadConfig([clickHouseConfigSection], { env: box.env }).clickhouse, logger);
+    store = openStore(box);
   });
 
   afterAll(async () => {

@@ -1,26 +1,11 @@
-// Local mirrors of the Avro records the simulator emits (TelemetrySample, DeviceLifecycle metadata); kept
-// structural so they can later be checked against the types generated from schemas/.
+import type { MetricDescriptor, Quality, TelemetrySample } from '@sentio/events';
 
-export type Quality = 'GOOD' | 'UNCERTAIN' | 'BAD';
+// The simulator emits the very records of schemas/: its types are the generated ones.
+export type { MetricDescriptor, Quality };
 
 export type DeviceKind = 'pump' | 'motor' | 'environment_sensor';
 
-export interface SimulatedSample {
-  eventId: string;
-  deviceId: string;
-  timestampMs: number;
-  metric: string;
-  value: number | null;
-  unit: string | null;
-  quality: Quality;
-  labels: Record<string, string>;
-  source: string;
-}
-
-export interface MetricDescriptor {
-  name: string;
-  unit: string | null;
-}
+export type SimulatedSample = TelemetrySample;
 
 export interface SimulatedDevice {
   id: string;

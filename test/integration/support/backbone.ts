@@ -14,6 +14,7 @@ import {
   type KafkaConfig,
 } from '@sentio/kafka';
 import { createLogger } from '@sentio/observability';
+import { ClickHouseStore, clickHouseConfigSection } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
 import type { Kafka, Message } from 'kafkajs';
 
@@ -88,6 +89,22 @@ export function telemetry(count: number, devices = 100, startMs = Date.now() - 3
     labels: { site: 'test' },
     source: 'test',
   }));
+}
+
+/** Produces the samples to the sandbox's telemetry topic through the registry-backed codec. */
+export async function produceTelemetry(
+  box: Sandbox,
+  samples: TelemetrySample[],
+  key = (s: TelemetrySample) => s.deviceId,
+): Promise<void> {
+  const { codec, producer, send } = await telemetryProducer(box);
+  await send(samples.map((s) => ({ key: key(s), value: codec.encode(s) })));
+  await producer.disconnect();
+}
+
+/** Opens the sandbox's embedded ClickHouse: only once the platform process that held it has exited. */
+export function openStore(box: Sandbox): ClickHouseStore {
+  return ClickHouseStore.open(loadConfig([clickHouseConfigSection], { env: box.env }).clickhouse, logger);
 }
 
 /** Waits until the group has committed every record of the topic: the sink has nothing left to do. */

@@ -1,18 +1,37 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
-import {
-  ClickHouseStore,
-  clickHouseConfigSection,
-  DevicesRepository,
-  MetricsRepository,
-} from '@sentio/clickhouse';
-import { loadConfig } from '@sentio/config';
+import { DevicesRepository, MetricsRepository } from '@sentio/clickhouse';
 import { Plant } from '@sentio/simulator';
-import { logger, sandbox, waitCaughtUp } from './backbone.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore, sandbox, waitCaughtUp } from './backbone.js';
 import { PlatformProcess, repoRoot } from './platform-process.js';
 
-export interface LayoutOutcome {
+/** The layout scenario as a suite; each layout gets its own file, since one process opens one ClickHouse folder. */
+export function describeLayout(name: string, targets: string): void {
+  describe(`layout: ${name} (sentio run ${targets}, simulator in its own process)`, () => {
+    let outcome: LayoutOutcome;
+
+    beforeAll(async () => {
+      outcome = await runLayoutScenario(`layout_${name.replace(/-/g, '_')}`, targets);
+    });
+
+    afterAll(async () => {
+      await outcome?.close();
+    });
+
+    it('lists every simulated device in the inventory', () => {
+      expect(outcome.devices).toEqual(outcome.expectedDevices);
+    });
+
+    it('stores every sample of every device', () => {
+      expect(outcome.samplesPerDevice).toEqual(outcome.expectedSamplesPerDevice);
+      expect(outcome.total).toBe([...outcome.expectedSamplesPerDevice.values()].reduce((a, b) => a + b, 0));
+    });
+  });
+}
+
+interface LayoutOutcome {
   expectedDevices: string[];
   expectedSamplesPerDevice: Map<string, number>;
   devices: string[];
@@ -29,7 +48,7 @@ const SEED = 7;
  * lifecycle and telemetry; the platform runs `targets`; what lands in ClickHouse is compared with what an
  * independent copy of the plant says was produced.
  */
-export async function runLayoutScenario(name: string, targets: string): Promise<LayoutOutcome> {
+async function runLayoutScenario(name: string, targets: string): Promise<LayoutOutcome> {
   const box = await sandbox(name);
   const platform = await PlatformProcess.start(targets, box.env);
   const simulator = spawn(
@@ -69,10 +88,7 @@ export async function runLayoutScenario(name: string, targets: string): Promise<
   const expectedSamplesPerDevice = new Map(
     plant.devices().map((d) => [d.id, d.metrics.length * finished.done]),
   );
-  const store = ClickHouseStore.open(
-    loadConfig([clickHouseConfigSection], { env: box.env }).clickhouse,
-    logger,
-  );
+  const store = openStore(box);
   const rows = await store.query<{ device_id: string; n: string }>(
     `SELECT device_id, count() AS n FROM ${store.table('metrics')} GROUP BY device_id`,
   );
