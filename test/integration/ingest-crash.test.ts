@@ -5,18 +5,19 @@ import {
   produceTelemetry,
   sandbox,
   telemetry,
-  waitCaughtUp,
+  caughtUp,
   type Sandbox,
 } from './support/backbone.js';
 import { PlatformProcess } from './support/platform-process.js';
 
 const EVENTS = 60_000;
 
-describe('ingest: killed between insert and commit', () => {
+describe('ingest: killed between insert and commit, then stopped gracefully with records buffered', () => {
   let box: Sandbox;
   let store: ClickHouseStore;
   let crashed: PlatformProcess;
   let recovered: PlatformProcess;
+  let committedAtStop: boolean;
 
   beforeAll(async () => {
     box = await sandbox('crash');
@@ -36,9 +37,21 @@ describe('ingest: killed between insert and commit', () => {
     });
     await crashed.exited();
 
-    recovered = await PlatformProcess.start('ingest', { ...box.env, ...batching });
-    await waitCaughtUp(box.kafka, box.env['INGEST_GROUP_ID']!, box.topics.telemetry);
+    // Batches too big and too slow to flush by themselves: after the repeated range, everything the process
+    // reads stays in its buffers until SIGTERM makes it insert and commit them.
+    recovered = await PlatformProcess.start('ingest', {
+      ...box.env,
+      ...batching,
+      INGEST_MAX_BATCH_RECORDS: '1000000',
+      INGEST_FLUSH_INTERVAL_MS: '600000',
+    });
+    await recovered.waitFor(
+      async () =>
+        (await recovered.metricSeries('sentio_kafka_consumer_lag_records')).every((v) => v === 0) &&
+        (await recovered.metricSeries('sentio_kafka_consumer_lag_records')).length === 6,
+    );
     expect(await recovered.stop()).toBe(0);
+    committedAtStop = await caughtUp(box.kafka, box.env['INGEST_GROUP_ID']!, box.topics.telemetry);
     store = openStore(box);
   });
 
@@ -53,6 +66,10 @@ describe('ingest: killed between insert and commit', () => {
 
   it('the restarted process repeated the written-ahead range under the same token', () => {
     expect(recovered.log).toContain('repeated a written-ahead range after restart');
+  });
+
+  it('a graceful stop inserted and committed everything it had buffered', () => {
+    expect(committedAtStop).toBe(true);
   });
 
   it('stores every event exactly once', async () => {

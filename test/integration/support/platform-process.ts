@@ -77,12 +77,28 @@ export class PlatformProcess {
     throw new Error(`platform not healthy within ${timeoutMs} ms:\n${this.log.slice(-4000)}`);
   }
 
-  async metric(name: string): Promise<number> {
+  /** Values of every series of a metric, e.g. one per partition. */
+  async metricSeries(name: string): Promise<number[]> {
     const text = await (await fetch(`${this.baseUrl}/metrics`)).text();
     return text
       .split('\n')
-      .filter((line) => line.startsWith(name))
-      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+      .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+
+  async metric(name: string): Promise<number> {
+    return (await this.metricSeries(name)).reduce((sum, v) => sum + v, 0);
+  }
+
+  async waitFor(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline)
+        throw new Error(`condition not met within ${timeoutMs} ms:\n${this.log.slice(-3000)}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`platform exited:\n${this.log.slice(-3000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   }
 
   /** Resolves with the exit code or signal once the process has ended (by itself or killed). */
