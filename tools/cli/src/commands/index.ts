@@ -1,10 +1,11 @@
+import { detectCommand } from './detect.command.js';
 import { registryCommand } from './registry.command.js';
 import { runTargetsCommand } from './run.command.js';
 import { simulateCommand } from './simulate.command.js';
 import { upCommand } from './up.command.js';
 import type { Command } from './command.type.js';
 
-const commands: Command[] = [upCommand, runTargetsCommand, registryCommand, simulateCommand];
+const commands: Command[] = [upCommand, runTargetsCommand, registryCommand, simulateCommand, detectCommand];
 
 function usage(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n');

@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { seededRandom, shuffleInPlace } from './seeded-random.util.js';
+import { StandardScaler, type ScalerState } from './standard-scaler.js';
+import { quantile } from './stats.util.js';
+
+export interface AutoencoderOptions {
+  /** Rows per window: the context the model sees at once. */
+  windowLength: number;
+  /** Width of the two hidden layers around the bottleneck. */
+  hiddenUnits: number;
+  /** Width of the bottleneck: small enough that the model cannot learn the identity. */
+  latentUnits: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Seeds weight initialisation and the per-epoch shuffle: the same data and seed train the same model. */
+  seed: number;
+  /** Threshold = quantile(training window scores, thresholdQuantile) x thresholdFactor. */
+  thresholdQuantile: number;
+  /** The sensitivity knob: lower flags more. The margin above the quantile absorbs in-sample optimism. */
+  thresholdFactor: number;
+}
+
+export const defaultAutoencoderOptions: AutoencoderOptions = {
+  windowLength: 10,
+  hiddenUnits: 32,
+  latentUnits: 8,
+  epochs: 40,
+  batchSize: 32,
+  learningRate: 1e-3,
+  seed: 42,
+  thresholdQuantile: 0.99,
+  thresholdFactor: 1.5,
+};
+
+export interface WindowScore {
+  /** Mean squared reconstruction error over the window, in standardised units. */
+  score: number;
+  /** Mean squared error of each feature over the window, in feature order; they average to `score`. */
+  contributions: number[];
+}
+
+export interface TrainingRange {
+  fromMs: number;
+  toMs: number;
+  rows: number;
+}
+
+export interface AutoencoderMetadata {
+  format: 1;
+  modelId: string;
+  modelVersion: string;
+  createdAt: string;
+  features: string[];
+  options: AutoencoderOptions;
+  trainingRange: TrainingRange;
+  /** sha256 of the training rows: tells whether two models saw the same data. */
+  dataHash: string;
+  threshold: { value: number; quantile: number; factor: number; rule: string };
+  scaler: ScalerState;
+  metrics: { finalLoss: number; trainScoreMean: number; trainScoreQuantile: number; trainWindows: number };
+}
+
+export interface TrainInput {
+  modelId: string;
+  features: string[];
+  rows: readonly (readonly number[])[];
+  trainingRange: TrainingRange;
+  options?: Partial<AutoencoderOptions>;
+}
+
+const THRESHOLD_RULE = 'quantile(train window scores, q) * factor';
+
+/**
+ * A dense autoencoder over sliding windows of a multivariate series. Each window (windowLength x features,
+ * standardised with a scaler fitted on the training rows) is flattened, squeezed through a bottleneck and
+ * reconstructed; windows unlike the training data reconstruct badly. The score of a window is its mean
+ * squared reconstruction error, and each feature's share of it says which metric looks wrong.
+ */
+export class WindowAutoencoder {
+  private constructor(
+    private readonly model: tf.LayersModel,
+    private readonly scaler: StandardScaler,
+    readonly metadata: AutoencoderMetadata,
+  ) {}
+
+  get threshold(): number {
+    return this.metadata.threshold.value;
+  }
+
+  get windowLength(): number {
+    return this.metadata.options.windowLength;
+  }
+
+  get features(): readonly string[] {
+    return this.metadata.features;
+  }
+
+  static async train(input: TrainInput): Promise<WindowAutoencoder> {
+    const options = { ...defaultAutoencoderOptions, ...input.options };
+    const { windowLength } = options;
+    const featureCount = input.features.length;
+    if (input.rows.length < windowLength + 1)
+      throw new Error(`need more than ${windowLength} training rows, got ${input.rows.length}`);
+    const scaler = StandardScaler.fit(input.rows);
+    const scaled = input.rows.map((r) => scaler.transform(r));
+    const windows = slidingWindows(scaled, windowLength);
+    const width = windowLength * featureCount;
+
+    const model = buildModel(width, options);
+    const random = seededRandom(options.seed);
+    const order = windows.map((_, i) => i);
+    let finalLoss = Number.NaN;
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      shuffleInPlace(order, random);
+      let lossSum = 0;
+      let batches = 0;
+      for (let start = 0; start < order.length; start += options.batchSize) {
+        const idx = order.slice(start, start + options.batchSize);
+        const x = tf.tensor2d(flatten(idx.map((i) => windows[i]!)), [idx.length, width]);
+        const loss = await model.trainOnBatch(x, x);
+        x.dispose();
+        lossSum += Array.isArray(loss) ? loss[0]! : loss;
+        batches++;
+      }
+      finalLoss = lossSum / batches;
+    }
+
+    const trainScores = scoreBatch(model, windows, featureCount).map((s) => s.score);
+    const q = quantile(trainScores, options.thresholdQuantile);
+    const metadata: AutoencoderMetadata = {
+      format: 1,
+      modelId: input.modelId,
+      modelVersion: '',
+      createdAt: new Date().toISOString(),
+      features: [...input.features],
+      options,
+      trainingRange: input.trainingRange,
+      dataHash: hashRows(input.rows),
+      threshold: {
+        value: q * options.thresholdFactor,
+        quantile: options.thresholdQuantile,
+        factor: options.thresholdFactor,
+        rule: THRESHOLD_RULE,
+      },
+      scaler: scaler.state,
+      metrics: {
+        finalLoss,
+        trainScoreMean: trainScores.reduce((a, b) => a + b, 0) / trainScores.length,
+        trainScoreQuantile: q,
+        trainWindows: windows.length,
+      },
+    };
+    // The version names the exact data and settings, so a model retrained on the same data keeps its version.
+    metadata.modelVersion = createHash('sha256')
+      .update(metadata.dataHash)
+      .update(JSON.stringify(options))
+      .digest('hex')
+      .slice(0, 12);
+    return new WindowAutoencoder(model, scaler, metadata);
+  }
+
+  /** Scores one window of raw (unscaled) rows, oldest first. */
+  scoreWindow(rows: readonly (readonly number[])[]): WindowScore {
+    const [first] = this.scoreWindows([rows]);
+    return first!;
+  }
+
+  /** Scores many windows of raw rows in one forward pass. */
+  scoreWindows(windows: readonly (readonly (readonly number[])[])[]): WindowScore[] {
+    const scaled = windows.map((w) => {
+      if (w.length !== this.windowLength)
+        throw new Error(`window has ${w.length} rows, the model expects ${this.windowLength}`);
+      return w.map((r) => this.scaler.transform(r));
+    });
+    return scoreBatch(this.model, scaled, this.features.length);
+  }
+
+  /**
+   * Scores every window of a series that ends at or after `fromIndex`: the score of row i is that of the
+   * window ending at row i, which is what an online detector sees when row i arrives.
+   */
+  scoreSeries(rows: readonly (readonly number[])[], fromIndex: number): WindowScore[] {
+    const start = Math.max(fromIndex, this.windowLength - 1);
+    const windows: (readonly (readonly number[])[])[] = [];
+    for (let end = start; end < rows.length; end++)
+      windows.push(rows.slice(end - this.windowLength + 1, end + 1));
+    return this.scoreWindows(windows);
+  }
+
+  /** Writes model.json (topology and weight manifest), weights.bin and metadata.json into `dir`. */
+  async save(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    await this.model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const weightData = artifacts.weightData;
+        if (!weightData) throw new Error('model has no weights to save');
+        const buffers = Array.isArray(weightData) ? weightData : [weightData];
+        await writeAtomic(join(dir, 'weights.bin'), Buffer.concat(buffers.map((b) => Buffer.from(b))));
+        await writeAtomic(
+          join(dir, 'model.json'),
+          JSON.stringify({ modelTopology: artifacts.modelTopology, weightSpecs: artifacts.weightSpecs }),
+        );
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    // Metadata last: a folder with metadata.json holds a complete model.
+    await writeAtomic(join(dir, 'metadata.json'), JSON.stringify(this.metadata, null, 2));
+  }
+
+  static async load(dir: string): Promise<WindowAutoencoder> {
+    const metadata = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as AutoencoderMetadata;
+    if (metadata.format !== 1)
+      throw new Error(`unsupported model format ${String(metadata.format)} in ${dir}`);
+    const { modelTopology, weightSpecs } = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+      modelTopology: object;
+      weightSpecs: tf.io.WeightsManifestEntry[];
+    };
+    const weights = await readFile(join(dir, 'weights.bin'));
+    const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
+    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData }));
+    return new WindowAutoencoder(model, StandardScaler.from(metadata.scaler), metadata);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+function buildModel(width: number, options: AutoencoderOptions): tf.LayersModel {
+  const init = (offset: number) => tf.initializers.glorotUniform({ seed: options.seed + offset });
+  const model = tf.sequential({
+    layers: [
+      tf.layers.dense({
+        inputShape: [width],
+        units: options.hiddenUnits,
+        activation: 'relu',
+        kernelInitializer: init(1),
+      }),
+      tf.layers.dense({ units: options.latentUnits, activation: 'linear', kernelInitializer: init(2) }),
+      tf.layers.dense({ units: options.hiddenUnits, activation: 'relu', kernelInitializer: init(3) }),
+      tf.layers.dense({ units: width, activation: 'linear', kernelInitializer: init(4) }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.adam(options.learningRate), loss: 'meanSquaredError' });
+  return model;
+}
+
+function scoreBatch(
+  model: tf.LayersModel,
+  windows: readonly (readonly (readonly number[])[])[],
+  featureCount: number,
+): WindowScore[] {
+  if (windows.length === 0) return [];
+  const windowLength = windows[0]!.length;
+  const width = windowLength * featureCount;
+  const input = flatten(windows);
+  const output = tf.tidy(() => {
+    const x = tf.tensor2d(input, [windows.length, width]);
+    return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+  });
+  return windows.map((_, w) => {
+    const contributions = new Array<number>(featureCount).fill(0);
+    const base = w * width;
+    for (let t = 0; t < windowLength; t++) {
+      for (let f = 0; f < featureCount; f++) {
+        const i = base + t * featureCount + f;
+        contributions[f]! += (output[i]! - input[i]!) ** 2 / windowLength;
+      }
+    }
+    return { score: contributions.reduce((a, b) => a + b, 0) / featureCount, contributions };
+  });
+}
+
+function slidingWindows(rows: number[][], windowLength: number): number[][][] {
+  const windows: number[][][] = [];
+  for (let end = windowLength; end <= rows.length; end++) windows.push(rows.slice(end - windowLength, end));
+  return windows;
+}
+
+function flatten(windows: readonly (readonly (readonly number[])[])[]): Float32Array {
+  const rows = windows[0]?.length ?? 0;
+  const features = windows[0]?.[0]?.length ?? 0;
+  const out = new Float32Array(windows.length * rows * features);
+  let i = 0;
+  for (const w of windows) for (const r of w) for (const v of r) out[i++] = v;
+  return out;
+}
+
+function hashRows(rows: readonly (readonly number[])[]): string {
+  const hash = createHash('sha256');
+  for (const row of rows) hash.update(Float64Array.from(row));
+  return hash.digest('hex');
+}
+
+async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
+  await writeFile(`${path}.tmp`, data);
+  await rename(`${path}.tmp`, path);
+}
