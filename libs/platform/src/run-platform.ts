@@ -29,7 +29,7 @@ export function platformModule(
   ];
   if (names.some((n) => targets[n].usesClickHouse))
     imports.push(ClickHouseModule.forRoot(config.clickhouse, logger));
-  for (const name of names) imports.push(targets[name].module(config));
+  for (const name of names) imports.push(targets[name].module(config, logger));
   return { module: PlatformModule, imports };
 }
 

@@ -3,6 +3,7 @@ import { clickHouseConfigSection } from '@sentio/clickhouse';
 import { loadConfig, type ConfigOf, type LoadConfigOptions } from '@sentio/config';
 import { ingestConfigSection } from '@sentio/ingest';
 import { kafkaConfigSection } from '@sentio/kafka';
+import { queryApiConfigSection } from '@sentio/query-api';
 import { platformConfigSection } from './platform.config.js';
 
 /** The root configuration: every lib's section, validated together at start. */
@@ -12,6 +13,7 @@ export const sentioSections = [
   avroConfigSection,
   clickHouseConfigSection,
   ingestConfigSection,
+  queryApiConfigSection,
 ] as const;
 
 export type SentioConfig = ConfigOf<typeof sentioSections>;

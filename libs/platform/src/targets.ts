@@ -1,11 +1,13 @@
 import type { DynamicModule } from '@nestjs/common';
 import { IngestModule } from '@sentio/ingest';
+import type { Logger } from '@sentio/observability';
+import { QueryApiModule } from '@sentio/query-api';
 import type { SentioConfig } from './sentio-config.js';
 
 export interface Target {
   /** Reads or writes ClickHouse: with the embedded engine, all such targets must share one process. */
   usesClickHouse: boolean;
-  module(config: SentioConfig): DynamicModule;
+  module(config: SentioConfig, logger: Logger): DynamicModule;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface Target {
  */
 export const targets = {
   ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
+  api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
 } satisfies Record<string, Target>;
 
 export type TargetName = keyof typeof targets;

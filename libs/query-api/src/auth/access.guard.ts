@@ -1,0 +1,46 @@
+import { ForbiddenException, Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import { AuthGuard } from '@nestjs/passport';
+import type { Request } from 'express';
+import { JWT_STRATEGY } from './jwt.strategy.js';
+import { PUBLIC_KEY, ROLES_KEY, roleAdmits, type AuthenticatedUser, type Role } from './roles.decorator.js';
+
+/**
+ * Operational routes of @sentio/observability, which cannot carry our decorator: probes and Prometheus
+ * scrape them without credentials. They show no data of the plant.
+ */
+export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set(['/health', '/metrics']);
+
+/**
+ * The process-wide guard: every HTTP route and GraphQL resolver needs a valid access token and a role the
+ * route admits, unless it is @Public. A route that declares neither is denied to everyone, so forgetting the
+ * decorator fails closed.
+ */
+@Injectable()
+export class AccessGuard extends AuthGuard(JWT_STRATEGY) {
+  constructor(@Inject(Reflector) private readonly reflector: Reflector) {
+    super();
+  }
+
+  override getRequest(context: ExecutionContext): Request {
+    return context.getType<string>() === 'graphql'
+      ? GqlExecutionContext.create(context).getContext<{ req: Request }>().req
+      : context.switchToHttp().getRequest<Request>();
+  }
+
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    if (context.getType() === 'http') {
+      const route = (context.switchToHttp().getRequest<Request>().route as { path?: string } | undefined)
+        ?.path;
+      if (route !== undefined && OPERATIONAL_ROUTES.has(route)) return true;
+    }
+    await super.canActivate(context);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    const user = this.getRequest(context).user as AuthenticatedUser;
+    if (!roles || !roleAdmits(roles, user.role)) throw new ForbiddenException('your role may not do this');
+    return true;
+  }
+}

@@ -1,0 +1,72 @@
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { Logger } from '@sentio/observability';
+import type { QueryApiConfig } from '../query-api.config.js';
+import { QUERY_API_CONFIG, QUERY_API_LOGGER } from '../query-api.tokens.js';
+import { UsersRepository } from '../repositories/users.repository.js';
+import { USERNAME_PATTERN, type UserDto } from './auth.dto.js';
+import { LoginThrottle } from './login-throttle.service.js';
+import { MIN_PASSWORD_LENGTH, PasswordService } from './password.service.js';
+import type { Role } from './roles.decorator.js';
+
+@Injectable()
+export class UsersService implements OnModuleInit {
+  constructor(
+    @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
+    @Inject(QUERY_API_LOGGER) private readonly logger: Logger,
+    @Inject(UsersRepository) private readonly users: UsersRepository,
+    @Inject(PasswordService) private readonly passwords: PasswordService,
+    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
+  ) {}
+
+  /** The first admin comes from the environment, and only into an empty table: there is no default account. */
+  async onModuleInit(): Promise<void> {
+    if ((await this.users.count()) > 0) return;
+    const { adminUser, adminPassword } = this.config;
+    if (!adminUser || !adminPassword) {
+      this.logger.warn(
+        'query-api: no users yet; set SENTIO_ADMIN_USER and SENTIO_ADMIN_PASSWORD to create one',
+      );
+      return;
+    }
+    if (!USERNAME_PATTERN.test(adminUser) || adminPassword.length < MIN_PASSWORD_LENGTH) {
+      throw new Error(
+        `SENTIO_ADMIN_USER must be 3-64 lowercase letters, digits, ., _, @ or -, and SENTIO_ADMIN_PASSWORD at least ${MIN_PASSWORD_LENGTH} characters`,
+      );
+    }
+    await this.create(adminUser, adminPassword, 'admin');
+    this.logger.info({ username: adminUser }, 'query-api: first admin created');
+  }
+
+  async create(username: string, password: string, role: Role): Promise<UserDto> {
+    if (await this.users.find(username)) throw new ConflictException(`user ${username} exists`);
+    const passwordHash = await this.passwords.hash(password);
+    await this.users.save({ username, passwordHash, role, tokenVersion: 0, disabled: false });
+    return { username, role, disabled: false };
+  }
+
+  async list(): Promise<UserDto[]> {
+    return (await this.users.list()).map((u) => ({
+      username: u.username,
+      role: u.role,
+      disabled: u.disabled,
+    }));
+  }
+
+  /** Ends every session of the user, this one included: tokens issued before the change stop working. */
+  async changePassword(username: string, current: string, next: string, ip: string): Promise<void> {
+    this.throttle.check(username, ip);
+    const user = await this.users.find(username);
+    if (!user || !(await this.passwords.verify(user.passwordHash, current))) {
+      this.throttle.failed(username, ip);
+      throw new UnauthorizedException('current password does not match');
+    }
+    const passwordHash = await this.passwords.hash(next);
+    await this.users.save({ ...user, passwordHash, tokenVersion: user.tokenVersion + 1 });
+  }
+}

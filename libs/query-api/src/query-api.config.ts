@@ -1,0 +1,72 @@
+import { configFields, defineConfigSection } from '@sentio/config';
+import { z } from 'zod';
+
+const DAY_S = 24 * 3600;
+/** Below this an HMAC secret can be brute-forced offline from one captured token. */
+export const MIN_JWT_SECRET_LENGTH = 32;
+
+export const queryApiConfigSection = defineConfigSection(
+  'queryApi',
+  z
+    .object({
+      /** HMAC secret of access tokens; unset outside production means a random one per process. */
+      jwtSecret: z.string().optional(),
+      /** NODE_ENV; only `production` changes behaviour (a missing or weak secret stops start-up). */
+      environment: z.string().default('development'),
+      accessTokenTtlSeconds: configFields.positiveInt().default(900),
+      refreshTokenTtlSeconds: configFields.positiveInt().default(7 * DAY_S),
+      /** The first admin, created only while there are no users at all; there is no default password. */
+      adminUser: z.string().optional(),
+      adminPassword: z.string().optional(),
+      login: z
+        .object({
+          /** Failed logins per user and IP within the window before the pair is locked out. */
+          maxAttempts: configFields.positiveInt().default(5),
+          windowSeconds: configFields.positiveInt().default(900),
+          lockoutSeconds: configFields.positiveInt().default(900),
+        })
+        .default({ maxAttempts: 5, windowSeconds: 900, lockoutSeconds: 900 }),
+      limits: z
+        .object({
+          /** Widest time range one query may cover. */
+          maxRangeDays: configFields.positiveInt().default(366),
+          /** Most points of one series, rows of one page. */
+          maxRows: configFields.positiveInt().default(10_000),
+        })
+        .default({ maxRangeDays: 366, maxRows: 10_000 }),
+      graphql: z
+        .object({
+          maxDepth: configFields.positiveInt().default(6),
+          /** Most fields one operation may select, fragments expanded. */
+          maxComplexity: configFields.positiveInt().default(200),
+        })
+        .default({ maxDepth: 6, maxComplexity: 200 }),
+    })
+    .superRefine((config, ctx) => {
+      if (config.environment !== 'production') return;
+      if (!config.jwtSecret || config.jwtSecret.length < MIN_JWT_SECRET_LENGTH) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['jwtSecret'],
+          message: `expected a secret of at least ${MIN_JWT_SECRET_LENGTH} characters when NODE_ENV=production`,
+        });
+      }
+    }),
+  {
+    jwtSecret: 'SENTIO_JWT_SECRET',
+    environment: 'NODE_ENV',
+    accessTokenTtlSeconds: 'QUERY_API_ACCESS_TOKEN_TTL_SECONDS',
+    refreshTokenTtlSeconds: 'QUERY_API_REFRESH_TOKEN_TTL_SECONDS',
+    adminUser: 'SENTIO_ADMIN_USER',
+    adminPassword: 'SENTIO_ADMIN_PASSWORD',
+    'login.maxAttempts': 'QUERY_API_LOGIN_MAX_ATTEMPTS',
+    'login.windowSeconds': 'QUERY_API_LOGIN_WINDOW_SECONDS',
+    'login.lockoutSeconds': 'QUERY_API_LOGIN_LOCKOUT_SECONDS',
+    'limits.maxRangeDays': 'QUERY_API_MAX_RANGE_DAYS',
+    'limits.maxRows': 'QUERY_API_MAX_ROWS',
+    'graphql.maxDepth': 'QUERY_API_GRAPHQL_MAX_DEPTH',
+    'graphql.maxComplexity': 'QUERY_API_GRAPHQL_MAX_COMPLEXITY',
+  },
+);
+
+export type QueryApiConfig = z.infer<typeof queryApiConfigSection.schema>;

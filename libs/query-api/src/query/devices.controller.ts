@@ -1,0 +1,21 @@
+import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../auth/roles.decorator.js';
+import { apiValidationPipe } from '../common/api-validation.pipe.js';
+import { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
+import { DevicesService } from './devices.service.js';
+
+@ApiTags('devices')
+@ApiBearerAuth()
+@Controller('api/devices')
+@Roles('viewer')
+@UsePipes(apiValidationPipe)
+export class DevicesController {
+  constructor(@Inject(DevicesService) private readonly devices: DevicesService) {}
+
+  @Get()
+  @ApiOkResponse({ type: DevicePageDto })
+  list(@Query() query: DevicesQueryDto): Promise<DevicePageDto> {
+    return this.devices.list(query);
+  }
+}

@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeCursor, encodeCursor, pageSize } from '../common/cursor.util.js';
+import { toLabels } from '../common/label.dto.js';
+import type { QueryApiConfig } from '../query-api.config.js';
+import { QUERY_API_CONFIG } from '../query-api.tokens.js';
+import { DevicesQueryRepository } from '../repositories/devices-query.repository.js';
+import type { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
+
+@Injectable()
+export class DevicesService {
+  constructor(
+    @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
+    @Inject(DevicesQueryRepository) private readonly devices: DevicesQueryRepository,
+  ) {}
+
+  async list(query: DevicesQueryDto): Promise<DevicePageDto> {
+    const limit = pageSize(query.limit, this.config.limits.maxRows);
+    const after =
+      query.cursor === undefined
+        ? undefined
+        : decodeCursor(
+            query.cursor,
+            (v): v is { after: string } => typeof (v as { after?: unknown })?.after === 'string',
+          ).after;
+    // One row more than the page tells whether another page follows, without a count query.
+    const rows = await this.devices.list({
+      type: query.type,
+      connector: query.connector,
+      online: query.online,
+      includeRemoved: query.includeRemoved ?? false,
+      after,
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => ({
+        deviceId: r.device_id,
+        lastEvent: r.last_event,
+        deviceType: r.device_type,
+        vendor: r.vendor,
+        model: r.model,
+        connector: r.connector,
+        online: Boolean(r.online),
+        removed: Boolean(r.removed),
+        labels: toLabels(r.labels),
+        metrics: r.metric_names.map((name, i) => ({ name, unit: r.metric_units[i] ?? '' })),
+        updatedAt: new Date(Number(r.updated_at_ms)).toISOString(),
+      })),
+      nextCursor: rows.length > limit && last ? encodeCursor({ after: last.device_id }) : undefined,
+    };
+  }
+}

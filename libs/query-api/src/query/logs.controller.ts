@@ -1,0 +1,21 @@
+import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../auth/roles.decorator.js';
+import { apiValidationPipe } from '../common/api-validation.pipe.js';
+import { LogPageDto, LogsQueryDto } from './logs.dto.js';
+import { LogsService } from './logs.service.js';
+
+@ApiTags('logs')
+@ApiBearerAuth()
+@Controller('api/logs')
+@Roles('viewer')
+@UsePipes(apiValidationPipe)
+export class LogsController {
+  constructor(@Inject(LogsService) private readonly logs: LogsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: LogPageDto })
+  search(@Query() query: LogsQueryDto): Promise<LogPageDto> {
+    return this.logs.search(query);
+  }
+}

@@ -1,0 +1,95 @@
+import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
+import { LabelDto } from '../common/label.dto.js';
+import { FilterText, PageLimit } from '../common/query-fields.js';
+import { SEVERITIES, type SeverityName } from '../repositories/logs-query.repository.js';
+
+@ArgsType()
+export class LogsQueryDto {
+  @ApiPropertyOptional({ description: 'Epoch milliseconds or ISO 8601. Default: an hour before to.' })
+  @Field({ nullable: true })
+  @FilterText(40)
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'Epoch milliseconds or ISO 8601. Default: now.' })
+  @Field({ nullable: true })
+  @FilterText(40)
+  to?: string;
+
+  @ApiPropertyOptional()
+  @Field({ nullable: true })
+  @FilterText()
+  device?: string;
+
+  @ApiPropertyOptional({ enum: SEVERITIES, description: 'Minimum severity.' })
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsIn(SEVERITIES, { message: `level: expected one of ${SEVERITIES.join(', ')}` })
+  level?: SeverityName;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive text the body contains.' })
+  @Field({ nullable: true })
+  @FilterText(200)
+  contains?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @Field({ nullable: true })
+  @FilterText(512)
+  cursor?: string;
+
+  @ApiPropertyOptional({ default: 100 })
+  @Field(() => Int, { nullable: true })
+  @PageLimit()
+  limit?: number;
+}
+
+@ObjectType('LogRecord')
+export class LogRecordDto {
+  @ApiProperty()
+  @Field()
+  ts!: string;
+
+  @ApiProperty()
+  @Field()
+  deviceId!: string;
+
+  @ApiProperty({ enum: SEVERITIES })
+  @Field()
+  severity!: string;
+
+  @ApiProperty()
+  @Field()
+  body!: string;
+
+  @ApiProperty({ type: [LabelDto] })
+  @Field(() => [LabelDto])
+  attributes!: LabelDto[];
+
+  @ApiProperty()
+  @Field()
+  traceId!: string;
+
+  @ApiProperty()
+  @Field()
+  spanId!: string;
+
+  @ApiProperty()
+  @Field()
+  source!: string;
+
+  @ApiProperty()
+  @Field()
+  eventId!: string;
+}
+
+@ObjectType('LogPage')
+export class LogPageDto {
+  @ApiProperty({ type: [LogRecordDto] })
+  @Field(() => [LogRecordDto])
+  items!: LogRecordDto[];
+
+  @ApiPropertyOptional({ description: 'Pass as cursor for the next (older) page; absent on the last page.' })
+  @Field(() => String, { nullable: true })
+  nextCursor?: string;
+}

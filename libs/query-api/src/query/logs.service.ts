@@ -1,0 +1,58 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeCursor, encodeCursor, pageSize } from '../common/cursor.util.js';
+import { toLabels } from '../common/label.dto.js';
+import type { QueryApiConfig } from '../query-api.config.js';
+import { QUERY_API_CONFIG } from '../query-api.tokens.js';
+import { LogsQueryRepository } from '../repositories/logs-query.repository.js';
+import type { LogPageDto, LogsQueryDto } from './logs.dto.js';
+import { DAY_MS, HOUR_MS, resolveRange } from './time-range.util.js';
+
+interface LogCursor {
+  t: number;
+  e: string;
+}
+
+function isLogCursor(v: unknown): v is LogCursor {
+  const c = v as Partial<LogCursor> | null;
+  return typeof c?.t === 'number' && Number.isSafeInteger(c.t) && c.t >= 0 && typeof c.e === 'string';
+}
+
+@Injectable()
+export class LogsService {
+  constructor(
+    @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
+    @Inject(LogsQueryRepository) private readonly logs: LogsQueryRepository,
+  ) {}
+
+  async search(query: LogsQueryDto): Promise<LogPageDto> {
+    const { maxRangeDays, maxRows } = this.config.limits;
+    const range = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
+    const limit = pageSize(query.limit, maxRows);
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isLogCursor);
+    const rows = await this.logs.search({
+      ...range,
+      device: query.device,
+      level: query.level,
+      contains: query.contains === '' ? undefined : query.contains,
+      before: cursor && { tsMs: cursor.t, eventId: cursor.e },
+      limit: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      items: page.map((r) => ({
+        ts: new Date(Number(r.ts_ms)).toISOString(),
+        deviceId: r.device_id,
+        severity: r.severity_name,
+        body: r.body,
+        attributes: toLabels(r.attributes),
+        traceId: r.trace_id,
+        spanId: r.span_id,
+        source: r.source,
+        eventId: r.event_id,
+      })),
+      nextCursor:
+        rows.length > limit && last ? encodeCursor({ t: Number(last.ts_ms), e: last.event_id }) : undefined,
+    };
+  }
+}

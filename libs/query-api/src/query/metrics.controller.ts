@@ -1,0 +1,27 @@
+import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Roles } from '../auth/roles.decorator.js';
+import { apiValidationPipe } from '../common/api-validation.pipe.js';
+import { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
+import { MetricsService } from './metrics.service.js';
+
+@ApiTags('metrics')
+@ApiBearerAuth()
+@Controller('api/metrics')
+@Roles('viewer')
+@UsePipes(apiValidationPipe)
+export class MetricsController {
+  constructor(@Inject(MetricsService) private readonly metrics: MetricsService) {}
+
+  @Get('series')
+  @ApiOkResponse({ type: SeriesDto })
+  series(@Query() query: SeriesQueryDto): Promise<SeriesDto> {
+    return this.metrics.series(query);
+  }
+
+  @Get('latest')
+  @ApiOkResponse({ type: [LatestValueDto] })
+  latest(@Query() query: LatestQueryDto): Promise<LatestValueDto[]> {
+    return this.metrics.latest(query);
+  }
+}

@@ -1,0 +1,65 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import type { QueryApiConfig } from '../query-api.config.js';
+import { QUERY_API_CONFIG } from '../query-api.tokens.js';
+import { MetricsQueryRepository } from '../repositories/metrics-query.repository.js';
+import type { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
+import {
+  alignRange,
+  chooseResolution,
+  DAY_MS,
+  defaultStep,
+  HOUR_MS,
+  parseDuration,
+  resolveRange,
+} from './time-range.util.js';
+
+@Injectable()
+export class MetricsService {
+  constructor(
+    @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
+    @Inject(MetricsQueryRepository) private readonly metrics: MetricsQueryRepository,
+  ) {}
+
+  async series(query: SeriesQueryDto): Promise<SeriesDto> {
+    const { maxRangeDays, maxRows } = this.config.limits;
+    const requested = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
+    const stepMs = query.step === undefined ? defaultStep(requested) : parseDuration('step', query.step);
+    const range = alignRange(requested, stepMs);
+    const buckets = (range.toMs - range.fromMs) / stepMs;
+    if (buckets > maxRows) {
+      throw new BadRequestException(
+        `step: too small for the range, ${buckets} buckets exceed the limit of ${maxRows}`,
+      );
+    }
+    const agg = query.agg ?? 'avg';
+    const resolution = chooseResolution(stepMs);
+    const rows = await this.metrics.series({
+      device: query.device,
+      metric: query.metric,
+      ...range,
+      stepMs,
+      agg,
+      resolution,
+    });
+    return {
+      device: query.device,
+      metric: query.metric,
+      agg,
+      resolution,
+      stepMs,
+      from: new Date(range.fromMs).toISOString(),
+      to: new Date(range.toMs).toISOString(),
+      points: rows.map((r) => ({ ts: new Date(Number(r.bucket_ms)).toISOString(), value: r.value })),
+    };
+  }
+
+  async latest(query: LatestQueryDto): Promise<LatestValueDto[]> {
+    return (await this.metrics.latest(query.device)).map((r) => ({
+      metric: r.metric,
+      value: r.value,
+      unit: r.unit,
+      quality: r.quality,
+      ts: new Date(Number(r.ts_ms)).toISOString(),
+    }));
+  }
+}

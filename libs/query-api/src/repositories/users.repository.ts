@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseStore } from '@sentio/clickhouse';
+import type { Role } from '../auth/roles.decorator.js';
+
+export interface UserRecord {
+  username: string;
+  passwordHash: string;
+  role: Role;
+  /** Bumped on password change and on refresh-token reuse: every token issued before is dead. */
+  tokenVersion: number;
+  disabled: boolean;
+}
+
+interface UserRow {
+  username: string;
+  password_hash: string;
+  role: Role;
+  token_version: number;
+  disabled: boolean;
+}
+
+/** Column order of inserts: the store takes rows as positional arrays. */
+const userColumns = {
+  names: ['username', 'password_hash', 'role', 'token_version', 'disabled', 'version'],
+  row: (u: UserRecord & { version: number }) => [
+    u.username,
+    u.passwordHash,
+    u.role,
+    u.tokenVersion,
+    u.disabled,
+    u.version,
+  ],
+};
+
+/** Each write carries a version larger than any before it in this process; the newest row wins. */
+export function nextVersion(last: number, nowMs = Date.now()): number {
+  return Math.max(nowMs * 1000, last + 1);
+}
+
+/**
+ * Users of the API. Not a projection of a topic: this table is the only copy, so it is created here rather
+ * than by the numbered migrations (which belong to libs/clickhouse; it should move there as migration 002).
+ */
+export class UsersRepository {
+  readonly table = 'api_users';
+  private version = 0;
+
+  constructor(private readonly store: ClickHouseStore) {}
+
+  async ensureTable(): Promise<void> {
+    await this.store.command(
+      `CREATE TABLE IF NOT EXISTS ${this.store.table(this.table)}
+       (
+         username      String,
+         password_hash String,
+         role          Enum8('viewer' = 1, 'operator' = 2, 'admin' = 3),
+         token_version UInt32,
+         disabled      Bool,
+         version       UInt64,
+         updated_at    DateTime64(3, 'UTC') DEFAULT now64(3)
+       )
+       ENGINE = ReplacingMergeTree(version)
+       ORDER BY username`,
+    );
+  }
+
+  async find(username: string): Promise<UserRecord | undefined> {
+    const [row] = await this.store.query<UserRow>(
+      `SELECT username, password_hash, toString(role) AS role, token_version, disabled
+       FROM ${this.store.table(this.table)} FINAL WHERE username = {username:String}`,
+      { username },
+    );
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<UserRecord[]> {
+    const rows = await this.store.query<UserRow>(
+      `SELECT username, password_hash, toString(role) AS role, token_version, disabled
+       FROM ${this.store.table(this.table)} FINAL ORDER BY username`,
+    );
+    return rows.map(toRecord);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${this.store.table(this.table)} FINAL`,
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async save(user: UserRecord): Promise<void> {
+    this.version = nextVersion(this.version);
+    await this.store.insert(
+      this.table,
+      userColumns,
+      [{ ...user, version: this.version }],
+      `api-user-${randomUUID()}`,
+    );
+  }
+}
+
+function toRecord(row: UserRow): UserRecord {
+  return {
+    username: row.username,
+    passwordHash: row.password_hash,
+    role: row.role,
+    tokenVersion: Number(row.token_version),
+    disabled: Boolean(row.disabled),
+  };
+}

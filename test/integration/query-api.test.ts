@@ -1,0 +1,572 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import {
+  clickHouseConfigSection,
+  ClickHouseModule,
+  DevicesRepository,
+  LogsRepository,
+  MetricsRepository,
+} from '@sentio/clickhouse';
+import { loadConfig } from '@sentio/config';
+import type { DeviceLifecycle, DeviceLogRecord, Severity, TelemetrySample } from '@sentio/events';
+import { ObservabilityModule } from '@sentio/observability';
+import { queryApiConfigSection, QueryApiModule } from '@sentio/query-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logger } from './support/backbone.js';
+
+const HOUR = 3_600_000;
+const T0 = Math.floor(Date.now() / HOUR - 4) * HOUR;
+const DEVICES = ['pump-0001', 'pump-0002', 'motor-0001'];
+const METRICS = ['temperature', 'pressure'];
+const ADMIN = { username: 'admin', password: 'admin-password-1234' };
+const SEVERITIES: Severity[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+
+/** Two hours of a sample every 10 s per device and metric; every 37th is BAD and every 53rd missing. */
+function samples(): TelemetrySample[] {
+  const out: TelemetrySample[] = [];
+  for (const [d, deviceId] of DEVICES.entries()) {
+    for (const [m, metric] of METRICS.entries()) {
+      for (let i = 0; i < 720; i++) {
+        out.push({
+          eventId: `s-${d}-${m}-${i}`,
+          deviceId,
+          timestampMs: T0 + i * 10_000,
+          metric,
+          value: i % 53 === 0 ? null : 20 + d * 5 + m + Math.sin(i / 17) * 3 + (i % 7) / 10,
+          unit: metric === 'temperature' ? 'degC' : 'bar',
+          quality: i % 37 === 0 ? 'BAD' : 'GOOD',
+          labels: {},
+          source: 'test',
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function lifecycle(): DeviceLifecycle[] {
+  const event = (
+    deviceId: string,
+    kind: DeviceLifecycle['kind'],
+    online: boolean,
+    at: number,
+    type: string,
+  ) => ({
+    eventId: `l-${deviceId}-${at}`,
+    deviceId,
+    timestampMs: at,
+    kind,
+    deviceType: type,
+    vendor: 'acme',
+    model: 'x1',
+    connector: type === 'motor' ? 'mqtt:plant-a' : 'simulator',
+    online,
+    labels: { site: 'test' },
+    metrics: METRICS.map((name) => ({ name, unit: null })),
+  });
+  return [
+    event('pump-0001', 'DISCOVERED', true, T0, 'pump'),
+    event('pump-0002', 'DISCOVERED', true, T0, 'pump'),
+    // A newer event wins: pump-0002 is offline now.
+    event('pump-0002', 'OFFLINE', false, T0 + HOUR, 'pump'),
+    event('motor-0001', 'DISCOVERED', true, T0, 'motor'),
+    event('gone-0001', 'DISCOVERED', true, T0, 'pump'),
+    event('gone-0001', 'REMOVED', false, T0 + HOUR, 'pump'),
+  ];
+}
+
+function logRecords(): DeviceLogRecord[] {
+  return Array.from({ length: 250 }, (_, i) => ({
+    eventId: `log-${String(i).padStart(4, '0')}`,
+    deviceId: DEVICES[i % DEVICES.length]!,
+    // Pairs share a timestamp, so pages must break ties.
+    timestampMs: T0 + Math.floor(i / 2) * 1000,
+    severity: SEVERITIES[i % SEVERITIES.length]!,
+    body: i % 5 === 0 ? `Bearing TEMP high 100%_ok #${i}` : `routine reading #${i}`,
+    attributes: {},
+    traceId: null,
+    spanId: null,
+    source: 'test',
+  }));
+}
+
+@Module({})
+class TestRootModule {}
+
+describe('query API over the ClickHouse projections', () => {
+  let app: INestApplication;
+  let base: string;
+  const produced = samples();
+  const logs = logRecords();
+
+  const call = async (path: string, token?: string, init: RequestInit = {}) => {
+    const res = await fetch(`${base}${path}`, {
+      ...init,
+      headers: {
+        'content-type': 'application/json',
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.includes('json') && text;
+    return { status: res.status, body: json ? (JSON.parse(text) as Record<string, unknown>) : {}, text };
+  };
+  const post = (path: string, body: unknown, token?: string) =>
+    call(path, token, { method: 'POST', body: JSON.stringify(body) });
+  const login = async (username: string, password: string) => {
+    const res = await post('/api/auth/login', { username, password });
+    expect(res.status).toBe(200);
+    return res.body as { accessToken: string; refreshToken: string };
+  };
+  const graphql = (query: string, token?: string) => post('/api/graphql', { query }, token);
+
+  let admin: string;
+  let viewer: string;
+
+  beforeAll(async () => {
+    const id = `query_api_${randomBytes(3).toString('hex')}`;
+    const clickhouse = loadConfig([clickHouseConfigSection], {
+      env: {
+        SENTIO_CLICKHOUSE_PATH: mkdtempSync(join(tmpdir(), 'sentio-query-api-')),
+        CLICKHOUSE_DATABASE: id,
+      },
+    }).clickhouse;
+    const queryApi = loadConfig([queryApiConfigSection], {
+      env: {
+        SENTIO_JWT_SECRET: randomBytes(32).toString('hex'),
+        SENTIO_ADMIN_USER: ADMIN.username,
+        SENTIO_ADMIN_PASSWORD: ADMIN.password,
+        QUERY_API_LOGIN_MAX_ATTEMPTS: '3',
+        QUERY_API_MAX_ROWS: '1000',
+      },
+    }).queryApi;
+    app = await NestFactory.create(
+      {
+        module: TestRootModule,
+        imports: [
+          { module: ObservabilityModule },
+          ClickHouseModule.forRoot(clickhouse, logger),
+          QueryApiModule.forRoot(queryApi, logger),
+        ],
+      },
+      { logger: false },
+    );
+    await app.get(MetricsRepository).insert(produced, 'test-metrics');
+    await app.get(DevicesRepository).insert(lifecycle(), 'test-devices');
+    await app.get(LogsRepository).insert(logs, 'test-logs');
+    await app.listen(0, '127.0.0.1');
+    base = await app.getUrl();
+    base = base.replace('[::1]', '127.0.0.1');
+
+    admin = (await login(ADMIN.username, ADMIN.password)).accessToken;
+    for (const role of ['viewer', 'operator']) {
+      const res = await post(
+        '/api/users',
+        { username: role, password: `${role}-password-1234`, role },
+        admin,
+      );
+      expect(res.status).toBe(201);
+    }
+    viewer = (await login('viewer', 'viewer-password-1234')).accessToken;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  describe('access', () => {
+    it('protects every route, except those deliberately public', async () => {
+      const router = (app.getHttpAdapter().getInstance() as { router: { stack: RouteLayer[] } }).router;
+      const routes = router.stack
+        .filter((layer) => layer.route)
+        .flatMap((layer) =>
+          Object.keys(layer.route!.methods).map((method) => [method, layer.route!.path] as const),
+        );
+      expect(routes.length).toBeGreaterThan(8);
+      const open: string[] = [];
+      for (const [method, path] of routes) {
+        const res = await call(path, undefined, {
+          method: method.toUpperCase(),
+          body: method === 'get' ? undefined : '{}',
+        });
+        if (res.status !== 401) open.push(`${method.toUpperCase()} ${path}`);
+      }
+      // Public on purpose: logging in, the OpenAPI document, and the probes of @sentio/observability.
+      // POST login/refresh/logout answer 400 to an empty body rather than 401.
+      expect(open.sort()).toEqual(
+        [
+          'GET /api/docs-json',
+          'GET /health',
+          'GET /metrics',
+          'POST /api/auth/login',
+          'POST /api/auth/logout',
+          'POST /api/auth/refresh',
+        ].sort(),
+      );
+    });
+
+    it('protects every GraphQL query', async () => {
+      const fields = Object.values(app.get(GraphQLSchemaHost).schema.getQueryType()!.getFields());
+      expect(fields.map((f) => f.name).sort()).toEqual(['devices', 'latest', 'logs', 'metricSeries']);
+      for (const field of fields) {
+        const args = field.args.filter((a) => String(a.type).endsWith('!')).map((a) => `${a.name}: "x"`);
+        const res = await graphql(
+          `{ ${field.name}${args.length ? `(${args.join(', ')})` : ''} { __typename } }`,
+        );
+        const errors = res.body['errors'] as Array<{ extensions: { code: string } }>;
+        expect(errors[0]?.extensions.code, field.name).toBe('UNAUTHENTICATED');
+      }
+    });
+
+    it('lets each role do what it may', async () => {
+      const operator = (await login('operator', 'operator-password-1234')).accessToken;
+      expect((await call('/api/devices', viewer)).status).toBe(200);
+      expect((await call('/api/devices', operator)).status).toBe(200);
+      expect((await call('/api/users', viewer)).status).toBe(403);
+      expect((await call('/api/users', operator)).status).toBe(403);
+      expect(
+        (await post('/api/users', { username: 'x-user', password: 'p'.repeat(12), role: 'admin' }, viewer))
+          .status,
+      ).toBe(403);
+      const users = await call('/api/users', admin);
+      expect(users.status).toBe(200);
+      expect(JSON.stringify(users.body)).not.toContain('password');
+      expect((await call('/api/devices', 'not-a-token')).status).toBe(401);
+    });
+
+    it('rotates refresh tokens once each, and treats reuse as theft', async () => {
+      const first = await login('operator', 'operator-password-1234');
+      const second = await post('/api/auth/refresh', { refreshToken: first.refreshToken });
+      expect(second.status).toBe(200);
+      const rotated = second.body as { accessToken: string; refreshToken: string };
+      // The spent token again: refused, and every session of the user ends.
+      expect((await post('/api/auth/refresh', { refreshToken: first.refreshToken })).status).toBe(401);
+      expect((await post('/api/auth/refresh', { refreshToken: rotated.refreshToken })).status).toBe(401);
+      expect((await call('/api/devices', rotated.accessToken)).status).toBe(401);
+    });
+
+    it('revokes on logout and on password change', async () => {
+      const session = await login('viewer', 'viewer-password-1234');
+      expect((await post('/api/auth/logout', { refreshToken: session.refreshToken })).status).toBe(204);
+      expect((await post('/api/auth/refresh', { refreshToken: session.refreshToken })).status).toBe(401);
+
+      const other = await login('viewer', 'viewer-password-1234');
+      const changed = await post(
+        '/api/auth/password',
+        { currentPassword: 'viewer-password-1234', newPassword: 'viewer-password-5678' },
+        other.accessToken,
+      );
+      expect(changed.status).toBe(204);
+      expect((await call('/api/devices', other.accessToken)).status).toBe(401);
+      expect((await post('/api/auth/refresh', { refreshToken: other.refreshToken })).status).toBe(401);
+      viewer = (await login('viewer', 'viewer-password-5678')).accessToken;
+    });
+
+    it('locks a user out after repeated failed logins, even with the right password', async () => {
+      const res = await post(
+        '/api/users',
+        { username: 'victim', password: 'victim-password-1234', role: 'viewer' },
+        admin,
+      );
+      expect(res.status).toBe(201);
+      for (let i = 0; i < 3; i++) {
+        expect((await post('/api/auth/login', { username: 'victim', password: 'wrong-guess' })).status).toBe(
+          401,
+        );
+      }
+      expect(
+        (await post('/api/auth/login', { username: 'victim', password: 'victim-password-1234' })).status,
+      ).toBe(429);
+      // Other users are unaffected.
+      expect((await post('/api/auth/login', ADMIN)).status).toBe(200);
+    });
+
+    it('serves the OpenAPI document of the query routes', async () => {
+      const res = await call('/api/docs-json');
+      expect(res.status).toBe(200);
+      const paths = Object.keys(res.body['paths'] as object);
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          '/api/devices',
+          '/api/metrics/series',
+          '/api/metrics/latest',
+          '/api/logs',
+          '/api/auth/login',
+        ]),
+      );
+      expect(paths).not.toContain('/health');
+    });
+  });
+
+  describe('devices', () => {
+    it('lists the current inventory with filters', async () => {
+      const ids = async (query: string) =>
+        ((await call(`/api/devices${query}`, viewer)).body['items'] as Array<{ deviceId: string }>).map(
+          (d) => d.deviceId,
+        );
+      expect(await ids('')).toEqual(['motor-0001', 'pump-0001', 'pump-0002']);
+      expect(await ids('?type=pump')).toEqual(['pump-0001', 'pump-0002']);
+      expect(await ids('?online=false')).toEqual(['pump-0002']);
+      expect(await ids('?connector=mqtt:plant-a&online=true')).toEqual(['motor-0001']);
+      expect(await ids('?includeRemoved=true')).toEqual([
+        'gone-0001',
+        'motor-0001',
+        'pump-0001',
+        'pump-0002',
+      ]);
+    });
+
+    it('pages through every device once', async () => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await call(`/api/devices?limit=1${cursor ? `&cursor=${cursor}` : ''}`, viewer);
+        seen.push(...(res.body['items'] as Array<{ deviceId: string }>).map((d) => d.deviceId));
+        cursor = res.body['nextCursor'] as string | undefined;
+      } while (cursor);
+      expect(seen).toEqual(['motor-0001', 'pump-0001', 'pump-0002']);
+    });
+  });
+
+  describe('metrics', () => {
+    const expected = (device: string, metric: string, stepMs: number) => {
+      const buckets = new Map<number, number[]>();
+      for (const s of produced) {
+        if (s.deviceId !== device || s.metric !== metric || s.value === null || s.quality === 'BAD') continue;
+        const bucket = Math.floor(s.timestampMs / stepMs) * stepMs;
+        buckets.set(bucket, [...(buckets.get(bucket) ?? []), s.value]);
+      }
+      return buckets;
+    };
+
+    for (const [step, stepMs, resolution] of [
+      ['30s', 30_000, 'raw'],
+      ['5m', 300_000, '1m'],
+      ['1h', HOUR, '1h'],
+    ] as const) {
+      it(`answers step ${step} from ${resolution}, equal to an independent aggregation`, async () => {
+        const want = expected('pump-0002', 'pressure', stepMs);
+        for (const agg of ['avg', 'min', 'max', 'sum', 'count', 'p50', 'p95', 'p99']) {
+          const res = await call(
+            `/api/metrics/series?device=pump-0002&metric=pressure&from=${T0}&to=${T0 + 2 * HOUR}&step=${step}&agg=${agg}`,
+            viewer,
+          );
+          expect(res.status, res.text).toBe(200);
+          expect(res.body['resolution']).toBe(resolution);
+          const points = res.body['points'] as Array<{ ts: string; value: number }>;
+          expect(points.map((p) => Date.parse(p.ts))).toEqual([...want.keys()].sort((a, b) => a - b));
+          for (const point of points) {
+            const values = want.get(Date.parse(point.ts))!;
+            const sum = values.reduce((a, b) => a + b, 0);
+            const exact: Record<string, number> = {
+              avg: sum / values.length,
+              min: Math.min(...values),
+              max: Math.max(...values),
+              sum,
+              count: values.length,
+            };
+            if (agg in exact) expect(point.value).toBeCloseTo(exact[agg]!, 6);
+            else {
+              // Rollup quantiles are t-digest estimates kept in Float32.
+              expect(point.value).toBeGreaterThanOrEqual(exact['min']! - 1e-4);
+              expect(point.value).toBeLessThanOrEqual(exact['max']! + 1e-4);
+            }
+          }
+        }
+      });
+    }
+
+    it('chooses a step from the range when none is given', async () => {
+      const res = await call(
+        `/api/metrics/series?device=pump-0001&metric=temperature&from=${T0}&to=${T0 + 4 * HOUR}`,
+        viewer,
+      );
+      expect(res.status).toBe(200);
+      // 4 h in about 300 points: 48 s, rounded up to a whole minute, which the 1-minute rollup tiles.
+      expect(res.body['stepMs']).toBe(60_000);
+      expect(res.body['resolution']).toBe('1m');
+    });
+
+    it('refuses bad ranges, steps and aggregations with a 400 that names the problem', async () => {
+      const bad = {
+        'from=abc': /from: expected epoch milliseconds/,
+        [`from=${T0 + HOUR}&to=${T0}`]: /from: expected a time before to/,
+        'from=0&to=99999999999999': /to - from: expected at most/,
+        'step=0': /step: expected a positive duration/,
+        'step=-5m': /step: expected a positive duration/,
+        'step=1s&from=0&to=86400000': /step: too small for the range/,
+        'agg=median': /agg: expected one of/,
+        'bogus=1': /bogus/,
+      };
+      for (const [query, message] of Object.entries(bad)) {
+        const res = await call(`/api/metrics/series?device=pump-0001&metric=temperature&${query}`, viewer);
+        expect(res.status, query).toBe(400);
+        expect(res.text, query).toMatch(message);
+      }
+      expect((await call('/api/metrics/series?metric=temperature', viewer)).status).toBe(400);
+    });
+
+    it('returns the latest sample of each metric', async () => {
+      const res = await call('/api/metrics/latest?device=motor-0001', viewer);
+      expect(res.status).toBe(200);
+      const last = produced.filter((s) => s.deviceId === 'motor-0001' && s.timestampMs === T0 + 719 * 10_000);
+      expect(res.body).toEqual(
+        last
+          .map((s) => ({
+            metric: s.metric,
+            value: s.value,
+            unit: s.unit,
+            quality: s.quality,
+            ts: new Date(s.timestampMs).toISOString(),
+          }))
+          .sort((a, b) => a.metric.localeCompare(b.metric)),
+      );
+    });
+  });
+
+  describe('logs', () => {
+    const window = `from=${T0}&to=${T0 + HOUR}`;
+
+    it('filters by device, minimum level and text, newest first', async () => {
+      const res = await call(
+        `/api/logs?${window}&device=pump-0001&level=WARN&contains=bearing%20temp&limit=1000`,
+        viewer,
+      );
+      expect(res.status).toBe(200);
+      const want = logs
+        .filter(
+          (l) =>
+            l.deviceId === 'pump-0001' &&
+            (l.severity === 'WARN' || l.severity === 'ERROR') &&
+            l.body.toLowerCase().includes('bearing temp'),
+        )
+        .sort((a, b) => b.timestampMs - a.timestampMs || b.eventId.localeCompare(a.eventId))
+        .map((l) => l.eventId);
+      expect(want.length).toBeGreaterThan(0);
+      expect((res.body['items'] as Array<{ eventId: string }>).map((l) => l.eventId)).toEqual(want);
+    });
+
+    it('treats LIKE wildcards in the text as plain characters', async () => {
+      const res = await call(
+        `/api/logs?${window}&contains=${encodeURIComponent('100%_ok')}&limit=1000`,
+        viewer,
+      );
+      expect((res.body['items'] as unknown[]).length).toBe(
+        logs.filter((l) => l.body.includes('100%_ok')).length,
+      );
+      const none = await call(`/api/logs?${window}&contains=${encodeURIComponent('100_%ok')}`, viewer);
+      expect(none.body['items']).toEqual([]);
+    });
+
+    it('pages through ties on the timestamp without skipping or repeating', async () => {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const res = await call(`/api/logs?${window}&limit=7${cursor ? `&cursor=${cursor}` : ''}`, viewer);
+        expect(res.status).toBe(200);
+        seen.push(...(res.body['items'] as Array<{ eventId: string }>).map((l) => l.eventId));
+        cursor = res.body['nextCursor'] as string | undefined;
+      } while (cursor);
+      expect(seen).toEqual(
+        logs
+          .sort((a, b) => b.timestampMs - a.timestampMs || b.eventId.localeCompare(a.eventId))
+          .map((l) => l.eventId),
+      );
+    });
+  });
+
+  describe('hostile input', () => {
+    const injections = [
+      "' OR 1=1 --",
+      "x'); DROP TABLE metrics; --",
+      '{device:String}',
+      '\\',
+      '%',
+      "pump-0001' UNION SELECT name FROM system.tables --",
+      '\u0000',
+      'a'.repeat(300),
+    ];
+    const endpoints: Array<[string, string[]]> = [
+      ['/api/devices', ['type', 'connector', 'online', 'includeRemoved', 'cursor', 'limit']],
+      [
+        '/api/metrics/series?device=pump-0001&metric=temperature',
+        ['device', 'metric', 'from', 'to', 'step', 'agg'],
+      ],
+      ['/api/metrics/latest?device=pump-0001', ['device']],
+      ['/api/logs', ['from', 'to', 'device', 'level', 'contains', 'cursor', 'limit']],
+    ];
+
+    it('answers 400 or nothing to injection strings in every filter, never a database error', async () => {
+      const before = await app.get(MetricsRepository).count();
+      for (const [path, params] of endpoints) {
+        for (const param of params) {
+          for (const value of injections) {
+            const url = new URL(path, base);
+            url.searchParams.set(param, value);
+            const res = await call(`${url.pathname}${url.search}`, viewer);
+            const where = `${param}=${JSON.stringify(value)} on ${url.pathname}`;
+            expect([200, 400], where).toContain(res.status);
+            expect(res.text, where).not.toMatch(
+              /DB::Exception|Code: \d+\.|Syntax error|internal server error|\.ts:\d+/i,
+            );
+            if (res.status === 200 && !Array.isArray(res.body)) {
+              const items = (res.body['items'] ?? res.body['points']) as unknown[];
+              expect(items, where).toEqual([]);
+            } else if (res.status === 200) {
+              expect(res.body, where).toEqual([]);
+            }
+          }
+        }
+      }
+      expect(await app.get(MetricsRepository).count()).toBe(before);
+    });
+
+    it('answers GraphQL with the same data and the same validation', async () => {
+      const res = await graphql(
+        '{ devices(type: "pump") { items { deviceId online labels { key value } } } }',
+        viewer,
+      );
+      expect(res.body['errors']).toBeUndefined();
+      expect(res.body['data']).toEqual({
+        devices: {
+          items: [
+            { deviceId: 'pump-0001', online: true, labels: [{ key: 'site', value: 'test' }] },
+            { deviceId: 'pump-0002', online: false, labels: [{ key: 'site', value: 'test' }] },
+          ],
+        },
+      });
+      const bad = await graphql(
+        `
+          {
+            metricSeries(device: "x' OR 1=1 --", metric: "m", step: "0") {
+              points {
+                value
+              }
+            }
+          }
+        `,
+        viewer,
+      );
+      const errors = bad.body['errors'] as Array<{ message: string; extensions: { code: string } }>;
+      expect(errors[0]?.message).toMatch(/step: expected a positive duration/);
+      expect(bad.text).not.toMatch(/DB::Exception|stacktrace/i);
+    });
+
+    it('refuses GraphQL operations beyond the depth or size limits', async () => {
+      const fields = Array.from({ length: 250 }, (_, i) => `a${i}: __typename`).join(' ');
+      const res = await graphql(`{ devices { items { deviceId } } ${fields} }`, viewer);
+      expect(res.text).toMatch(/more than 200 fields/);
+    });
+  });
+});
+
+interface RouteLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
