@@ -1,5 +1,6 @@
 import { avroConfigSection } from '@sentio/avro';
 import { clickHouseConfigSection } from '@sentio/clickhouse';
+import { connectorsConfigSection } from '@sentio/connectors';
 import { loadConfig, type ConfigOf, type LoadConfigOptions } from '@sentio/config';
 import { ingestConfigSection } from '@sentio/ingest';
 import { kafkaConfigSection } from '@sentio/kafka';
@@ -12,6 +13,7 @@ export const sentioSections = [
   kafkaConfigSection,
   avroConfigSection,
   clickHouseConfigSection,
+  connectorsConfigSection,
   ingestConfigSection,
   queryApiConfigSection,
 ] as const;

@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+import { ConnectorsModule } from '@sentio/connectors';
 import { IngestModule } from '@sentio/ingest';
 import type { Logger } from '@sentio/observability';
 import { QueryApiModule } from '@sentio/query-api';
@@ -16,6 +17,7 @@ export interface Target {
  * own config, so switching layout keeps offsets.
  */
 export const targets = {
+  connectors: { usesClickHouse: false, module: (config) => ConnectorsModule.forRoot(config.connectors) },
   ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
   api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
 } satisfies Record<string, Target>;

@@ -1,0 +1,48 @@
+import type { DeviceLifecycle, DeviceLogRecord, TelemetrySample } from '@sentio/events';
+import type { HealthReport, Logger } from '@sentio/observability';
+import type { z } from 'zod';
+import type { ConnectorMetrics } from './connector-metrics.util.js';
+
+/** Input a connector could not turn into events, kept byte for byte with where it came from. */
+export interface RawDeadLetter {
+  protocol: 'mqtt' | 'modbus';
+  /** Topic, or host:port/unit/table:address: what an operator needs to find the sender. */
+  origin: string;
+  key: string | null;
+  payload: Buffer;
+  reason: string;
+}
+
+/**
+ * Where a connector's events go. Every method resolves only once Kafka has acknowledged the records, so a
+ * connector may acknowledge its input (an MQTT PUBACK) on that and lose nothing.
+ */
+export interface EventSink {
+  telemetry(samples: TelemetrySample[]): Promise<void>;
+  lifecycle(events: DeviceLifecycle[]): Promise<void>;
+  logs(records: DeviceLogRecord[]): Promise<void>;
+  deadLetter(letter: RawDeadLetter): Promise<void>;
+}
+
+export interface ConnectorContext {
+  sink: EventSink;
+  metrics: ConnectorMetrics;
+  logger: Logger;
+}
+
+/** A running connector instance: one broker session or one set of polled devices. */
+export interface Connector {
+  readonly name: string;
+  /** Resolves after the first connection attempt; later failures are retried in the background. */
+  start(): Promise<void>;
+  /** Stops taking input, waits for what was taken to reach Kafka, then disconnects. */
+  stop(): Promise<void>;
+  health(): HealthReport;
+}
+
+/** One kind of connector: how its configuration must look, and how an instance is made from it. */
+export interface ConnectorType<C extends { name: string; type: string }> {
+  readonly type: C['type'];
+  readonly configSchema: z.ZodType<C, unknown>;
+  create(config: C, context: ConnectorContext): Connector;
+}
