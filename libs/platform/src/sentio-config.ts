@@ -1,6 +1,7 @@
 import { avroConfigSection } from '@sentio/avro';
 import { clickHouseConfigSection } from '@sentio/clickhouse';
 import { connectorsConfigSection } from '@sentio/connectors';
+import { detectorsConfigSection } from '@sentio/detectors';
 import { loadConfig, type ConfigOf, type LoadConfigOptions } from '@sentio/config';
 import { ingestConfigSection } from '@sentio/ingest';
 import { kafkaConfigSection } from '@sentio/kafka';
@@ -14,6 +15,7 @@ export const sentioSections = [
   avroConfigSection,
   clickHouseConfigSection,
   connectorsConfigSection,
+  detectorsConfigSection,
   ingestConfigSection,
   queryApiConfigSection,
 ] as const;

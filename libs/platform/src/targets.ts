@@ -1,5 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { ConnectorsModule } from '@sentio/connectors';
+import { DetectorsModule } from '@sentio/detectors';
 import { IngestModule } from '@sentio/ingest';
 import type { Logger } from '@sentio/observability';
 import { QueryApiModule } from '@sentio/query-api';
@@ -18,6 +19,7 @@ export interface Target {
  */
 export const targets = {
   connectors: { usesClickHouse: false, module: (config) => ConnectorsModule.forRoot(config.connectors) },
+  detectors: { usesClickHouse: false, module: (config) => DetectorsModule.forRoot(config.detectors) },
   ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
   api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
 } satisfies Record<string, Target>;
