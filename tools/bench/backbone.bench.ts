@@ -319,7 +319,7 @@ async function main(): Promise<void> {
   const insertUs = (cpuMicros() - cpu) / rows.length;
   await store.close();
   console.log(
-    `\n[clickhouse] direct insert of the same rows (JSONEachRow, 100k per block): ${Math.round(directRate)} rows/s, ${insertUs.toFixed(2)} us/row CPU`,
+    `\n[clickhouse] direct insert of the same rows (JSONCompactEachRow, 100k per block, rollup views on): ${Math.round(directRate)} rows/s, ${insertUs.toFixed(2)} us/row CPU`,
   );
   console.log(
     `ratios: end-to-end flat out / broker = ${(flat.rate / brokerRate).toFixed(2)}, / direct insert = ${(flat.rate / directRate).toFixed(2)}`,

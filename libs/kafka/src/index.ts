@@ -1,3 +1,6 @@
+// First: KafkaJS must load with its producer patched (see kafkajs-patches.ts).
+import './kafkajs-patches.js';
+
 export { kafkaConfigSection, type KafkaConfig } from './kafka.config.js';
 export { createKafka } from './kafka-client.js';
 export { ensureTopics, type TopicSpec } from './topic-admin.js';

@@ -1,4 +1,5 @@
 import type { Logger } from '@sentio/observability';
+import './kafkajs-patches.js';
 import kafkajs, { type Kafka as KafkaClient, type LogEntry } from 'kafkajs';
 
 // KafkaJS is CommonJS without static named exports: take the values from its default export.
