@@ -6,15 +6,30 @@ import { join } from 'node:path';
 import { Module, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { avroConfigSection, AvroModule } from '@sentio/avro';
 import {
   clickHouseConfigSection,
   ClickHouseModule,
+  ClickHouseStore,
+  AnomaliesRepository,
   DevicesRepository,
+  ForecastsRepository,
   LogsRepository,
   MetricsRepository,
+  SpansRepository,
 } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
-import type { DeviceLifecycle, DeviceLogRecord, Severity, TelemetrySample } from '@sentio/events';
+import type {
+  Anomaly,
+  DeviceLifecycle,
+  DeviceLogRecord,
+  Forecast,
+  Severity,
+  Span,
+  TelemetrySample,
+} from '@sentio/events';
+import { EVENT_TOPICS, KAFKA, KafkaModule, kafkaConfigSection, type EventTopics } from '@sentio/kafka';
+import type { Kafka } from 'kafkajs';
 import { ObservabilityModule } from '@sentio/observability';
 import { queryApiConfigSection, QueryApiModule } from '@sentio/query-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +111,81 @@ function logRecords(): DeviceLogRecord[] {
   }));
 }
 
+/** Two traces of a gateway calling a device; t1's device call failed. */
+function spans(): Span[] {
+  const span = (
+    traceId: string,
+    spanId: string,
+    parent: string | null,
+    offsetMs: number,
+    durationMs: number,
+  ) => ({
+    eventId: `span-${traceId}-${spanId}`,
+    traceId,
+    spanId,
+    parentSpanId: parent,
+    name: parent ? 'modbus.read' : 'poll',
+    serviceName: parent ? 'connector' : 'gateway',
+    deviceId: 'pump-0001',
+    kind: (parent ? 'CLIENT' : 'SERVER') as Span['kind'],
+    startTimeUs: (T0 + offsetMs) * 1000,
+    durationUs: durationMs * 1000,
+    statusCode: (traceId === 't1' && parent ? 'ERROR' : 'OK') as Span['statusCode'],
+    statusMessage: traceId === 't1' && parent ? 'timeout' : null,
+    attributes: { register: '40001' },
+    events: parent
+      ? [{ timeUs: (T0 + offsetMs + 1) * 1000, name: 'retry', attributes: { attempt: '1' } }]
+      : [],
+    source: 'test',
+  });
+  return [
+    span('t1', 'a', null, 0, 120),
+    span('t1', 'b', 'a', 10, 100),
+    span('t2', 'c', null, 60_000, 30),
+    span('t2', 'd', 'c', 60_005, 20),
+  ];
+}
+
+function anomalies(): Anomaly[] {
+  return [0.4, 0.9, 0.7, 0.2].map((score, i) => ({
+    eventId: `an-${i}`,
+    deviceId: i % 2 === 0 ? 'pump-0001' : 'pump-0002',
+    assetId: 'line-1',
+    timestampMs: T0 + i * 60_000,
+    windowStartMs: T0 + i * 60_000 - 30_000,
+    windowEndMs: T0 + i * 60_000,
+    score,
+    threshold: 0.5,
+    contributions: [{ metric: 'pressure', error: score / 2 }],
+    modelId: 'window-ae',
+    modelVersion: `v${i}`,
+  }));
+}
+
+function forecasts(): Forecast[] {
+  return ['temperature', 'pressure'].map((metric, i) => ({
+    eventId: `fc-${i}`,
+    deviceId: 'pump-0001',
+    metric,
+    timestampMs: T0 + HOUR,
+    points: [1, 2].map((k) => ({
+      timestampMs: T0 + HOUR + k * 60_000,
+      value: k,
+      lower: k - 1,
+      upper: k + 1,
+    })),
+    intervalLevel: 0.9,
+    limitLower: null,
+    limitUpper: 10,
+    timeToFailureMs: i === 0 ? 3_600_000 : null,
+    risk: i === 0 ? 'HIGH' : 'NONE',
+    confidence: 0.8,
+    mase: null,
+    modelId: 'holt',
+    modelVersion: '2.1',
+  }));
+}
+
 @Module({})
 class TestRootModule {}
 
@@ -147,11 +237,16 @@ describe('query API over the ClickHouse projections', () => {
         QUERY_API_MAX_ROWS: '1000',
       },
     }).queryApi;
+    const backbone = loadConfig([kafkaConfigSection, avroConfigSection], {
+      env: { ...process.env, SENTIO_NAMESPACE: id.replace(/_/g, '-') },
+    });
     app = await NestFactory.create(
       {
         module: TestRootModule,
         imports: [
           { module: ObservabilityModule },
+          KafkaModule.forRoot(backbone.kafka, logger),
+          AvroModule.forRoot(backbone.avro),
           ClickHouseModule.forRoot(clickhouse, logger),
           QueryApiModule.forRoot(queryApi, logger),
         ],
@@ -161,6 +256,9 @@ describe('query API over the ClickHouse projections', () => {
     await app.get(MetricsRepository).insert(produced, 'test-metrics');
     await app.get(DevicesRepository).insert(lifecycle(), 'test-devices');
     await app.get(LogsRepository).insert(logs, 'test-logs');
+    await app.get(SpansRepository).insert(spans(), 'test-spans');
+    await app.get(AnomaliesRepository).insert(anomalies(), 'test-anomalies');
+    await app.get(ForecastsRepository).insert(forecasts(), 'test-forecasts');
     await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
     base = base.replace('[::1]', '127.0.0.1');
@@ -214,7 +312,18 @@ describe('query API over the ClickHouse projections', () => {
 
     it('protects every GraphQL query', async () => {
       const fields = Object.values(app.get(GraphQLSchemaHost).schema.getQueryType()!.getFields());
-      expect(fields.map((f) => f.name).sort()).toEqual(['devices', 'latest', 'logs', 'metricSeries']);
+      expect(fields.map((f) => f.name).sort()).toEqual([
+        'anomalies',
+        'devices',
+        'forecasts',
+        'latest',
+        'logs',
+        'metricSeries',
+        'spans',
+        'systemStatus',
+        'topAnomalousDevices',
+        'trace',
+      ]);
       for (const field of fields) {
         const args = field.args.filter((a) => String(a.type).endsWith('!')).map((a) => `${a.name}: "x"`);
         const res = await graphql(
@@ -482,6 +591,223 @@ describe('query API over the ClickHouse projections', () => {
     });
   });
 
+  describe('migration 002, API keys and audit', () => {
+    it('created the API tables by migration, not at start', async () => {
+      const store = app.get(ClickHouseStore);
+      const applied = await store.query<{ version: number; name: string }>(
+        `SELECT version, name FROM ${store.table('schema_migrations')} ORDER BY version`,
+      );
+      expect(applied.map((m) => `${m.version}_${m.name}`)).toEqual(['1_projections', '2_query_api']);
+      const tables = await store.query<{ name: string }>(
+        `SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'api_%' ORDER BY name`,
+        { db: store.database },
+      );
+      expect(tables.map((t) => t.name)).toEqual(['api_audit', 'api_keys', 'api_refresh_tokens', 'api_users']);
+    });
+
+    it('lets admins create and revoke API keys that authenticate with their role', async () => {
+      const operator = (await login('operator', 'operator-password-1234')).accessToken;
+      expect((await post('/api/keys', { name: 'grafana', role: 'viewer' }, operator)).status).toBe(403);
+      expect((await post('/api/keys', { name: 'x', role: 'viewer' }, admin)).status).toBe(400);
+      expect((await post('/api/keys', { name: 'grafana', role: 'root' }, admin)).status).toBe(400);
+
+      const created = await post('/api/keys', { name: 'grafana', role: 'viewer' }, admin);
+      expect(created.status).toBe(201);
+      const { keyId, apiKey } = created.body as { keyId: string; apiKey: string };
+      const withKey = (path: string, key = apiKey) =>
+        call(path, undefined, { headers: { 'x-api-key': key } });
+      expect((await withKey('/api/devices')).status).toBe(200);
+      expect((await withKey('/api/users')).status).toBe(403);
+      expect((await withKey('/api/system/status')).status).toBe(403);
+      expect((await withKey('/api/devices', `${apiKey.slice(0, -2)}xx`)).status).toBe(401);
+      expect((await withKey('/api/devices', "sk_' OR 1=1 --")).status).toBe(401);
+      const gql = await call('/api/graphql', undefined, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey },
+        body: JSON.stringify({ query: '{ devices { items { deviceId } } }' }),
+      });
+      expect(gql.body['errors']).toBeUndefined();
+
+      const listed = await call('/api/keys', admin);
+      expect(JSON.stringify(listed.body)).not.toContain(apiKey.split('.')[1]!);
+      expect(listed.body).toEqual([
+        expect.objectContaining({ keyId, name: 'grafana', role: 'viewer', revoked: false }),
+      ]);
+
+      expect((await call(`/api/keys/${keyId}`, admin, { method: 'DELETE' })).status).toBe(204);
+      expect((await withKey('/api/devices')).status).toBe(401);
+      expect((await call('/api/keys/not-a-uuid', admin, { method: 'DELETE' })).status).toBe(400);
+    });
+
+    it('records who did what and when for admin actions', async () => {
+      const res = await call('/api/audit', admin);
+      expect(res.status).toBe(200);
+      const events = res.body as unknown as Array<{
+        actor: string;
+        actorKind: string;
+        action: string;
+        target: string;
+        ts: string;
+      }>;
+      const summary = events.map(
+        (e) => `${e.actorKind}:${e.actor} ${e.action} ${e.target.length === 36 ? 'key' : e.target}`,
+      );
+      expect(summary).toEqual(
+        expect.arrayContaining([
+          'system:system user.create admin',
+          'user:admin user.create viewer',
+          'user:admin user.create operator',
+          'user:admin api-key.create key',
+          'user:admin api-key.revoke key',
+        ]),
+      );
+      expect(events.every((e) => Date.parse(e.ts) > T0)).toBe(true);
+      expect((await call('/api/audit', viewer)).status).toBe(403);
+    });
+  });
+
+  describe('traces, detections, status', () => {
+    const window = `from=${T0}&to=${T0 + HOUR}`;
+
+    it('returns every span of a trace for a waterfall', async () => {
+      const res = await call('/api/traces/t1', viewer);
+      expect(res.status).toBe(200);
+      const items = res.body as unknown as Array<Record<string, unknown>>;
+      expect(items.map((s) => [s['spanId'], s['parentSpanId'], s['durationUs'], s['status']])).toEqual([
+        ['a', '', 120_000, 'OK'],
+        ['b', 'a', 100_000, 'ERROR'],
+      ]);
+      expect(items[1]).toMatchObject({
+        startTimeUs: (T0 + 10) * 1000,
+        statusMessage: 'timeout',
+        events: [{ timeUs: (T0 + 11) * 1000, name: 'retry', attributes: [{ key: 'attempt', value: '1' }] }],
+      });
+      expect((await call("/api/traces/t1'%20OR%201=1%20--", viewer)).body).toEqual([]);
+    });
+
+    it('searches spans by service, name, duration and status, newest first', async () => {
+      const ids = async (query: string) =>
+        (
+          (await call(`/api/traces?${window}&${query}`, viewer)).body as unknown as Array<{ spanId: string }>
+        ).map((s) => s.spanId);
+      expect(await ids('')).toEqual(['d', 'c', 'b', 'a']);
+      expect(await ids('service=connector')).toEqual(['d', 'b']);
+      expect(await ids('name=poll&minDurationMs=50')).toEqual(['a']);
+      expect(await ids('status=ERROR')).toEqual(['b']);
+      expect((await call(`/api/traces?${window}&status=BROKEN`, viewer)).status).toBe(400);
+    });
+
+    it('lists anomalies and forecasts per device with their model version', async () => {
+      const anomalies = (await call(`/api/anomalies?${window}&device=pump-0001`, viewer))
+        .body as unknown as Array<Record<string, unknown>>;
+      expect(anomalies.map((a) => [a['eventId'], a['score'], a['modelVersion']])).toEqual([
+        ['an-2', 0.7, 'v2'],
+        ['an-0', 0.4, 'v0'],
+      ]);
+      const top = (await call(`/api/anomalies/top-devices?${window}&limit=1`, viewer)).body;
+      expect(top).toEqual([
+        {
+          deviceId: 'pump-0002',
+          maxScore: 0.9,
+          anomalies: 2,
+          lastAnomaly: new Date(T0 + 180_000).toISOString(),
+          modelVersion: 'v1',
+        },
+      ]);
+      const fc = (
+        await call(
+          `/api/forecasts?from=${T0}&to=${T0 + 2 * HOUR}&device=pump-0001&metric=temperature`,
+          viewer,
+        )
+      ).body as unknown as Array<Record<string, unknown>>;
+      expect(fc).toEqual([
+        expect.objectContaining({
+          metric: 'temperature',
+          risk: 'HIGH',
+          timeToFailureMs: 3_600_000,
+          limitLower: null,
+          modelVersion: '2.1',
+          points: [
+            { ts: new Date(T0 + HOUR + 60_000).toISOString(), value: 1, lower: 0, upper: 2 },
+            { ts: new Date(T0 + HOUR + 120_000).toISOString(), value: 2, lower: 1, upper: 3 },
+          ],
+        }),
+      ]);
+      const gql = await graphql(
+        `{ anomalies(device: "pump-0002", from: "${T0}", to: "${T0 + HOUR}") { eventId modelVersion contributions { metric error } } }`,
+        viewer,
+      );
+      expect(gql.body['data']).toEqual({
+        anomalies: [
+          { eventId: 'an-3', modelVersion: 'v3', contributions: [{ metric: 'pressure', error: 0.1 }] },
+          { eventId: 'an-1', modelVersion: 'v1', contributions: [{ metric: 'pressure', error: 0.45 }] },
+        ],
+      });
+    });
+
+    it('enriches devices with when they were last seen and their latest values', async () => {
+      const res = await call('/api/devices?type=pump', viewer);
+      const items = res.body['items'] as Array<{
+        deviceId: string;
+        lastSeen?: string;
+        latest: Array<{ metric: string }>;
+      }>;
+      const lastTs = new Date(T0 + 719 * 10_000).toISOString();
+      expect(items.map((d) => [d.deviceId, d.lastSeen, d.latest.map((v) => v.metric)])).toEqual([
+        ['pump-0001', lastTs, ['pressure', 'temperature']],
+        ['pump-0002', lastTs, ['pressure', 'temperature']],
+      ]);
+    });
+
+    it('reports consumer lag, table sizes and component health to operators', async () => {
+      const kafka = app.get<Kafka>(KAFKA);
+      const topics = app.get<EventTopics>(EVENT_TOPICS);
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({
+        topic: topics.logs,
+        messages: [0, 1, 2].map((i) => ({ partition: 0, value: Buffer.from(`raw-${i}`) })),
+      });
+      await producer.disconnect();
+      const groupId = `test-lag-${randomBytes(3).toString('hex')}`;
+      const admin_ = kafka.admin();
+      await admin_.connect();
+      await admin_.setOffsets({ groupId, topic: topics.logs, partitions: [{ partition: 0, offset: '1' }] });
+      await admin_.disconnect();
+
+      expect((await call('/api/system/status', viewer)).status).toBe(403);
+      const operator = (await login('operator', 'operator-password-1234')).accessToken;
+      const res = await call('/api/system/status', operator);
+      expect(res.status, res.text).toBe(200);
+      const status = res.body as unknown as {
+        components: Array<{ name: string; state: string }>;
+        consumerGroups: Array<{
+          groupId: string;
+          lag: number;
+          topics: Array<{ topic: string; lag: number }>;
+        }>;
+        tables: Array<{ table: string; rows: number }>;
+      };
+      expect(status.components).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'kafka', state: 'up' }),
+          expect.objectContaining({ name: 'clickhouse', state: 'up' }),
+        ]),
+      );
+      expect(status.consumerGroups).toEqual([{ groupId, lag: 2, topics: [{ topic: topics.logs, lag: 2 }] }]);
+      expect(status.tables).toEqual(
+        expect.arrayContaining([
+          {
+            table: 'metrics',
+            rows: produced.length,
+            bytesOnDisk: expect.any(Number),
+            parts: expect.any(Number),
+          },
+        ]),
+      );
+    });
+  });
+
   describe('hostile input', () => {
     const injections = [
       "' OR 1=1 --",
@@ -501,6 +827,11 @@ describe('query API over the ClickHouse projections', () => {
       ],
       ['/api/metrics/latest?device=pump-0001', ['device']],
       ['/api/logs', ['from', 'to', 'device', 'level', 'contains', 'cursor', 'limit']],
+      ['/api/traces', ['from', 'to', 'service', 'name', 'minDurationMs', 'status', 'limit']],
+      ['/api/anomalies', ['from', 'to', 'device', 'limit']],
+      ['/api/anomalies/top-devices', ['from', 'to', 'limit']],
+      ['/api/forecasts?device=pump-0001', ['device', 'metric', 'from', 'to', 'limit']],
+      ['/api/audit', ['from', 'to', 'limit']],
     ];
 
     it('answers 400 or nothing to injection strings in every filter, never a database error', async () => {
@@ -510,7 +841,8 @@ describe('query API over the ClickHouse projections', () => {
           for (const value of injections) {
             const url = new URL(path, base);
             url.searchParams.set(param, value);
-            const res = await call(`${url.pathname}${url.search}`, viewer);
+            // As admin, whom every route admits: the role checks are tested on their own.
+            const res = await call(`${url.pathname}${url.search}`, admin);
             const where = `${param}=${JSON.stringify(value)} on ${url.pathname}`;
             expect([200, 400], where).toContain(res.status);
             expect(res.text, where).not.toMatch(

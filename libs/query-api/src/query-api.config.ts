@@ -41,6 +41,20 @@ export const queryApiConfigSection = defineConfigSection(
           maxComplexity: configFields.positiveInt().default(200),
         })
         .default({ maxDepth: 6, maxComplexity: 200 }),
+      live: z
+        .object({
+          /** Subscriptions one WebSocket connection may hold at once. */
+          maxSubscriptionsPerClient: configFields.positiveInt().default(20),
+          /** A device's live telemetry is sent at most once per this interval. */
+          telemetryIntervalMs: configFields.positiveInt().default(1000),
+          /** Each process appends a random suffix: every replica reads every event. */
+          groupPrefix: z.string().min(1).default('sentio-api-live'),
+        })
+        .default({
+          maxSubscriptionsPerClient: 20,
+          telemetryIntervalMs: 1000,
+          groupPrefix: 'sentio-api-live',
+        }),
     })
     .superRefine((config, ctx) => {
       if (config.environment !== 'production') return;
@@ -66,6 +80,9 @@ export const queryApiConfigSection = defineConfigSection(
     'limits.maxRows': 'QUERY_API_MAX_ROWS',
     'graphql.maxDepth': 'QUERY_API_GRAPHQL_MAX_DEPTH',
     'graphql.maxComplexity': 'QUERY_API_GRAPHQL_MAX_COMPLEXITY',
+    'live.maxSubscriptionsPerClient': 'QUERY_API_LIVE_MAX_SUBSCRIPTIONS',
+    'live.telemetryIntervalMs': 'QUERY_API_LIVE_TELEMETRY_INTERVAL_MS',
+    'live.groupPrefix': 'QUERY_API_LIVE_GROUP_PREFIX',
   },
 );
 

@@ -6,7 +6,11 @@ import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { ClickHouseStore } from '@sentio/clickhouse';
 import type { Logger } from '@sentio/observability';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditService } from './audit/audit.service.js';
 import { AccessGuard } from './auth/access.guard.js';
+import { ApiKeysController } from './auth/api-keys.controller.js';
+import { ApiKeysService } from './auth/api-keys.service.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { JWT_SECRET, JwtStrategy } from './auth/jwt.strategy.js';
@@ -19,6 +23,15 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { formatGraphQLError } from './graphql/graphql-errors.js';
 import { queryLimitsRule } from './graphql/query-limits.rule.js';
 import { QueryResolver } from './graphql/query.resolver.js';
+import { LiveFeed } from './live/live-feed.service.js';
+import { LiveResolver } from './live/live.resolver.js';
+import { SocketAuthService, SocketGate } from './live/socket-auth.service.js';
+import { DetectionsController } from './query/detections.controller.js';
+import { DetectionsService } from './query/detections.service.js';
+import { SystemStatusController } from './query/system-status.controller.js';
+import { SystemStatusService } from './query/system-status.service.js';
+import { TracesController } from './query/traces.controller.js';
+import { TracesService } from './query/traces.service.js';
 import { DevicesController } from './query/devices.controller.js';
 import { DevicesService } from './query/devices.service.js';
 import { LogsController } from './query/logs.controller.js';
@@ -27,15 +40,34 @@ import { MetricsController } from './query/metrics.controller.js';
 import { MetricsService } from './query/metrics.service.js';
 import type { QueryApiConfig } from './query-api.config.js';
 import { QUERY_API_CONFIG, QUERY_API_LOGGER, QUERY_API_MODULE } from './query-api.tokens.js';
+import { ApiKeysRepository } from './repositories/api-keys.repository.js';
+import { AuditRepository } from './repositories/audit.repository.js';
+import { DetectionsQueryRepository } from './repositories/detections-query.repository.js';
 import { DevicesQueryRepository } from './repositories/devices-query.repository.js';
 import { LogsQueryRepository } from './repositories/logs-query.repository.js';
 import { MetricsQueryRepository } from './repositories/metrics-query.repository.js';
 import { RefreshTokensRepository } from './repositories/refresh-tokens.repository.js';
+import { SystemQueryRepository } from './repositories/system-query.repository.js';
+import { TracesQueryRepository } from './repositories/traces-query.repository.js';
 import { UsersRepository } from './repositories/users.repository.js';
 
+const repositories = [
+  UsersRepository,
+  RefreshTokensRepository,
+  ApiKeysRepository,
+  AuditRepository,
+  DevicesQueryRepository,
+  MetricsQueryRepository,
+  LogsQueryRepository,
+  TracesQueryRepository,
+  DetectionsQueryRepository,
+  SystemQueryRepository,
+];
+
 /**
- * REST (/api/...) and GraphQL (/api/graphql) reads of the projections, behind JWT auth. Needs ClickHouseModule
- * (global) in the same process. Installs a process-wide guard: every route of the process, this module's or
+ * REST (/api/...) and GraphQL (/api/graphql, subscriptions over graphql-ws on the same path) reads of the
+ * projections, behind JWT or API-key auth. Needs the global ClickHouseModule (migrated, so the tables of
+ * migration 002 exist), KafkaModule and AvroModule in the same process. Installs a process-wide guard: every route of the process, this module's or
  * not, needs a token unless it is @Public (see AccessGuard for the operational exceptions).
  */
 @Module({})
@@ -45,6 +77,7 @@ export class QueryApiModule {
     // Outside production a missing secret is allowed for convenience: tokens then die with the process.
     const secret = config.jwtSecret ?? randomBytes(48).toString('base64url');
     if (!config.jwtSecret) log.warn('query-api: SENTIO_JWT_SECRET unset, using a per-process secret');
+    const sockets = new SocketGate();
     return {
       module: QueryApiModule,
       imports: [
@@ -60,14 +93,21 @@ export class QueryApiModule {
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [queryLimitsRule(config.graphql)],
+          context: SocketGate.context,
+          subscriptions: { 'graphql-ws': { onConnect: (ctx) => sockets.onConnect(ctx as never) } },
         }),
       ],
       controllers: [
         AuthController,
         UsersController,
+        ApiKeysController,
+        AuditController,
         DevicesController,
         MetricsController,
         LogsController,
+        TracesController,
+        DetectionsController,
+        SystemStatusController,
         OpenApiController,
       ],
       providers: [
@@ -84,36 +124,27 @@ export class QueryApiModule {
           }),
         },
         { provide: PasswordService, useFactory: () => PasswordService.create() },
-        {
-          provide: UsersRepository,
-          inject: [ClickHouseStore],
-          useFactory: async (store: ClickHouseStore) => {
-            const repository = new UsersRepository(store);
-            await repository.ensureTable();
-            return repository;
-          },
-        },
-        {
-          provide: RefreshTokensRepository,
-          inject: [ClickHouseStore],
-          useFactory: async (store: ClickHouseStore) => {
-            const repository = new RefreshTokensRepository(store);
-            await repository.ensureTable();
-            return repository;
-          },
-        },
-        ...[DevicesQueryRepository, MetricsQueryRepository, LogsQueryRepository].map((repository) => ({
+        { provide: SocketGate, useValue: sockets },
+        ...repositories.map((repository) => ({
           provide: repository,
           inject: [ClickHouseStore],
           useFactory: (store: ClickHouseStore) => new repository(store),
         })),
         AuthService,
         UsersService,
+        ApiKeysService,
+        AuditService,
         JwtStrategy,
+        SocketAuthService,
         DevicesService,
         MetricsService,
         LogsService,
+        TracesService,
+        DetectionsService,
+        SystemStatusService,
         QueryResolver,
+        LiveFeed,
+        LiveResolver,
         { provide: APP_GUARD, useClass: AccessGuard },
       ],
     };

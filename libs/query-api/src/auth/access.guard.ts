@@ -1,8 +1,15 @@
-import { ForbiddenException, Inject, Injectable, type ExecutionContext } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
+import { ApiKeysService } from './api-keys.service.js';
 import { JWT_STRATEGY } from './jwt.strategy.js';
 import { PUBLIC_KEY, ROLES_KEY, roleAdmits, type AuthenticatedUser, type Role } from './roles.decorator.js';
 
@@ -12,14 +19,20 @@ import { PUBLIC_KEY, ROLES_KEY, roleAdmits, type AuthenticatedUser, type Role } 
  */
 export const OPERATIONAL_ROUTES: ReadonlySet<string> = new Set(['/health', '/metrics']);
 
+/** Set on the request of a GraphQL subscription, whose socket was authenticated when it connected. */
+export const SOCKET_AUTHENTICATED = Symbol('SocketAuthenticated');
+
 /**
- * The process-wide guard: every HTTP route and GraphQL resolver needs a valid access token and a role the
- * route admits, unless it is @Public. A route that declares neither is denied to everyone, so forgetting the
- * decorator fails closed.
+ * The process-wide guard: every HTTP route and GraphQL resolver needs a valid access token (or an
+ * `x-api-key` of a machine client) and a role the route admits, unless it is @Public. A route that declares
+ * neither is denied to everyone, so forgetting the decorator fails closed.
  */
 @Injectable()
 export class AccessGuard extends AuthGuard(JWT_STRATEGY) {
-  constructor(@Inject(Reflector) private readonly reflector: Reflector) {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
+  ) {
     super();
   }
 
@@ -37,9 +50,20 @@ export class AccessGuard extends AuthGuard(JWT_STRATEGY) {
         ?.path;
       if (route !== undefined && OPERATIONAL_ROUTES.has(route)) return true;
     }
-    await super.canActivate(context);
+    const req = this.getRequest(context) as Request & { [SOCKET_AUTHENTICATED]?: boolean };
+    // A subscription's socket was authenticated by onConnect; req.user is that connection's user.
+    if (!req[SOCKET_AUTHENTICATED]) {
+      const apiKey = req.headers['x-api-key'];
+      if (typeof apiKey === 'string') {
+        const client = await this.apiKeys.authenticate(apiKey);
+        if (!client) throw new UnauthorizedException('invalid or revoked API key');
+        req.user = client;
+      } else {
+        await super.canActivate(context);
+      }
+    }
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    const user = this.getRequest(context).user as AuthenticatedUser;
+    const user = req.user as AuthenticatedUser;
     if (!roles || !roleAdmits(roles, user.role)) throw new ForbiddenException('your role may not do this');
     return true;
   }

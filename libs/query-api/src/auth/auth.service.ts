@@ -75,7 +75,7 @@ export class AuthService {
   async authenticate(claims: AccessTokenClaims): Promise<AuthenticatedUser | undefined> {
     const user = await this.users.find(claims.sub);
     if (!user || user.disabled || user.tokenVersion !== claims.tv) return undefined;
-    return { username: user.username, role: user.role };
+    return { username: user.username, role: user.role, kind: 'user' };
   }
 
   private async revokeAll(user: UserRecord): Promise<void> {

@@ -18,6 +18,8 @@ export function roleAdmits(required: readonly Role[], actual: Role): boolean {
 }
 
 export interface AuthenticatedUser {
+  /** A user's name, or the id of an API key. */
   username: string;
   role: Role;
+  kind: 'user' | 'api-key';
 }

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, Inject, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Req, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { CreateUserDto, UserDto } from './auth.dto.js';
-import { Roles } from './roles.decorator.js';
+import { CurrentUser } from './current-user.decorator.js';
+import { Roles, type AuthenticatedUser } from './roles.decorator.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -21,7 +23,11 @@ export class UsersController {
 
   @Post()
   @ApiCreatedResponse({ type: UserDto })
-  create(@Body() body: CreateUserDto): Promise<UserDto> {
-    return this.users.create(body.username, body.password, body.role);
+  create(
+    @Body() body: CreateUserDto,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() req: Request,
+  ): Promise<UserDto> {
+    return this.users.create(body.username, body.password, body.role, actor, req.ip ?? 'unknown');
   }
 }

@@ -6,13 +6,14 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Logger } from '@sentio/observability';
+import { AuditService } from '../audit/audit.service.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG, QUERY_API_LOGGER } from '../query-api.tokens.js';
 import { UsersRepository } from '../repositories/users.repository.js';
 import { USERNAME_PATTERN, type UserDto } from './auth.dto.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { MIN_PASSWORD_LENGTH, PasswordService } from './password.service.js';
-import type { Role } from './roles.decorator.js';
+import type { AuthenticatedUser, Role } from './roles.decorator.js';
 
 @Injectable()
 export class UsersService implements OnModuleInit {
@@ -22,6 +23,7 @@ export class UsersService implements OnModuleInit {
     @Inject(UsersRepository) private readonly users: UsersRepository,
     @Inject(PasswordService) private readonly passwords: PasswordService,
     @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
+    @Inject(AuditService) private readonly audit: AuditService,
   ) {}
 
   /** The first admin comes from the environment, and only into an empty table: there is no default account. */
@@ -39,14 +41,21 @@ export class UsersService implements OnModuleInit {
         `SENTIO_ADMIN_USER must be 3-64 lowercase letters, digits, ., _, @ or -, and SENTIO_ADMIN_PASSWORD at least ${MIN_PASSWORD_LENGTH} characters`,
       );
     }
-    await this.create(adminUser, adminPassword, 'admin');
+    await this.create(adminUser, adminPassword, 'admin', 'system', 'local');
     this.logger.info({ username: adminUser }, 'query-api: first admin created');
   }
 
-  async create(username: string, password: string, role: Role): Promise<UserDto> {
+  async create(
+    username: string,
+    password: string,
+    role: Role,
+    actor: AuthenticatedUser | 'system',
+    ip: string,
+  ): Promise<UserDto> {
     if (await this.users.find(username)) throw new ConflictException(`user ${username} exists`);
     const passwordHash = await this.passwords.hash(password);
     await this.users.save({ username, passwordHash, role, tokenVersion: 0, disabled: false });
+    await this.audit.record(actor, 'user.create', username, { role }, ip);
     return { username, role, disabled: false };
   }
 

@@ -8,6 +8,19 @@ import { LogPageDto, LogsQueryDto } from '../query/logs.dto.js';
 import { LogsService } from '../query/logs.service.js';
 import { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from '../query/metrics.dto.js';
 import { MetricsService } from '../query/metrics.service.js';
+import {
+  AnomaliesQueryDto,
+  AnomalyDto,
+  DetectionRangeDto,
+  DeviceAnomalyScoreDto,
+  ForecastDto,
+  ForecastsQueryDto,
+} from '../query/detections.dto.js';
+import { DetectionsService } from '../query/detections.service.js';
+import { SystemStatusDto } from '../query/system-status.dto.js';
+import { SystemStatusService } from '../query/system-status.service.js';
+import { SpanDto, SpansQueryDto, TraceQueryDto } from '../query/traces.dto.js';
+import { TracesService } from '../query/traces.service.js';
 
 /** The REST reads as GraphQL queries: same arguments, same validation, same services. */
 @Resolver()
@@ -18,6 +31,9 @@ export class QueryResolver {
     @Inject(DevicesService) private readonly devicesService: DevicesService,
     @Inject(MetricsService) private readonly metricsService: MetricsService,
     @Inject(LogsService) private readonly logsService: LogsService,
+    @Inject(TracesService) private readonly tracesService: TracesService,
+    @Inject(DetectionsService) private readonly detectionsService: DetectionsService,
+    @Inject(SystemStatusService) private readonly systemService: SystemStatusService,
   ) {}
 
   @Query(() => DevicePageDto)
@@ -38,5 +54,36 @@ export class QueryResolver {
   @Query(() => LogPageDto)
   logs(@Args() args: LogsQueryDto): Promise<LogPageDto> {
     return this.logsService.search(args);
+  }
+
+  @Query(() => [SpanDto], { description: 'Every span of one trace, in start order.' })
+  trace(@Args() args: TraceQueryDto): Promise<SpanDto[]> {
+    return this.tracesService.trace(args);
+  }
+
+  @Query(() => [SpanDto], { description: 'Spans matching the filter, newest first.' })
+  spans(@Args() args: SpansQueryDto): Promise<SpanDto[]> {
+    return this.tracesService.search(args);
+  }
+
+  @Query(() => [AnomalyDto])
+  anomalies(@Args() args: AnomaliesQueryDto): Promise<AnomalyDto[]> {
+    return this.detectionsService.anomalies(args);
+  }
+
+  @Query(() => [DeviceAnomalyScoreDto])
+  topAnomalousDevices(@Args() args: DetectionRangeDto): Promise<DeviceAnomalyScoreDto[]> {
+    return this.detectionsService.topDevices(args);
+  }
+
+  @Query(() => [ForecastDto])
+  forecasts(@Args() args: ForecastsQueryDto): Promise<ForecastDto[]> {
+    return this.detectionsService.forecasts(args);
+  }
+
+  @Roles('operator')
+  @Query(() => SystemStatusDto)
+  systemStatus(): Promise<SystemStatusDto> {
+    return this.systemService.status();
   }
 }

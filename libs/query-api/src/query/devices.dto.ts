@@ -2,6 +2,7 @@ import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { LabelDto } from '../common/label.dto.js';
 import { FilterText, PageLimit, QueryBoolean } from '../common/query-fields.js';
+import { LatestValueDto } from './metrics.dto.js';
 
 @ArgsType()
 export class DevicesQueryDto {
@@ -92,6 +93,14 @@ export class DeviceDto {
   @ApiProperty({ description: 'Time of the newest lifecycle event (ISO 8601).' })
   @Field()
   updatedAt!: string;
+
+  @ApiPropertyOptional({ description: 'Time of the newest sample (ISO 8601); absent if none was received.' })
+  @Field(() => String, { nullable: true })
+  lastSeen?: string;
+
+  @ApiProperty({ type: [LatestValueDto], description: 'The newest sample of each metric.' })
+  @Field(() => [LatestValueDto])
+  latest!: LatestValueDto[];
 }
 
 @ObjectType('DevicePage')

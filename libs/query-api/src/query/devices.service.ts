@@ -5,12 +5,15 @@ import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { DevicesQueryRepository } from '../repositories/devices-query.repository.js';
 import type { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
+import type { LatestValueDto } from './metrics.dto.js';
+import { MetricsService } from './metrics.service.js';
 
 @Injectable()
 export class DevicesService {
   constructor(
     @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
     @Inject(DevicesQueryRepository) private readonly devices: DevicesQueryRepository,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
   async list(query: DevicesQueryDto): Promise<DevicePageDto> {
@@ -33,6 +36,8 @@ export class DevicesService {
     });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
+    // One query for the whole page rather than one per device.
+    const latest = await this.metrics.latestOf(page.map((r) => r.device_id));
     return {
       items: page.map((r) => ({
         deviceId: r.device_id,
@@ -46,8 +51,18 @@ export class DevicesService {
         labels: toLabels(r.labels),
         metrics: r.metric_names.map((name, i) => ({ name, unit: r.metric_units[i] ?? '' })),
         updatedAt: new Date(Number(r.updated_at_ms)).toISOString(),
+        lastSeen: lastSeen(latest.get(r.device_id)),
+        latest: latest.get(r.device_id) ?? [],
       })),
       nextCursor: rows.length > limit && last ? encodeCursor({ after: last.device_id }) : undefined,
     };
   }
+}
+
+/** The newest sample of any metric: when the device was last heard from. */
+function lastSeen(values: LatestValueDto[] | undefined): string | undefined {
+  return values?.reduce<string | undefined>(
+    (max, v) => (max === undefined || v.ts > max ? v.ts : max),
+    undefined,
+  );
 }

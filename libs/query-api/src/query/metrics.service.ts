@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { MetricsQueryRepository } from '../repositories/metrics-query.repository.js';
+import { MetricsQueryRepository, type LatestRow } from '../repositories/metrics-query.repository.js';
 import type { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
 import {
   alignRange,
@@ -54,12 +54,27 @@ export class MetricsService {
   }
 
   async latest(query: LatestQueryDto): Promise<LatestValueDto[]> {
-    return (await this.metrics.latest(query.device)).map((r) => ({
-      metric: r.metric,
-      value: r.value,
-      unit: r.unit,
-      quality: r.quality,
-      ts: new Date(Number(r.ts_ms)).toISOString(),
-    }));
+    return (await this.metrics.latest([query.device])).map(toLatestValue);
   }
+
+  /** The latest values of several devices at once, by device id. */
+  async latestOf(devices: readonly string[]): Promise<Map<string, LatestValueDto[]>> {
+    const byDevice = new Map<string, LatestValueDto[]>();
+    for (const row of await this.metrics.latest(devices)) {
+      const values = byDevice.get(row.device_id) ?? [];
+      values.push(toLatestValue(row));
+      byDevice.set(row.device_id, values);
+    }
+    return byDevice;
+  }
+}
+
+function toLatestValue(r: LatestRow): LatestValueDto {
+  return {
+    metric: r.metric,
+    value: r.value,
+    unit: r.unit,
+    quality: r.quality,
+    ts: new Date(Number(r.ts_ms)).toISOString(),
+  };
 }

@@ -15,6 +15,7 @@ export interface SeriesQuery {
 }
 
 export interface LatestRow {
+  device_id: string;
   metric: string;
   value: number | null;
   unit: string;
@@ -79,15 +80,16 @@ export class MetricsQueryRepository {
     return this.store.query(sql, params);
   }
 
-  /** The newest sample of each of the device's metrics, whatever its quality. */
-  latest(device: string): Promise<LatestRow[]> {
+  /** The newest sample of each metric of each device, whatever its quality. */
+  latest(devices: readonly string[]): Promise<LatestRow[]> {
+    if (devices.length === 0) return Promise.resolve([]);
     return this.store.query<LatestRow>(
-      `SELECT metric, argMax(value, ts) AS value, argMax(unit, ts) AS unit,
+      `SELECT device_id, metric, argMax(value, ts) AS value, argMax(unit, ts) AS unit,
               toString(argMax(quality, ts)) AS quality, toUnixTimestamp64Milli(max(ts)) AS ts_ms
        FROM ${this.store.table('metrics')}
-       WHERE device_id = {device:String}
-       GROUP BY metric ORDER BY metric`,
-      { device },
+       WHERE device_id IN {devices:Array(String)}
+       GROUP BY device_id, metric ORDER BY device_id, metric`,
+      { devices },
     );
   }
 }

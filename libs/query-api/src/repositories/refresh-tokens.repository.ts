@@ -43,24 +43,6 @@ export class RefreshTokensRepository {
 
   constructor(private readonly store: ClickHouseStore) {}
 
-  async ensureTable(): Promise<void> {
-    await this.store.command(
-      `CREATE TABLE IF NOT EXISTS ${this.store.table(this.table)}
-       (
-         token_id      String,
-         username      String,
-         secret_hash   String,
-         token_version UInt32,
-         expires_at    DateTime64(3, 'UTC'),
-         revoked       Bool,
-         version       UInt64
-       )
-       ENGINE = ReplacingMergeTree(version)
-       ORDER BY token_id
-       TTL toDateTime(expires_at) + INTERVAL 1 DAY`,
-    );
-  }
-
   async find(tokenId: string): Promise<RefreshTokenRecord | undefined> {
     const [row] = await this.store.query<RefreshTokenRow>(
       `SELECT token_id, username, secret_hash, token_version,

@@ -37,32 +37,12 @@ export function nextVersion(last: number, nowMs = Date.now()): number {
   return Math.max(nowMs * 1000, last + 1);
 }
 
-/**
- * Users of the API. Not a projection of a topic: this table is the only copy, so it is created here rather
- * than by the numbered migrations (which belong to libs/clickhouse; it should move there as migration 002).
- */
+/** Users of the API (table from migration 002). Not a projection of a topic: this table is the only copy. */
 export class UsersRepository {
   readonly table = 'api_users';
   private version = 0;
 
   constructor(private readonly store: ClickHouseStore) {}
-
-  async ensureTable(): Promise<void> {
-    await this.store.command(
-      `CREATE TABLE IF NOT EXISTS ${this.store.table(this.table)}
-       (
-         username      String,
-         password_hash String,
-         role          Enum8('viewer' = 1, 'operator' = 2, 'admin' = 3),
-         token_version UInt32,
-         disabled      Bool,
-         version       UInt64,
-         updated_at    DateTime64(3, 'UTC') DEFAULT now64(3)
-       )
-       ENGINE = ReplacingMergeTree(version)
-       ORDER BY username`,
-    );
-  }
 
   async find(username: string): Promise<UserRecord | undefined> {
     const [row] = await this.store.query<UserRow>(
