@@ -1,3 +1,3 @@
 import { describeLayout } from './support/layout-scenario.js';
 
-describeLayout('all-in-one', 'all');
+describeLayout({ name: 'all-in-one', owner: 'all', others: [] });

@@ -1,3 +1,12 @@
 import { describeLayout } from './support/layout-scenario.js';
 
-describeLayout('split', 'ingest');
+// The ClickHouse-owning components share a process (the embedded engine binds its folder to one); every
+// other component runs in a process of its own, talking to them only through Kafka.
+describeLayout({
+  name: 'split',
+  owner: 'ingest,api',
+  others: [
+    { targets: 'connectors', readyComponent: 'kafka' },
+    { targets: 'detectors', readyComponent: 'detectors' },
+  ],
+});

@@ -30,7 +30,12 @@ export class PlatformProcess {
     child.stderr?.on('data', collect);
   }
 
-  static async start(targets: string, env: Record<string, string>): Promise<PlatformProcess> {
+  /** Starts `sentio run <targets>` and waits until /health lists `readyComponent` (a component that registers last). */
+  static async start(
+    targets: string,
+    env: Record<string, string>,
+    readyComponent = 'ingest',
+  ): Promise<PlatformProcess> {
     const port = await freePort();
     const child = spawn(
       process.execPath,
@@ -49,7 +54,7 @@ export class PlatformProcess {
       },
     );
     const platform = new PlatformProcess(child, `http://127.0.0.1:${port}`);
-    await platform.waitHealthy();
+    await platform.waitHealthy(readyComponent);
     return platform;
   }
 
@@ -57,7 +62,7 @@ export class PlatformProcess {
     return this.output.join('');
   }
 
-  async waitHealthy(timeoutMs = 60_000): Promise<void> {
+  async waitHealthy(component: string, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null || this.child.signalCode !== null) {
@@ -67,7 +72,7 @@ export class PlatformProcess {
       }
       try {
         const res = await fetch(`${this.baseUrl}/health`);
-        if (res.ok && ((await res.json()) as { components: Record<string, unknown> }).components['ingest'])
+        if (res.ok && ((await res.json()) as { components: Record<string, unknown> }).components[component])
           return;
       } catch {
         // not up yet

@@ -1,0 +1,403 @@
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AvroModule, AvroSerde, EventCodec } from '@sentio/avro';
+import { ConnectorsModule, connectorTypes, parseConnectors, type ConnectorContext } from '@sentio/connectors';
+import {
+  eventStreams,
+  type DeviceLifecycle,
+  type DeviceLogRecord,
+  type EventStream,
+  type TelemetrySample,
+} from '@sentio/events';
+import { KafkaModule } from '@sentio/kafka';
+import { ObservabilityModule } from '@sentio/observability';
+import { OpcuaServerPeer } from '@sentio/simulator/peers';
+import type { Consumer } from 'kafkajs';
+import { StatusCodes } from 'node-opcua';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAsyncuaServer } from '../../tools/peers/asyncua-peer.js';
+import type { Peer } from '../../tools/peers/peers.js';
+import { logger, sandbox, type Sandbox } from './support/backbone.js';
+
+interface Collected {
+  telemetry: TelemetrySample[];
+  lifecycle: DeviceLifecycle[];
+  logs: DeviceLogRecord[];
+  consumer: Consumer;
+}
+
+/** Reads the sandbox's event topics from the beginning, decoded, for as long as the test runs. */
+async function collect(box: Sandbox): Promise<Collected> {
+  const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+  const codec = async <T>(stream: EventStream<T>, topic: string) =>
+    (await EventCodec.register<T>(serde, stream, topic)) as EventCodec<unknown>;
+  const consumer = box.kafka.consumer({ groupId: `reader-${box.namespace}` });
+  const got: Collected = { telemetry: [], lifecycle: [], logs: [], consumer };
+  const routes = new Map<string, { codec: EventCodec<unknown>; list: unknown[] }>([
+    [
+      box.topics.telemetry,
+      { codec: await codec(eventStreams.telemetry, box.topics.telemetry), list: got.telemetry },
+    ],
+    [
+      box.topics.lifecycle,
+      { codec: await codec(eventStreams.lifecycle, box.topics.lifecycle), list: got.lifecycle },
+    ],
+    [box.topics.logs, { codec: await codec(eventStreams.logs, box.topics.logs), list: got.logs }],
+  ]);
+  await consumer.connect();
+  await consumer.subscribe({ topics: [...routes.keys()], fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const route = routes.get(topic)!;
+      await route.codec.prepare([message.value]);
+      const decoded = route.codec.decode(message.value);
+      if (!decoded.ok) throw new Error(`undecodable record on ${topic}: ${decoded.reason}`);
+      route.list.push(decoded.value);
+    },
+  });
+  return got;
+}
+
+/** Waits until the condition holds; the bound only keeps a broken run from hanging. */
+async function until(what: string, condition: () => boolean, describe: () => unknown): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (!condition()) {
+    if (Date.now() > deadline)
+      throw new Error(`${what} never happened; have ${JSON.stringify(describe(), null, 1)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startConnectors(box: Sandbox, yaml: string): Promise<INestApplicationContext> {
+  const { connectors, problems } = parseConnectors(yaml);
+  expect(problems).toEqual([]);
+  @Module({})
+  class ConnectorsTestRoot {}
+  return NestFactory.createApplicationContext(
+    {
+      module: ConnectorsTestRoot,
+      imports: [
+        { module: ObservabilityModule },
+        KafkaModule.forRoot(box.kafkaConfig, logger),
+        AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
+        ConnectorsModule.forRoot({ file: undefined, connectors }),
+      ],
+    },
+    { logger: false },
+  );
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+const fields = ({ deviceId, metric, value, unit, quality, labels, source }: TelemetrySample) => ({
+  deviceId,
+  metric,
+  value,
+  unit,
+  quality,
+  labels,
+  source,
+});
+
+describe('connectors: OPC UA against node-opcua, Basic256Sha256 SignAndEncrypt, username/password', () => {
+  let box: Sandbox;
+  let server: OpcuaServerPeer;
+  let app: INestApplicationContext | undefined;
+  let got: Collected;
+  const serverPki = mkdtempSync(join(tmpdir(), 'sentio-opcua-server-'));
+  const clientPki = mkdtempSync(join(tmpdir(), 'sentio-opcua-client-'));
+  const users = { operator: 'pump-room-7' };
+  let port: number;
+
+  const serve = async () => {
+    server = await OpcuaServerPeer.start({
+      port,
+      pkiFolder: serverPki,
+      users,
+      securityPolicies: ['Basic256Sha256'],
+    });
+  };
+
+  const config = () => `
+connectors:
+  - name: plant-opcua
+    type: opcua
+    endpointUrl: opc.tcp://127.0.0.1:${port}/sentio
+    securityPolicy: Basic256Sha256
+    securityMode: SignAndEncrypt
+    identity: { type: username, username: operator, password: ${users.operator} }
+    pki: { folder: ${clientPki}, trustedServerCertificates: [${server.certificateFile}] }
+    reconnect: { initialMs: 200, maxMs: 1000 }
+    subscription: { publishingIntervalMs: 100 }
+    monitoring: { samplingIntervalMs: 50, queueSize: 100 }
+    labels: { site: test }
+    browse:
+      - path: Plant/{device}/{metric}
+    nodes:
+      - { nodeId: 'ns=1;s=pump-01.flow', deviceId: pump-01, metric: flow_rate, unit: m3/h }
+`;
+
+  beforeAll(async () => {
+    box = await sandbox('connectors_opcua');
+    port = await freePort();
+    await serve();
+    server.set('pump-01', 'flow', 12.5);
+    server.set('pump-01', 'running', true);
+    server.set('pump-02', 'temperature', 40.25, StatusCodes.UncertainSensorNotAccurate);
+    server.set('pump-02', 'pressure', 3.5, StatusCodes.BadSensorFailure);
+    got = await collect(box);
+    app = await startConnectors(box, config());
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await got?.consumer.disconnect();
+    await server?.stop();
+  });
+
+  it('creates its certificate, trusts the listed server certificate and maps values and status codes', async () => {
+    expect(existsSync(join(clientPki, 'own', 'certs', 'client_certificate.pem'))).toBe(true);
+    const first = () => {
+      const seen = new Map<string, TelemetrySample>();
+      for (const s of got.telemetry)
+        if (!seen.has(`${s.deviceId}/${s.metric}`)) seen.set(`${s.deviceId}/${s.metric}`, s);
+      return seen;
+    };
+    await until(
+      'a value of every variable',
+      () => first().size === 4,
+      () => got.telemetry.map(fields),
+    );
+    const base = { labels: { site: 'test' }, source: 'opcua:plant-opcua', unit: null };
+    expect(
+      [...first().values()]
+        .map(fields)
+        .sort((a, b) => `${a.deviceId}/${a.metric}`.localeCompare(`${b.deviceId}/${b.metric}`)),
+    ).toEqual([
+      // The explicit node wins over the browsed pump-01/flow: one series per device and metric.
+      { ...base, deviceId: 'pump-01', metric: 'flow_rate', value: 12.5, unit: 'm3/h', quality: 'GOOD' },
+      { ...base, deviceId: 'pump-01', metric: 'running', value: 1, quality: 'GOOD' },
+      { ...base, deviceId: 'pump-02', metric: 'pressure', value: null, quality: 'BAD' },
+      { ...base, deviceId: 'pump-02', metric: 'temperature', value: 40.25, quality: 'UNCERTAIN' },
+    ]);
+    await until(
+      'ONLINE for both devices',
+      () => got.lifecycle.filter((e) => e.kind === 'ONLINE').length === 2,
+      () => got.lifecycle,
+    );
+    // Lifecycle is keyed by device: order holds per device, not across them.
+    const history = (device: string) =>
+      got.lifecycle.filter((e) => e.deviceId === device).map((e) => [e.kind, e.online]);
+    expect(history('pump-01')).toEqual([
+      ['DISCOVERED', false],
+      ['ONLINE', true],
+    ]);
+    expect(history('pump-02')).toEqual([
+      ['DISCOVERED', false],
+      ['ONLINE', true],
+    ]);
+    expect(got.lifecycle.find((e) => e.deviceId === 'pump-01')!.metrics).toEqual([
+      { name: 'flow_rate', unit: 'm3/h' },
+      { name: 'running', unit: null },
+    ]);
+  });
+
+  it('sends each change with its source timestamp', async () => {
+    const at = new Date(Date.now() - 1000);
+    server.set('pump-01', 'flow', 13.75, StatusCodes.Good, at);
+    await until(
+      'the change',
+      () => got.telemetry.some((s) => s.value === 13.75),
+      () => got.telemetry.map(fields),
+    );
+    expect(got.telemetry.find((s) => s.value === 13.75)).toMatchObject({
+      metric: 'flow_rate',
+      timestampMs: at.getTime(),
+    });
+  });
+
+  it('survives a server restart: OFFLINE, then the subscription resumes and values keep flowing', async () => {
+    await server.stop();
+    await until(
+      'OFFLINE',
+      () => got.lifecycle.some((e) => e.kind === 'OFFLINE'),
+      () => got.lifecycle,
+    );
+    await serve();
+    server.set('pump-01', 'flow', 99.5);
+    server.set('pump-01', 'running', false);
+    server.set('pump-02', 'temperature', 41, StatusCodes.Good);
+    server.set('pump-02', 'pressure', 3.5, StatusCodes.BadSensorFailure);
+    await until(
+      'a value after the restart',
+      () => got.telemetry.some((s) => s.value === 99.5),
+      () => got.telemetry.slice(-10).map(fields),
+    );
+    await until(
+      'the others after the restart',
+      () => got.telemetry.some((s) => s.metric === 'temperature' && s.value === 41),
+      () => got.telemetry.slice(-10).map(fields),
+    );
+    const kinds = got.lifecycle.filter((e) => e.deviceId === 'pump-01').map((e) => e.kind);
+    expect(kinds.slice(-2)).toEqual(['OFFLINE', 'ONLINE']);
+    server.set('pump-01', 'flow', 100.25);
+    await until(
+      'values keep flowing',
+      () => got.telemetry.some((s) => s.value === 100.25),
+      () => got.telemetry.slice(-10).map(fields),
+    );
+  });
+
+  it('refuses a server certificate nobody trusted, and files it under rejected/', async () => {
+    const pki = mkdtempSync(join(tmpdir(), 'sentio-opcua-untrusting-'));
+    const { connectors, problems } = parseConnectors(
+      config().replace(
+        `pki: { folder: ${clientPki}, trustedServerCertificates: [${server.certificateFile}] }`,
+        `pki: { folder: ${pki} }`,
+      ),
+    );
+    expect(problems).toEqual([]);
+    const sent: TelemetrySample[] = [];
+    const context = {
+      sink: {
+        telemetry: async (s: TelemetrySample[]) => void sent.push(...s),
+        lifecycle: async () => undefined,
+        logs: async () => undefined,
+        deadLetter: async () => undefined,
+      },
+      metrics: {
+        messageIn: () => undefined,
+        eventsOut: () => undefined,
+        error: () => undefined,
+        reconnect: () => undefined,
+      },
+      logger,
+    } as unknown as ConnectorContext;
+    const connector = connectorTypes.opcua.create(connectors[0] as never, context);
+    await connector.start();
+    try {
+      expect(connector.health()).toMatchObject({
+        state: 'down',
+        detail: { error: expect.stringMatching(/^server certificate [0-9A-F:]+ is not trusted/) },
+      });
+      expect(readdirSync(join(pki, 'rejected')).length).toBe(1);
+      expect(sent).toEqual([]);
+    } finally {
+      await connector.stop();
+    }
+  });
+});
+
+describe('connectors: OPC UA against asyncua (Python), browsing and subscribing', () => {
+  let box: Sandbox;
+  let server: Peer & { endpointUrl: string };
+  let app: INestApplicationContext | undefined;
+  let got: Collected;
+
+  beforeAll(async () => {
+    box = await sandbox('connectors_asyncua');
+    server = await startAsyncuaServer();
+    got = await collect(box);
+    app = await startConnectors(
+      box,
+      `
+connectors:
+  - name: boilers
+    type: opcua
+    endpointUrl: ${server.endpointUrl}
+    pki: { folder: ${mkdtempSync(join(tmpdir(), 'sentio-opcua-asyncua-'))} }
+    subscription: { publishingIntervalMs: 100 }
+    monitoring: { samplingIntervalMs: 50, queueSize: 100 }
+    browse:
+      - { path: 'Boiler/{device}/{metric}', deviceId: 'boiler-{device}' }
+`,
+    );
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await got?.consumer.disconnect();
+    await server?.stop();
+  });
+
+  it('discovers the variables by browsing and maps values, types and status codes', async () => {
+    const metric = (m: string) => got.telemetry.filter((s) => s.metric === m);
+    await until(
+      'five counter steps',
+      () => metric('Counter').length >= 5,
+      () => got.telemetry.map(fields),
+    );
+    await until(
+      'every numeric variable',
+      () => ['Setpoint', 'Burner', 'Pressure', 'Flame'].every((m) => metric(m).length > 0),
+      () => got.telemetry.map(fields),
+    );
+    const base = { labels: {}, source: 'opcua:boilers', unit: null };
+    expect(fields(metric('Setpoint')[0]!)).toEqual({
+      ...base,
+      deviceId: 'boiler-Boiler1',
+      metric: 'Setpoint',
+      value: 72.5,
+      quality: 'GOOD',
+    });
+    expect(fields(metric('Burner')[0]!)).toEqual({
+      ...base,
+      deviceId: 'boiler-Boiler1',
+      metric: 'Burner',
+      value: 1,
+      quality: 'GOOD',
+    });
+    expect(fields(metric('Pressure')[0]!)).toEqual({
+      ...base,
+      deviceId: 'boiler-Boiler2',
+      metric: 'Pressure',
+      value: 1.25,
+      quality: 'UNCERTAIN',
+    });
+    expect(fields(metric('Flame')[0]!)).toEqual({
+      ...base,
+      deviceId: 'boiler-Boiler2',
+      metric: 'Flame',
+      value: null,
+      quality: 'BAD',
+    });
+    // The counter steps by one: consecutive changes arrive, none skipped (the queue holds what sampling saw).
+    const counts = metric('Counter').map((s) => s.value!);
+    expect(counts.slice(1)).toEqual(counts.slice(1).map((_, i) => counts[1]! + i));
+    expect(metric('Label')).toEqual([]);
+    await until(
+      'the log about Label',
+      () => got.logs.length > 0,
+      () => got.logs,
+    );
+    expect(got.logs.map((l) => [l.deviceId, l.severity, l.body])).toEqual([
+      ['boiler-Boiler2', 'WARN', 'ns=2;s=Boiler2.Label (Label) left out: a String is not a sample value'],
+    ]);
+    await until(
+      'lifecycle',
+      () => got.lifecycle.length === 4,
+      () => got.lifecycle,
+    );
+    const history = (device: string) => got.lifecycle.filter((e) => e.deviceId === device).map((e) => e.kind);
+    expect(history('boiler-Boiler1')).toEqual(['DISCOVERED', 'ONLINE']);
+    expect(history('boiler-Boiler2')).toEqual(['DISCOVERED', 'ONLINE']);
+    expect(
+      got.lifecycle
+        .find((e) => e.deviceId === 'boiler-Boiler1')!
+        .metrics.map((m) => m.name)
+        .sort(),
+    ).toEqual(['Burner', 'Counter', 'Setpoint']);
+  });
+});

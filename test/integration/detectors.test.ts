@@ -1,0 +1,373 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { AvroSerde, EventCodec } from '@sentio/avro';
+import {
+  eventStreams,
+  type Anomaly,
+  type EventStream,
+  type Forecast,
+  type TelemetrySample,
+} from '@sentio/events';
+import { deadLetterHeaders } from '@sentio/kafka';
+import { Plant, type FaultSpec } from '@sentio/simulator';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sandbox, telemetryProducer, waitCaughtUp, type Sandbox } from './support/backbone.js';
+import { freePort, repoRoot } from './support/platform-process.js';
+
+const MINUTE = 60_000;
+/**
+ * Yesterday 10:00 UTC, mid-shift: the plant's physics depends on the time of day only, so every run sees the
+ * same data. A shift change is a real change of operating point that 400 training rows cannot know about.
+ * Event time is fast-forwarded: 30 simulated minutes take seconds to send.
+ */
+const T0 = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 14 * 60 * MINUTE;
+const FAULT_AT = T0 + 12 * MINUTE;
+const END = T0 + 30 * MINUTE;
+const TRAIN_ROWS = 400;
+const faults: FaultSpec[] = [
+  { deviceId: 'pump-0001', kind: 'bearing_wear', startMs: FAULT_AT, severity: 10 },
+  { deviceId: 'pump-0002', kind: 'leak', startMs: FAULT_AT },
+  { deviceId: 'pump-0003', kind: 'stuck_sensor', metric: 'flow_rate', startMs: FAULT_AT },
+  { deviceId: 'pump-0004', kind: 'spike', metric: 'discharge_pressure', startMs: FAULT_AT },
+];
+/** The metrics each fault shows in first; an anomaly's top contribution should be one of them. */
+const telltale: Record<string, string[]> = {
+  'pump-0001': ['vibration_rms', 'bearing_temperature'],
+  'pump-0002': ['discharge_pressure', 'flow_rate', 'motor_current'],
+  'pump-0003': ['flow_rate'],
+  'pump-0004': ['discharge_pressure'],
+};
+/**
+ * Upper bound on false alarms per fault-free twin over the ~1,400 windows it has scored: the threshold is
+ * 1.5 x the 99th percentile of training-window scores, so data like the training data exceeds it on well
+ * under 1 % of windows; the rest of the 1.5 % allows for the slow drift a healthy pump shows after its
+ * 400 training rows, which the moving baseline follows with a lag.
+ */
+const TWIN_MAX_ANOMALIES = 20;
+const TEMP_MARGIN = 3;
+
+describe('detectors: simulator faults through the real consumer and broker', () => {
+  let box: Sandbox;
+  let faulty: Plant;
+  let configEnv: Record<string, string>;
+  let detectors: DetectorsProcess;
+  let anomalies: Anomaly[];
+  let forecasts: Forecast[];
+  let letters: KafkaMessage[];
+  let upperLimit: number;
+  let crossingMs: number;
+
+  beforeAll(async () => {
+    box = await sandbox('detectors');
+    // The twin is the same plant without faults: sample for sample the same noise, so what differs is the fault.
+    faulty = new Plant({ devices: 8, seed: 11, faults, startMs: T0 });
+    const healthy = new Plant({ devices: 8, seed: 11, startMs: T0 });
+    const samples: TelemetrySample[] = [];
+    for (let t = T0; t < END; t += 1000) {
+      for (const { deviceId } of faults) {
+        samples.push(...faulty.sampleDevice(deviceId, t));
+        for (const s of healthy.sampleDevice(deviceId, t))
+          samples.push({ ...s, deviceId: `twin-${deviceId}` });
+      }
+    }
+    // The limit sits a few degrees above the worn bearing's temperature at fault start; it crosses it later.
+    const temperature = samples.filter(
+      (s) => s.deviceId === 'pump-0001' && s.metric === 'bearing_temperature',
+    );
+    upperLimit = temperature.find((s) => s.timestampMs >= FAULT_AT)!.value! + TEMP_MARGIN;
+    crossingMs = temperature.find((s) => s.value! >= upperLimit)?.timestampMs ?? Infinity;
+
+    const { codec, producer, send } = await telemetryProducer(box);
+    const messages = samples.map((s) => ({ key: s.deviceId, value: codec.encode(s) }));
+    messages.splice(1000, 0, { key: 'pump-0002', value: Buffer.from('not avro at all') });
+    messages.splice(5000, 0, { key: 'twin-pump-0003', value: Buffer.from([0, 0]) });
+    await send(messages);
+    await producer.disconnect();
+
+    const dir = mkdtempSync(join(tmpdir(), 'sentio-detectors-'));
+    const configFile = join(dir, 'sentio.yaml');
+    writeFileSync(
+      configFile,
+      [
+        'detectors:',
+        `  groupId: detectors-${box.namespace}`,
+        `  modelDir: ${join(dir, 'models')}`,
+        `  trainRows: ${TRAIN_ROWS}`,
+        // Only SIGHUP reloads models here, so the test knows when the swap happens.
+        '  modelCheckMs: 0',
+        `  limits: { bearing_temperature: { upper: ${upperLimit.toFixed(3)} } }`,
+      ].join('\n'),
+    );
+    configEnv = { ...box.env, SENTIO_CONFIG_FILE: configFile };
+    detectors = await DetectorsProcess.start(configEnv);
+    await waitCaughtUp(box.kafka, `detectors-${box.namespace}`, box.topics.telemetry, 80_000);
+    const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+    anomalies = await readTopic(box.kafka, serde, eventStreams.anomalies, box.topics.anomalies);
+    forecasts = await readTopic(box.kafka, serde, eventStreams.forecasts, box.topics.forecasts);
+    letters = await readRaw(box.kafka, box.topics.deadLetter);
+    if (process.env['DEBUG_DETECTORS']) {
+      const summary = [...new Set(anomalies.map((a) => a.deviceId))].sort().map((d) => {
+        const mine = anomalies.filter((a) => a.deviceId === d);
+        const top: Record<string, number> = {};
+        for (const a of mine)
+          top[`${a.modelId.split(':')[0]}/${a.contributions[0]!.metric}`] =
+            (top[`${a.modelId.split(':')[0]}/${a.contributions[0]!.metric}`] ?? 0) + 1;
+        return {
+          d,
+          before: mine.filter((a) => a.windowEndMs <= FAULT_AT).length,
+          after: mine.filter((a) => a.windowEndMs > FAULT_AT).length,
+          top,
+        };
+      });
+      console.log(JSON.stringify(summary, null, 1), { upperLimit, crossing: (crossingMs - FAULT_AT) / 1000 });
+      for (const f of forecasts.filter(
+        (f) => f.metric === 'bearing_temperature' && f.deviceId.endsWith('pump-0001'),
+      ))
+        console.log(
+          f.deviceId,
+          (f.timestampMs - FAULT_AT) / 1000,
+          f.risk,
+          f.timeToFailureMs,
+          f.points[0]!.value.toFixed(2),
+          f.points.at(-1)!.value.toFixed(2),
+          f.points.at(-1)!.upper.toFixed(2),
+        );
+    }
+  });
+
+  afterAll(async () => {
+    await detectors?.stop();
+  });
+
+  const of = (deviceId: string) => anomalies.filter((a) => a.deviceId === deviceId);
+
+  it.each(faults.map((f) => [f.deviceId, f.kind] as const))(
+    '%s (%s): anomalies after the fault starts, led by the faulty metric',
+    (deviceId) => {
+      const after = of(deviceId).filter((a) => a.windowEndMs > FAULT_AT);
+      expect(after.length).toBeGreaterThanOrEqual(50);
+      const led = after.filter((a) => telltale[deviceId]!.includes(a.contributions[0]!.metric));
+      // Most, not all: a window can also catch the healthy metrics at an unusual moment.
+      expect(led.length / after.length).toBeGreaterThan(0.8);
+      // Until the fault, the device and its twin see the same data: whatever it flagged, its twin flagged too.
+      const before = of(deviceId).filter((a) => a.windowEndMs <= FAULT_AT);
+      const twinBefore = of(`twin-${deviceId}`).filter((a) => a.windowEndMs <= FAULT_AT);
+      expect(before.map((a) => a.windowEndMs)).toEqual(twinBefore.map((a) => a.windowEndMs));
+    },
+  );
+
+  it('reports the stuck sensor by its flat line, the others by the autoencoder', () => {
+    const stuck = of('pump-0003').filter((a) => a.modelId.startsWith('flatline'));
+    expect(stuck.length).toBeGreaterThan(0);
+    expect(stuck.every((a) => a.contributions[0]!.metric === 'flow_rate')).toBe(true);
+    // A frozen reading is caught within flatRows (30) rows of its start, plus the window's own length.
+    expect(Math.min(...stuck.map((a) => a.windowEndMs)) - FAULT_AT).toBeLessThanOrEqual(45_000);
+    for (const id of ['pump-0001', 'pump-0002', 'pump-0004'])
+      expect(of(id).some((a) => a.modelId === `window-ae:${id}`)).toBe(true);
+  });
+
+  it(`keeps the fault-free twins quiet (at most ${TWIN_MAX_ANOMALIES} anomalies each)`, () => {
+    for (const { deviceId } of faults) {
+      const twin = of(`twin-${deviceId}`);
+      expect(twin.length, `twin-${deviceId}`).toBeLessThanOrEqual(TWIN_MAX_ANOMALIES);
+      expect(twin.filter((a) => a.modelId.startsWith('flatline'))).toEqual([]);
+      expect(of(deviceId).length).toBeGreaterThan(5 * twin.length);
+    }
+  });
+
+  it('forecasts time to failure for the warming bearing before it crosses its limit', () => {
+    expect(crossingMs).toBeLessThan(END);
+    const warning = forecasts.filter(
+      (f) =>
+        f.deviceId === 'pump-0001' &&
+        f.metric === 'bearing_temperature' &&
+        f.risk !== 'NONE' &&
+        f.timestampMs < crossingMs &&
+        (f.timeToFailureMs ?? 0) > 0,
+    );
+    expect(warning.length).toBeGreaterThan(0);
+    expect(warning[0]!.limitUpper).toBeCloseTo(upperLimit, 2);
+    // The healthy twin drifts too, but not towards the limit within the forecast horizon.
+    const twin = forecasts.filter(
+      (f) => f.deviceId === 'twin-pump-0001' && f.metric === 'bearing_temperature',
+    );
+    expect(twin.length).toBeGreaterThan(0);
+    expect(twin.filter((f) => f.risk === 'HIGH' || f.risk === 'MEDIUM')).toEqual([]);
+  });
+
+  it('dead-letters undecodable telemetry and keeps going', () => {
+    const mine = letters.filter((m) => m.headers?.[deadLetterHeaders.component]?.toString() === 'detectors');
+    expect(mine.map((m) => m.value?.toString('hex')).sort()).toEqual(
+      [Buffer.from('not avro at all').toString('hex'), '0000'].sort(),
+    );
+  });
+
+  it('lists a current, versioned model per device with its training range and threshold', async () => {
+    expect((detectors.log.match(/"msg":"model trained"/g) ?? []).length).toBe(faults.length * 2);
+    const { code, stdout } = await cli(['detect', 'models'], configEnv);
+    expect(code).toBe(0);
+    const current = stdout.split('\n').filter((l) => l.startsWith('*'));
+    expect(current.map((l) => l.split(/\s+/)[1]).sort()).toEqual(
+      faults.flatMap((f) => [f.deviceId, `twin-${f.deviceId}`]).sort(),
+    );
+    // Same rows before the fault, same seed: a device and its twin train the very same model version.
+    const version = (id: string) => current.find((l) => l.split(/\s+/)[1] === id)!.split(/\s+/)[2];
+    expect(version('pump-0004')).toBe(version('twin-pump-0004'));
+  });
+
+  it('retrains a device from a replay of the topic and swaps the model in on SIGHUP without losing windows', async () => {
+    const before = anomalies.find((a) => a.deviceId === 'pump-0001' && a.modelId.startsWith('window-ae'))!;
+    const from = new Date(T0).toISOString();
+    const to = new Date(T0 + 10 * MINUTE).toISOString();
+    const trained = await cli(
+      ['detect', 'train', '--device', 'pump-0001', '--from', from, '--to', to],
+      configEnv,
+    );
+    expect(trained.code, trained.stderr).toBe(0);
+    const version = /model (\w+) trained on (\d+) rows/.exec(trained.stdout);
+    expect(version?.[1]).toBeDefined();
+    expect(version![1]).not.toBe(before.modelVersion);
+    // Ten minutes at one row a second, less the rows the assembler still held open at the range's edge.
+    expect(Number(version![2])).toBeGreaterThan(590);
+
+    detectors.signal('SIGHUP');
+    const more: TelemetrySample[] = [];
+    for (let t = END; t < END + 2 * MINUTE; t += 1000)
+      for (const id of ['pump-0001', 'pump-0003']) more.push(...faulty.sampleDevice(id, t));
+    const { codec, producer, send } = await telemetryProducer(box);
+    await send(more.map((s) => ({ key: s.deviceId, value: codec.encode(s) })));
+    await producer.disconnect();
+    await waitCaughtUp(box.kafka, `detectors-${box.namespace}`, box.topics.telemetry, 60_000);
+    const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+    const all = await readTopic(box.kafka, serde, eventStreams.anomalies, box.topics.anomalies);
+    const later = all.filter((a) => a.windowEndMs > END);
+    expect(detectors.log).toContain('"msg":"model swapped"');
+    const wear = later.filter((a) => a.deviceId === 'pump-0001' && a.modelId.startsWith('window-ae'));
+    expect(wear.length).toBeGreaterThan(0);
+    expect(new Set(wear.map((a) => a.modelVersion))).toEqual(new Set([version![1]]));
+    // The stuck sensor is flagged on every window: one per row from its first to its last, none missing
+    // across the pause, the swap or the windows that stayed open until the second batch of records.
+    const stuck = all
+      .filter((a) => a.deviceId === 'pump-0003' && a.modelId.startsWith('flatline'))
+      .map((a) => a.windowEndMs)
+      .sort((a, b) => a - b);
+    expect(stuck.every((t, i) => i === 0 || t - stuck[i - 1]! === 1000)).toBe(true);
+    expect(stuck.at(-1)!).toBeGreaterThan(END + 100_000);
+  });
+
+  it('stops cleanly', async () => {
+    expect(await detectors.stop()).toBe(0);
+  });
+});
+
+const cliArgs = ['--import', '@swc-node/register/esm-register', resolve(repoRoot, 'tools/cli/src/main.ts')];
+
+async function cli(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...cliArgs, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return { code, stdout, stderr };
+}
+
+/** `sentio run detectors`: waits for the detectors health component, which PlatformProcess does not. */
+class DetectorsProcess {
+  private readonly output: string[] = [];
+  private constructor(private readonly child: ChildProcess) {
+    const collect = (chunk: Buffer) => this.output.push(chunk.toString());
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+  }
+
+  static async start(env: Record<string, string>): Promise<DetectorsProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--enable-source-maps', ...cliArgs, 'run', 'detectors'], {
+      cwd: repoRoot,
+      env: { ...process.env, SENTIO_HTTP_PORT: String(port), SENTIO_LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const process_ = new DetectorsProcess(child);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`detectors exited:\n${process_.log.slice(-4000)}`);
+      const health = await fetch(`http://127.0.0.1:${port}/health`).then(
+        async (r) => (r.ok ? ((await r.json()) as { components: Record<string, unknown> }) : undefined),
+        () => undefined,
+      );
+      if (health?.components['detectors']) return process_;
+      if (Date.now() > deadline) throw new Error(`detectors not healthy:\n${process_.log.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  get log(): string {
+    return this.output.join('');
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
+  async stop(): Promise<number | string> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      await once(this.child, 'exit');
+    }
+    return this.child.exitCode ?? this.child.signalCode!;
+  }
+}
+
+/** Every record of a topic up to its current end. */
+async function readRaw(kafka: Kafka, topic: string): Promise<KafkaMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const remaining = new Map(ends.filter((e) => Number(e.high) > 0).map((e) => [e.partition, Number(e.high)]));
+  const seen: KafkaMessage[] = [];
+  if (remaining.size === 0) return seen;
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await new Promise<void>((done) => {
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        seen.push(...batch.messages);
+        const last = Number(batch.lastOffset());
+        if (last + 1 >= (remaining.get(batch.partition) ?? Infinity)) remaining.delete(batch.partition);
+        if (remaining.size === 0) done();
+      },
+    });
+  });
+  await consumer.disconnect();
+  return seen;
+}
+
+async function readTopic<T>(
+  kafka: Kafka,
+  serde: AvroSerde,
+  stream: EventStream<T>,
+  topic: string,
+): Promise<T[]> {
+  const codec = await EventCodec.register<T>(serde, stream, topic);
+  const messages = await readRaw(kafka, topic);
+  await codec.prepare(messages.map((m) => m.value));
+  return messages.map((m) => {
+    const decoded = codec.decode(m.value);
+    if (!decoded.ok) throw new Error(decoded.reason);
+    return decoded.value;
+  });
+}
