@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
@@ -126,8 +127,31 @@ describe('connectors: OPC UA against node-opcua, Basic256Sha256 SignAndEncrypt, 
       port,
       pkiFolder: serverPki,
       users,
-      securityPolicies: ['Basic256Sha256'],
+      securityPolicies: ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'],
     });
+  };
+
+  /** One connector outside Nest, its telemetry kept in memory: for checks that need no Kafka. */
+  const standalone = (yaml: string) => {
+    const { connectors, problems } = parseConnectors(yaml);
+    expect(problems).toEqual([]);
+    const sent: TelemetrySample[] = [];
+    const context = {
+      sink: {
+        telemetry: async (s: TelemetrySample[]) => void sent.push(...s),
+        lifecycle: async () => undefined,
+        logs: async () => undefined,
+        deadLetter: async () => undefined,
+      },
+      metrics: {
+        messageIn: () => undefined,
+        eventsOut: () => undefined,
+        error: () => undefined,
+        reconnect: () => undefined,
+      },
+      logger,
+    } as unknown as ConnectorContext;
+    return { connector: connectorTypes.opcua.create(connectors[0] as never, context), sent };
   };
 
   const config = () => `
@@ -260,32 +284,112 @@ connectors:
     );
   });
 
+  it('speaks the other policies and modes, and takes an X.509 user identity', async () => {
+    const user = mkdtempSync(join(tmpdir(), 'sentio-opcua-user-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=operator',
+        '-addext',
+        'keyUsage=digitalSignature,nonRepudiation,keyEncipherment,dataEncipherment',
+        '-keyout',
+        join(user, 'key.pem'),
+        '-out',
+        join(user, 'cert.pem'),
+      ],
+      // node-opcua-pki points OPENSSL_CONF at its own configuration for its CA work: not for this one.
+      { stdio: 'pipe', env: { ...process.env, OPENSSL_CONF: undefined } },
+    );
+    const variants = [
+      [
+        'Aes128_Sha256_RsaOaep',
+        'Sign',
+        `{ type: username, username: operator, password: ${users.operator} }`,
+      ],
+      [
+        'Aes256_Sha256_RsaPss',
+        'SignAndEncrypt',
+        `{ type: certificate, certificate: ${join(user, 'cert.pem')}, privateKey: ${join(user, 'key.pem')} }`,
+      ],
+    ];
+    for (const [policy, mode, identity] of variants) {
+      const yaml = config()
+        .replace('securityPolicy: Basic256Sha256', `securityPolicy: ${policy}`)
+        .replace('securityMode: SignAndEncrypt', `securityMode: ${mode}`)
+        .replace(/identity: .*/, `identity: ${identity}`);
+      const { connector, sent } = standalone(yaml);
+      await connector.start();
+      try {
+        await until(
+          `values over ${policy}/${mode}`,
+          () => sent.length > 0,
+          () => connector.health(),
+        );
+        expect(connector.health().state).toBe('up');
+      } finally {
+        await connector.stop();
+      }
+    }
+  });
+
+  it('has the server filter changes inside the deadband', async () => {
+    server.set('pump-03', 'level', 10);
+    const { connector, sent } = standalone(`
+connectors:
+  - name: deadband
+    type: opcua
+    endpointUrl: opc.tcp://127.0.0.1:${port}/sentio
+    securityPolicy: Basic256Sha256
+    securityMode: Sign
+    identity: { type: username, username: operator, password: ${users.operator} }
+    pki: { folder: ${clientPki}, trustedServerCertificates: [${server.certificateFile}] }
+    subscription: { publishingIntervalMs: 100 }
+    nodes:
+      - nodeId: 'ns=1;s=pump-03.level'
+        deviceId: pump-03
+        metric: level
+        samplingIntervalMs: 0
+        deadband: { type: absolute, value: 1 }
+`);
+    await connector.start();
+    try {
+      await until(
+        'the first value',
+        () => sent.length > 0,
+        () => connector.health(),
+      );
+      server.set('pump-03', 'level', 10.5);
+      server.set('pump-03', 'level', 10.9);
+      // Gives the server publishing cycles to (wrongly) report the small changes; a pass never depends on it.
+      await new Promise((r) => setTimeout(r, 500));
+      server.set('pump-03', 'level', 12);
+      await until(
+        'the change past the deadband',
+        () => sent.some((s) => s.value === 12),
+        () => sent,
+      );
+      expect(sent.map((s) => s.value)).toEqual([10, 12]);
+    } finally {
+      await connector.stop();
+    }
+  });
+
   it('refuses a server certificate nobody trusted, and files it under rejected/', async () => {
     const pki = mkdtempSync(join(tmpdir(), 'sentio-opcua-untrusting-'));
-    const { connectors, problems } = parseConnectors(
+    const { connector, sent } = standalone(
       config().replace(
         `pki: { folder: ${clientPki}, trustedServerCertificates: [${server.certificateFile}] }`,
         `pki: { folder: ${pki} }`,
       ),
     );
-    expect(problems).toEqual([]);
-    const sent: TelemetrySample[] = [];
-    const context = {
-      sink: {
-        telemetry: async (s: TelemetrySample[]) => void sent.push(...s),
-        lifecycle: async () => undefined,
-        logs: async () => undefined,
-        deadLetter: async () => undefined,
-      },
-      metrics: {
-        messageIn: () => undefined,
-        eventsOut: () => undefined,
-        error: () => undefined,
-        reconnect: () => undefined,
-      },
-      logger,
-    } as unknown as ConnectorContext;
-    const connector = connectorTypes.opcua.create(connectors[0] as never, context);
     await connector.start();
     try {
       expect(connector.health()).toMatchObject({

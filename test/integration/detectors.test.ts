@@ -109,34 +109,6 @@ describe('detectors: simulator faults through the real consumer and broker', () 
     anomalies = await readTopic(box.kafka, serde, eventStreams.anomalies, box.topics.anomalies);
     forecasts = await readTopic(box.kafka, serde, eventStreams.forecasts, box.topics.forecasts);
     letters = await readRaw(box.kafka, box.topics.deadLetter);
-    if (process.env['DEBUG_DETECTORS']) {
-      const summary = [...new Set(anomalies.map((a) => a.deviceId))].sort().map((d) => {
-        const mine = anomalies.filter((a) => a.deviceId === d);
-        const top: Record<string, number> = {};
-        for (const a of mine)
-          top[`${a.modelId.split(':')[0]}/${a.contributions[0]!.metric}`] =
-            (top[`${a.modelId.split(':')[0]}/${a.contributions[0]!.metric}`] ?? 0) + 1;
-        return {
-          d,
-          before: mine.filter((a) => a.windowEndMs <= FAULT_AT).length,
-          after: mine.filter((a) => a.windowEndMs > FAULT_AT).length,
-          top,
-        };
-      });
-      console.log(JSON.stringify(summary, null, 1), { upperLimit, crossing: (crossingMs - FAULT_AT) / 1000 });
-      for (const f of forecasts.filter(
-        (f) => f.metric === 'bearing_temperature' && f.deviceId.endsWith('pump-0001'),
-      ))
-        console.log(
-          f.deviceId,
-          (f.timestampMs - FAULT_AT) / 1000,
-          f.risk,
-          f.timeToFailureMs,
-          f.points[0]!.value.toFixed(2),
-          f.points.at(-1)!.value.toFixed(2),
-          f.points.at(-1)!.upper.toFixed(2),
-        );
-    }
   });
 
   afterAll(async () => {

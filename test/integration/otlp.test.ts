@@ -203,6 +203,22 @@ describe('OTLP/HTTP receiver', () => {
     const tooBig = await post('/v1/logs', 'application/json', Buffer.alloc(MAX_BODY + 1, 0x20));
     expect(tooBig.status).toBe(413);
 
+    // Streamed without a length: refused once the count passes the limit, the answer still delivered.
+    const chunks = [new Uint8Array(MAX_BODY).fill(0x20), new Uint8Array(16).fill(0x20)];
+    const streamed = await fetch(`${base}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit & { duplex: 'half' });
+    expect(streamed.status).toBe(413);
+
     const bomb = gzipSync(Buffer.alloc(MAX_BODY * 4, 0x20));
     expect(bomb.length).toBeLessThan(MAX_BODY);
     const inflated = await post('/v1/logs', 'application/json', bomb, { 'content-encoding': 'gzip' });

@@ -67,7 +67,7 @@ connectors:
         points:
           - { metric: m, table: coil, address: 0, type: float32 }
   - name: Bad Name
-    type: opcua
+    type: bacnet
 `);
     expect(problems).toEqual([
       'connector "plant-a" (mqtt) url: expected an mqtt://, mqtts://, ws:// or wss:// URL, got "http://broker"',
@@ -79,7 +79,7 @@ connectors:
       'connector "plant-a" (mqtt) (connector): Unrecognized key: "usename"',
       'connector "line-1" (modbus) devices.0.points.0.type: expected bool for a coil, got "float32"',
       'connector #3 name: expected a lowercase name: letters, digits, _ and -, got "Bad Name"',
-      'connector #3 type: Invalid option: expected one of "mqtt"|"zigbee2mqtt"|"modbus", got "opcua"',
+      'connector #3 type: Invalid option: expected one of "mqtt"|"zigbee2mqtt"|"modbus"|"opcua"|"home-assistant", got "bacnet"',
     ]);
   });
 

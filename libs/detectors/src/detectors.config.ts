@@ -20,18 +20,36 @@ export const detectorsConfigSection = defineConfigSection(
     /** Resampled rows a device must deliver before its model is trained on them. */
     trainRows: configFields.positiveInt().default(400),
     epochs: configFields.positiveInt().default(40),
+    /** Rows are scored relative to a per-metric moving baseline with this time constant (rows); 0: raw levels. */
+    baselineTauRows: configFields.nonNegativeInt().default(120),
+    /** A metric repeating exactly the same value for this many rows is reported as stuck; 0 turns it off. */
+    flatRows: configFields.nonNegativeInt().default(30),
+    /** How often the model folder is checked for new current versions (also on SIGHUP); 0: only on SIGHUP. */
+    modelCheckMs: configFields.nonNegativeInt().default(10_000),
     /** Sensitivity: threshold = quantile(training scores, 0.99) x this; lower flags more. */
     thresholdFactor: z.coerce.number().positive().default(1.5),
     forecast: z
       .object({
         /** A forecast per metric every this many resampled rows. */
         everyRows: configFields.positiveInt().default(60),
-        historyRows: configFields.positiveInt().default(600),
+        historyRows: configFields.positiveInt().default(900),
         horizonRows: configFields.positiveInt().default(600),
+        /**
+         * Rows averaged into one point before fitting: trends are fitted at the horizon's resolution, not the
+         * sensor's, where one-step noise would pass for trend and send long forecasts astray.
+         */
+        bucketRows: configFields.positiveInt().default(30),
         damped: configFields.flag().default(true),
         intervalLevel: z.coerce.number().gt(0).lt(1).default(0.9),
       })
-      .default({ everyRows: 60, historyRows: 600, horizonRows: 600, damped: true, intervalLevel: 0.9 }),
+      .default({
+        everyRows: 60,
+        historyRows: 900,
+        horizonRows: 600,
+        bucketRows: 30,
+        damped: true,
+        intervalLevel: 0.9,
+      }),
     /** Per-metric limits for time to failure, e.g. { bearing_temperature: { upper: 90 } }. */
     limits: z.record(z.string(), limits).default({}),
   }),
@@ -43,6 +61,9 @@ export const detectorsConfigSection = defineConfigSection(
     windowLength: 'DETECTORS_WINDOW_LENGTH',
     trainRows: 'DETECTORS_TRAIN_ROWS',
     thresholdFactor: 'DETECTORS_THRESHOLD_FACTOR',
+    baselineTauRows: 'DETECTORS_BASELINE_TAU_ROWS',
+    flatRows: 'DETECTORS_FLAT_ROWS',
+    modelCheckMs: 'DETECTORS_MODEL_CHECK_MS',
   },
 );
 

@@ -1,24 +1,27 @@
 import { createHash } from 'node:crypto';
-import { access } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AvroSerde, EventCodec } from '@sentio/avro';
 import { eventStreams, type Anomaly, type Forecast, type TelemetrySample } from '@sentio/events';
 import {
   BatchConsumer,
+  DeadLetterPublisher,
   EVENT_TOPICS,
   EventProducer,
   KAFKA,
   KAFKA_CONFIG,
   LOGGER,
   type ConsumedBatch,
+  type DeadLetter,
   type EventTopics,
   type KafkaConfig,
 } from '@sentio/kafka';
 import { counter, HealthRegistry, type Logger } from '@sentio/observability';
 import type { Kafka, Message } from 'kafkajs';
 import type { DetectorsConfig } from './detectors.config.js';
+import { DeviceStream, type StreamRow } from './device-stream.js';
+import { modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { assessFailure, fitHolt, holtForecast } from './holt-forecaster.js';
+import { ModelStore } from './model-store.js';
 import { initTfBackend } from './tf-backend.js';
 import { WindowAssembler, type AssembledWindow } from './window-assembler.js';
 import { WindowAutoencoder } from './window-autoencoder.js';
@@ -26,28 +29,46 @@ import { WindowAutoencoder } from './window-autoencoder.js';
 export const DETECTORS_CONFIG = Symbol('DetectorsConfig');
 
 const scored = counter('sentio_detectors_windows_scored_total', 'Windows scored by a device model');
-const flagged = counter('sentio_detectors_anomalies_total', 'Windows scored above their threshold');
+const flagged = counter('sentio_detectors_anomalies_total', 'Anomalies produced', ['model']);
+const swapped = counter('sentio_detectors_model_swaps_total', 'Device models replaced by a newer version');
 
 interface DeviceDetector {
+  stream: DeviceStream;
   model: WindowAutoencoder | undefined;
-  training: boolean;
-  /** Resampled rows kept for training (until the model exists) and for forecasting. */
-  rows: Array<{ endMs: number; values: number[] }>;
+  /** Rows gathered until there are enough to train the device's model. */
+  training: StreamRow[];
+  /** Raw rows for forecasting, newest last. */
+  history: Array<{ endMs: number; raw: number[] }>;
   rowsSinceForecast: number;
 }
 
+interface Codecs {
+  telemetry: EventCodec<TelemetrySample>;
+  anomalies: EventCodec<Anomaly>;
+  forecasts: EventCodec<Forecast>;
+}
+
 /**
- * Consumes telemetry, resamples it per device into windows, and produces Anomaly events (window autoencoder,
- * trained per device on its first `trainRows` rows and kept in `modelDir`) and Forecast events (Holt per
- * metric with time to failure against the configured limits). Offsets are committed after the events a
- * batch caused are acknowledged; windows being assembled at a restart are rebuilt from the next records.
+ * Consumes telemetry, resamples it per device into windows, and produces Anomaly events (a window
+ * autoencoder per device over rows taken relative to a slow baseline, trained on the device's first
+ * `trainRows` rows or by `sentio detect train`, plus a stuck-sensor rule) and Forecast events (Holt per
+ * metric with time to failure against the configured limits). A batch's events and dead letters are
+ * acknowledged by the broker before its offsets are committed; windows being assembled at a restart are
+ * rebuilt from the next records. New model versions are swapped in between batches.
  */
 @Injectable()
 export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy {
   private consumer: BatchConsumer | undefined;
   private readonly devices = new Map<string, DeviceDetector>();
   private readonly assembler: WindowAssembler;
+  private readonly store: ModelStore;
   private readonly logger: Logger;
+  private readonly preprocessing: Record<string, number>;
+  private lastModelCheck = Date.now();
+  private reloadRequested = false;
+  private readonly onHangup = () => {
+    this.reloadRequested = true;
+  };
 
   constructor(
     @Inject(DETECTORS_CONFIG) private readonly config: DetectorsConfig,
@@ -57,6 +78,7 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(LOGGER) logger: Logger,
     private readonly serde: AvroSerde,
     private readonly producer: EventProducer,
+    private readonly deadLetters: DeadLetterPublisher,
     private readonly health: HealthRegistry,
   ) {
     this.logger = logger.child({ component: 'detectors' });
@@ -67,25 +89,17 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       allowedLatenessMs: config.allowedLatenessMs,
       maxFillSteps: config.maxFillSteps,
     });
+    this.store = new ModelStore(config.modelDir);
+    this.preprocessing = modelPreprocessing(config);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await initTfBackend(this.logger);
-    const telemetry = await EventCodec.register<TelemetrySample>(
-      this.serde,
-      eventStreams.telemetry,
-      this.topics.telemetry,
-    );
-    const anomalies = await EventCodec.register<Anomaly>(
-      this.serde,
-      eventStreams.anomalies,
-      this.topics.anomalies,
-    );
-    const forecasts = await EventCodec.register<Forecast>(
-      this.serde,
-      eventStreams.forecasts,
-      this.topics.forecasts,
-    );
+    const codecs: Codecs = {
+      telemetry: await EventCodec.register(this.serde, eventStreams.telemetry, this.topics.telemetry),
+      anomalies: await EventCodec.register(this.serde, eventStreams.anomalies, this.topics.anomalies),
+      forecasts: await EventCodec.register(this.serde, eventStreams.forecasts, this.topics.forecasts),
+    };
     const consumer = new BatchConsumer(
       this.kafka,
       {
@@ -96,11 +110,14 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger,
     );
     this.consumer = consumer;
+    process.on('SIGHUP', this.onHangup);
     await consumer.start(async (batch) => {
-      const out = await this.handle(batch, telemetry, anomalies, forecasts);
+      await this.reloadModelsIfDue();
+      const out = await this.handle(batch, codecs);
       await Promise.all([
         this.producer.send(this.topics.anomalies, out.anomalies),
         this.producer.send(this.topics.forecasts, out.forecasts),
+        this.deadLetters.publish(out.dead),
       ]);
       await consumer.commit(
         batch.topic,
@@ -110,71 +127,116 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     });
     this.health.register('detectors', () => ({
       state: 'up',
-      detail: { groupId: this.config.groupId, devices: this.devices.size, ...this.assembler.stats },
+      detail: {
+        groupId: this.config.groupId,
+        devices: this.devices.size,
+        models: [...this.devices.values()].filter((d) => d.model).length,
+        ...this.assembler.stats,
+      },
     }));
     this.logger.info({ groupId: this.config.groupId, metrics: this.config.metrics }, 'detectors consuming');
   }
 
   async onModuleDestroy(): Promise<void> {
+    process.off('SIGHUP', this.onHangup);
     await this.consumer?.stop();
     for (const d of this.devices.values()) d.model?.dispose();
   }
 
   private async handle(
     batch: ConsumedBatch,
-    telemetry: EventCodec<TelemetrySample>,
-    anomalies: EventCodec<Anomaly>,
-    forecasts: EventCodec<Forecast>,
-  ): Promise<{ anomalies: Message[]; forecasts: Message[] }> {
-    await telemetry.prepare(batch.messages.map((m) => m.value));
-    const out = { anomalies: [] as Message[], forecasts: [] as Message[] };
+    codecs: Codecs,
+  ): Promise<{ anomalies: Message[]; forecasts: Message[]; dead: DeadLetter[] }> {
+    await codecs.telemetry.prepare(batch.messages.map((m) => m.value));
+    const out = { anomalies: [] as Message[], forecasts: [] as Message[], dead: [] as DeadLetter[] };
+    // Scored per device after the loop: one forward pass per device and batch instead of one per window.
+    const pending = new Map<
+      string,
+      { model: WindowAutoencoder; windows: AssembledWindow[]; rows: number[][][] }
+    >();
+    const emit = (anomaly: Anomaly) =>
+      out.anomalies.push({ key: anomaly.deviceId, value: codecs.anomalies.encode(anomaly) });
     for (const message of batch.messages) {
-      const decoded = telemetry.decode(message.value);
-      // Undecodable telemetry is ingest's to dead-letter; a detector just skips it.
-      if (!decoded.ok || decoded.value.quality === 'BAD') continue;
+      const decoded = codecs.telemetry.decode(message.value);
+      if (!decoded.ok) {
+        out.dead.push({
+          sourceTopic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          reason: decoded.reason,
+          component: 'detectors',
+        });
+        continue;
+      }
+      if (decoded.value.quality === 'BAD') continue;
       for (const window of this.assembler.add(decoded.value)) {
         const device = await this.device(window.deviceId);
-        const anomaly = this.score(device, window);
-        if (anomaly) out.anomalies.push({ key: anomaly.deviceId, value: anomalies.encode(anomaly) });
-        for (const forecast of this.forecast(device, window))
-          out.forecasts.push({ key: forecast.deviceId, value: forecasts.encode(forecast) });
+        const next = device.stream.push(window);
+        for (const row of next.added) {
+          device.history.push({ endMs: row.endMs, raw: row.raw });
+          if (device.history.length > this.config.forecast.historyRows) device.history.shift();
+          for (const forecast of this.forecast(window.deviceId, device, row.endMs))
+            out.forecasts.push({ key: forecast.deviceId, value: codecs.forecasts.encode(forecast) });
+        }
+        const flat = this.flatline(window, next.flatRows);
+        if (flat) emit(flat);
+        if (!device.model) {
+          device.training.push(...next.added);
+          if (device.training.length >= this.config.trainRows) {
+            await batch.heartbeat();
+            await this.train(window.deviceId, device);
+            await batch.heartbeat();
+          }
+          continue;
+        }
+        let entry = pending.get(window.deviceId);
+        if (!entry) {
+          entry = { model: device.model, windows: [], rows: [] };
+          pending.set(window.deviceId, entry);
+        }
+        entry.windows.push(window);
+        entry.rows.push(next.rows);
       }
     }
+    for (const entry of pending.values()) this.scorePending(entry, emit);
     return out;
   }
 
-  private async device(deviceId: string): Promise<DeviceDetector> {
-    let device = this.devices.get(deviceId);
-    if (!device) {
-      const dir = this.modelDir(deviceId);
-      const saved = await access(join(dir, 'metadata.json')).then(
-        () => true,
-        () => false,
-      );
-      const model = saved ? await WindowAutoencoder.load(dir) : undefined;
-      if (model) this.logger.info({ deviceId, modelVersion: model.metadata.modelVersion }, 'model loaded');
-      device = { model, training: false, rows: [], rowsSinceForecast: 0 };
-      this.devices.set(deviceId, device);
-    }
-    return device;
+  private scorePending(
+    entry: { model: WindowAutoencoder; windows: AssembledWindow[]; rows: number[][][] },
+    emit: (anomaly: Anomaly) => void,
+  ): void {
+    const { model } = entry;
+    const results = model.scoreWindows(entry.rows);
+    scored.inc(results.length);
+    results.forEach((result, i) => {
+      if (result.score <= model.threshold) return;
+      const window = entry.windows[i]!;
+      const { modelId, modelVersion } = model.metadata;
+      flagged.inc({ model: 'window-ae' });
+      emit(this.anomaly(window, modelId, modelVersion, result.score, model.threshold, result.contributions));
+    });
   }
 
-  private score(device: DeviceDetector, window: AssembledWindow): Anomaly | undefined {
-    const newest = window.rows[window.rows.length - 1]!;
-    device.rows.push({ endMs: window.endMs, values: newest });
-    const keep = Math.max(this.config.trainRows, this.config.forecast.historyRows);
-    if (device.rows.length > keep) device.rows.splice(0, device.rows.length - keep);
-    if (!device.model) {
-      if (!device.training && device.rows.length >= this.config.trainRows)
-        this.train(window.deviceId, device);
-      return undefined;
-    }
-    const model = device.model;
-    const result = model.scoreWindow(window.rows);
-    scored.inc();
-    if (result.score <= model.threshold) return undefined;
-    flagged.inc();
-    const { modelId, modelVersion } = model.metadata;
+  /** A metric frozen on one exact value: the autoencoder cannot see it, since it does not predict noise. */
+  private flatline(window: AssembledWindow, flatRows: number[]): Anomaly | undefined {
+    const limit = this.config.flatRows;
+    if (limit === 0 || !flatRows.some((n) => n >= limit)) return undefined;
+    flagged.inc({ model: 'flatline' });
+    const runs = flatRows.map((n) => n / limit);
+    return this.anomaly(window, `flatline:${window.deviceId}`, '1', Math.max(...runs), 1, runs);
+  }
+
+  private anomaly(
+    window: AssembledWindow,
+    modelId: string,
+    modelVersion: string,
+    score: number,
+    threshold: number,
+    contributions: number[],
+  ): Anomaly {
     return {
       eventId: createHash('sha256')
         .update(`${modelId}:${modelVersion}:${window.endMs}`)
@@ -185,9 +247,9 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
       timestampMs: window.endMs,
       windowStartMs: window.startMs,
       windowEndMs: window.endMs,
-      score: result.score,
-      threshold: model.threshold,
-      contributions: result.contributions
+      score,
+      threshold,
+      contributions: contributions
         .map((error, i) => ({ metric: this.config.metrics[i]!, error }))
         .sort((a, b) => b.error - a.error),
       modelId,
@@ -195,57 +257,124 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     };
   }
 
-  /** Trains off the hot path: the device is scored from the first window after the model is ready. */
-  private train(deviceId: string, device: DeviceDetector): void {
-    device.training = true;
-    const rows = device.rows.slice(-this.config.trainRows);
-    void WindowAutoencoder.train({
-      modelId: `window-ae:${deviceId}`,
-      features: [...this.config.metrics],
-      rows: rows.map((r) => r.values),
-      trainingRange: { fromMs: rows[0]!.endMs, toMs: rows[rows.length - 1]!.endMs, rows: rows.length },
-      options: {
-        windowLength: this.config.windowLength,
-        epochs: this.config.epochs,
-        thresholdFactor: this.config.thresholdFactor,
-      },
-    })
-      .then(async (model) => {
-        await model.save(this.modelDir(deviceId));
-        device.model = model;
-        this.logger.info(
-          { deviceId, ...model.metadata.threshold, modelVersion: model.metadata.modelVersion },
-          'model trained',
-        );
-      })
-      .catch((error: unknown) =>
-        this.logger.error({ err: error, deviceId }, 'training failed; retrying on later rows'),
-      )
-      .finally(() => (device.training = false));
+  private async device(deviceId: string): Promise<DeviceDetector> {
+    let device = this.devices.get(deviceId);
+    if (!device) {
+      device = {
+        stream: new DeviceStream({
+          stepMs: this.config.stepMs,
+          windowLength: this.config.windowLength,
+          baselineTauRows: this.config.baselineTauRows,
+        }),
+        model: await this.loadCurrent(deviceId),
+        training: [],
+        history: [],
+        rowsSinceForecast: 0,
+      };
+      this.devices.set(deviceId, device);
+    }
+    return device;
   }
 
-  private forecast(device: DeviceDetector, window: AssembledWindow): Forecast[] {
+  /** The device's current stored model, if it was built for the metrics and preprocessing configured here. */
+  private async loadCurrent(deviceId: string, unless?: string): Promise<WindowAutoencoder | undefined> {
+    const version = await this.store.currentVersion(deviceId);
+    if (version === undefined || version === unless) return undefined;
+    const model = await this.store.load(deviceId, version);
+    const fits =
+      JSON.stringify(model.features) === JSON.stringify(this.config.metrics) &&
+      model.windowLength === this.config.windowLength &&
+      JSON.stringify(model.metadata.preprocessing ?? {}) === JSON.stringify(this.preprocessing);
+    if (!fits) {
+      this.logger.warn(
+        {
+          deviceId,
+          modelVersion: version,
+          features: model.features,
+          preprocessing: model.metadata.preprocessing,
+        },
+        'stored model does not match the configured metrics, window or preprocessing; not used',
+      );
+      model.dispose();
+      return undefined;
+    }
+    this.logger.info({ deviceId, modelVersion: version }, 'model loaded');
+    return model;
+  }
+
+  /** Swaps in models whose current version changed on disk (a retrain by `sentio detect train`). */
+  private async reloadModelsIfDue(): Promise<void> {
+    const every = this.config.modelCheckMs;
+    if (!this.reloadRequested && (every === 0 || Date.now() - this.lastModelCheck < every)) return;
+    this.reloadRequested = false;
+    this.lastModelCheck = Date.now();
+    for (const [deviceId, device] of this.devices) {
+      try {
+        const model = await this.loadCurrent(deviceId, device.model?.metadata.modelVersion);
+        if (!model) continue;
+        const previous = device.model?.metadata.modelVersion;
+        device.model?.dispose();
+        device.model = model;
+        device.training = [];
+        swapped.inc();
+        this.logger.info({ deviceId, from: previous, to: model.metadata.modelVersion }, 'model swapped');
+      } catch (error) {
+        this.logger.error({ err: error, deviceId }, 'could not load the new model; keeping the old one');
+      }
+    }
+  }
+
+  /**
+   * Trains in line, holding this partition for a second or two once per device: every window after the
+   * training rows is then scored, whatever the consumer's speed, which keeps replays deterministic.
+   */
+  private async train(deviceId: string, device: DeviceDetector): Promise<void> {
+    const rows = device.training.slice(-this.config.trainRows);
+    try {
+      const model = await trainDeviceModel(deviceId, rows, this.config);
+      await this.store.save(deviceId, model);
+      device.model = model;
+      device.training = [];
+      this.logger.info(
+        { deviceId, ...model.metadata.threshold, modelVersion: model.metadata.modelVersion },
+        'model trained',
+      );
+    } catch (error) {
+      // Kept rows roll on: the next attempt trains on the newest ones.
+      device.training = rows.slice(Math.floor(rows.length / 2));
+      this.logger.error({ err: error, deviceId }, 'training failed; retrying on later rows');
+    }
+  }
+
+  private forecast(deviceId: string, device: DeviceDetector, endMs: number): Forecast[] {
     const f = this.config.forecast;
-    if (++device.rowsSinceForecast < f.everyRows || device.rows.length < Math.min(f.historyRows, 30))
-      return [];
+    // Buckets end at the newest row, so each forecast starts from the latest data.
+    const buckets = Math.floor(device.history.length / f.bucketRows);
+    if (++device.rowsSinceForecast < f.everyRows || buckets < 10) return [];
     device.rowsSinceForecast = 0;
-    const history = device.rows.slice(-f.historyRows);
+    const recent = device.history.slice(device.history.length - buckets * f.bucketRows);
+    const bucketMs = f.bucketRows * this.config.stepMs;
+    const horizon = Math.ceil(f.horizonRows / f.bucketRows);
     return this.config.metrics.map((metric, i) => {
-      const values = history.map((r) => r.values[i]!);
+      const values = Array.from({ length: buckets }, (_, b) => {
+        let sum = 0;
+        for (let r = b * f.bucketRows; r < (b + 1) * f.bucketRows; r++) sum += recent[r]!.raw[i]!;
+        return sum / f.bucketRows;
+      });
       const fit = fitHolt(values, { damped: f.damped });
-      const points = holtForecast(fit, f.horizonRows, f.intervalLevel);
+      const points = holtForecast(fit, horizon, f.intervalLevel);
       const limits = this.config.limits[metric] ?? {};
       const risk = assessFailure(values[values.length - 1]!, points, limits);
       return {
         eventId: createHash('sha256')
-          .update(`holt:${window.deviceId}:${metric}:${window.endMs}`)
+          .update(`holt:${deviceId}:${metric}:${endMs}`)
           .digest('hex')
           .slice(0, 32),
-        deviceId: window.deviceId,
+        deviceId,
         metric,
-        timestampMs: window.endMs,
+        timestampMs: endMs,
         points: points.map((p) => ({
-          timestampMs: window.endMs + p.step * this.config.stepMs,
+          timestampMs: endMs + p.step * bucketMs,
           value: p.value,
           lower: p.lower,
           upper: p.upper,
@@ -254,7 +383,7 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
         limitLower: limits.lower ?? null,
         limitUpper: limits.upper ?? null,
         timeToFailureMs:
-          risk.stepsToFailure === undefined ? null : Math.round(risk.stepsToFailure * this.config.stepMs),
+          risk.stepsToFailure === undefined ? null : Math.round(risk.stepsToFailure * bucketMs),
         risk: risk.risk,
         confidence: risk.confidence ?? null,
         mase: fit.mase ?? null,
@@ -262,9 +391,5 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
         modelVersion: '1',
       };
     });
-  }
-
-  private modelDir(deviceId: string): string {
-    return join(this.config.modelDir, encodeURIComponent(deviceId));
   }
 }

@@ -46,3 +46,17 @@ export {
 export { detectorsConfigSection, type DetectorsConfig } from './detectors.config.js';
 export { DetectorsModule } from './detectors.module.js';
 export { DetectorsService, DETECTORS_CONFIG } from './detectors.service.js';
+export {
+  DeviceStream,
+  type DeviceStreamOptions,
+  type StreamRow,
+  type StreamWindow,
+} from './device-stream.js';
+export { ModelStore, type StoredModel } from './model-store.js';
+export {
+  csvDeviceRows,
+  modelPreprocessing,
+  replayDeviceRows,
+  trainDeviceModel,
+  type ReplayOptions,
+} from './device-training.js';

@@ -90,4 +90,28 @@ describe('WindowAutoencoder', () => {
       again.dispose();
     }
   });
+
+  it('sets the threshold from held-out trailing rows when asked, fitting only the rows before them', async () => {
+    const calibrated = await WindowAutoencoder.train({
+      modelId: 'test',
+      features,
+      rows: rows.slice(0, 200),
+      trainingRange: { fromMs: 0, toMs: 199, rows: 200 },
+      options: { ...options, calibrationRows: 50 },
+    });
+    expect(calibrated.metadata.metrics.trainWindows).toBe(150 - 8 + 1);
+    expect(calibrated.metadata.metrics.calibrationWindows).toBe(50);
+    expect(calibrated.metadata.threshold.rule).toMatch(/held-out/);
+    expect(calibrated.metadata.scaler).not.toEqual(model.metadata.scaler);
+    calibrated.dispose();
+    await expect(
+      WindowAutoencoder.train({
+        modelId: 'test',
+        features,
+        rows: rows.slice(0, 20),
+        trainingRange: { fromMs: 0, toMs: 19, rows: 20 },
+        options: { ...options, calibrationRows: 15 },
+      }),
+    ).rejects.toThrow(/besides 15 held out/);
+  });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { DenseForward } from './dense-forward.js';
 import { seededRandom, shuffleInPlace } from './seeded-random.util.js';
 import { StandardScaler, type ScalerState } from './standard-scaler.js';
 import { quantile } from './stats.util.js';
@@ -20,6 +21,12 @@ export interface AutoencoderOptions {
   seed: number;
   /** Threshold = quantile(training window scores, thresholdQuantile) x thresholdFactor. */
   thresholdQuantile: number;
+  /**
+   * Trailing training rows kept out of fitting, whose windows' scores set the threshold instead of the
+   * fitted windows' own: scores of data the model has not seen are what it meets online, and in-sample
+   * scores are optimistically low. 0 sets the threshold from the fitted windows.
+   */
+  calibrationRows: number;
   /** The sensitivity knob: lower flags more. The margin above the quantile absorbs in-sample optimism. */
   thresholdFactor: number;
 }
@@ -33,6 +40,7 @@ export const defaultAutoencoderOptions: AutoencoderOptions = {
   learningRate: 1e-3,
   seed: 42,
   thresholdQuantile: 0.99,
+  calibrationRows: 0,
   thresholdFactor: 1.5,
 };
 
@@ -57,11 +65,20 @@ export interface AutoencoderMetadata {
   features: string[];
   options: AutoencoderOptions;
   trainingRange: TrainingRange;
+  /** How rows were transformed before the model saw them; a scorer must apply the same to use the model. */
+  preprocessing?: Record<string, number>;
   /** sha256 of the training rows: tells whether two models saw the same data. */
   dataHash: string;
   threshold: { value: number; quantile: number; factor: number; rule: string };
   scaler: ScalerState;
-  metrics: { finalLoss: number; trainScoreMean: number; trainScoreQuantile: number; trainWindows: number };
+  metrics: {
+    finalLoss: number;
+    trainScoreMean: number;
+    /** The quantile the threshold is built on: of held-out windows when calibrationRows > 0. */
+    trainScoreQuantile: number;
+    trainWindows: number;
+    calibrationWindows?: number;
+  };
 }
 
 export interface TrainInput {
@@ -69,10 +86,12 @@ export interface TrainInput {
   features: string[];
   rows: readonly (readonly number[])[];
   trainingRange: TrainingRange;
+  preprocessing?: Record<string, number>;
   options?: Partial<AutoencoderOptions>;
 }
 
 const THRESHOLD_RULE = 'quantile(train window scores, q) * factor';
+const CALIBRATED_RULE = 'quantile(held-out window scores, q) * factor';
 
 /**
  * A dense autoencoder over sliding windows of a multivariate series. Each window (windowLength x features,
@@ -81,11 +100,15 @@ const THRESHOLD_RULE = 'quantile(train window scores, q) * factor';
  * squared reconstruction error, and each feature's share of it says which metric looks wrong.
  */
 export class WindowAutoencoder {
+  private readonly forward: DenseForward;
+
   private constructor(
     private readonly model: tf.LayersModel,
     private readonly scaler: StandardScaler,
     readonly metadata: AutoencoderMetadata,
-  ) {}
+  ) {
+    this.forward = DenseForward.fromModel(model);
+  }
 
   get threshold(): number {
     return this.metadata.threshold.value;
@@ -103,11 +126,17 @@ export class WindowAutoencoder {
     const options = { ...defaultAutoencoderOptions, ...input.options };
     const { windowLength } = options;
     const featureCount = input.features.length;
-    if (input.rows.length < windowLength + 1)
-      throw new Error(`need more than ${windowLength} training rows, got ${input.rows.length}`);
-    const scaler = StandardScaler.fit(input.rows);
+    const fitRows = input.rows.slice(0, input.rows.length - options.calibrationRows);
+    if (fitRows.length < windowLength + 1)
+      throw new Error(
+        `need more than ${windowLength} training rows besides ${options.calibrationRows} held out, got ${input.rows.length}`,
+      );
+    const scaler = StandardScaler.fit(fitRows);
     const scaled = input.rows.map((r) => scaler.transform(r));
-    const windows = slidingWindows(scaled, windowLength);
+    const all = slidingWindows(scaled, windowLength);
+    // Window k ends at row k + windowLength - 1: the last calibrationRows windows end in held-out rows.
+    const windows = all.slice(0, all.length - options.calibrationRows);
+    const calibration = all.slice(all.length - options.calibrationRows);
     const width = windowLength * featureCount;
 
     const model = buildModel(width, options);
@@ -129,8 +158,13 @@ export class WindowAutoencoder {
       finalLoss = lossSum / batches;
     }
 
-    const trainScores = scoreBatch(model, windows, featureCount).map((s) => s.score);
-    const q = quantile(trainScores, options.thresholdQuantile);
+    const forward = DenseForward.fromModel(model);
+    const trainScores = scoreBatch(forward, windows, featureCount).map((s) => s.score);
+    const calibrationScores = scoreBatch(forward, calibration, featureCount).map((s) => s.score);
+    const q = quantile(
+      calibrationScores.length > 0 ? calibrationScores : trainScores,
+      options.thresholdQuantile,
+    );
     const metadata: AutoencoderMetadata = {
       format: 1,
       modelId: input.modelId,
@@ -139,12 +173,13 @@ export class WindowAutoencoder {
       features: [...input.features],
       options,
       trainingRange: input.trainingRange,
+      ...(input.preprocessing && { preprocessing: input.preprocessing }),
       dataHash: hashRows(input.rows),
       threshold: {
         value: q * options.thresholdFactor,
         quantile: options.thresholdQuantile,
         factor: options.thresholdFactor,
-        rule: THRESHOLD_RULE,
+        rule: calibration.length > 0 ? CALIBRATED_RULE : THRESHOLD_RULE,
       },
       scaler: scaler.state,
       metrics: {
@@ -152,12 +187,14 @@ export class WindowAutoencoder {
         trainScoreMean: trainScores.reduce((a, b) => a + b, 0) / trainScores.length,
         trainScoreQuantile: q,
         trainWindows: windows.length,
+        ...(calibration.length > 0 && { calibrationWindows: calibration.length }),
       },
     };
     // The version names the exact data and settings, so a model retrained on the same data keeps its version.
     metadata.modelVersion = createHash('sha256')
       .update(metadata.dataHash)
       .update(JSON.stringify(options))
+      .update(JSON.stringify(input.preprocessing ?? {}))
       .digest('hex')
       .slice(0, 12);
     return new WindowAutoencoder(model, scaler, metadata);
@@ -176,7 +213,7 @@ export class WindowAutoencoder {
         throw new Error(`window has ${w.length} rows, the model expects ${this.windowLength}`);
       return w.map((r) => this.scaler.transform(r));
     });
-    return scoreBatch(this.model, scaled, this.features.length);
+    return scoreBatch(this.forward, scaled, this.features.length);
   }
 
   /**
@@ -250,7 +287,7 @@ function buildModel(width: number, options: AutoencoderOptions): tf.LayersModel 
 }
 
 function scoreBatch(
-  model: tf.LayersModel,
+  forward: DenseForward,
   windows: readonly (readonly (readonly number[])[])[],
   featureCount: number,
 ): WindowScore[] {
@@ -258,10 +295,7 @@ function scoreBatch(
   const windowLength = windows[0]!.length;
   const width = windowLength * featureCount;
   const input = flatten(windows);
-  const output = tf.tidy(() => {
-    const x = tf.tensor2d(input, [windows.length, width]);
-    return (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
-  });
+  const output = forward.predict(input, windows.length);
   return windows.map((_, w) => {
     const contributions = new Array<number>(featureCount).fill(0);
     const base = w * width;

@@ -5,6 +5,7 @@ import { detectorsConfigSection } from '@sentio/detectors';
 import { loadConfig, type ConfigOf, type LoadConfigOptions } from '@sentio/config';
 import { ingestConfigSection } from '@sentio/ingest';
 import { kafkaConfigSection } from '@sentio/kafka';
+import { otlpConfigSection } from '@sentio/otlp';
 import { queryApiConfigSection } from '@sentio/query-api';
 import { platformConfigSection } from './platform.config.js';
 
@@ -17,6 +18,7 @@ export const sentioSections = [
   connectorsConfigSection,
   detectorsConfigSection,
   ingestConfigSection,
+  otlpConfigSection,
   queryApiConfigSection,
 ] as const;
 

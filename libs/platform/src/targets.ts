@@ -3,6 +3,7 @@ import { ConnectorsModule } from '@sentio/connectors';
 import { DetectorsModule } from '@sentio/detectors';
 import { IngestModule } from '@sentio/ingest';
 import type { Logger } from '@sentio/observability';
+import { OtlpModule } from '@sentio/otlp';
 import { QueryApiModule } from '@sentio/query-api';
 import type { SentioConfig } from './sentio-config.js';
 
@@ -21,6 +22,7 @@ export const targets = {
   connectors: { usesClickHouse: false, module: (config) => ConnectorsModule.forRoot(config.connectors) },
   detectors: { usesClickHouse: false, module: (config) => DetectorsModule.forRoot(config.detectors) },
   ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
+  otlp: { usesClickHouse: false, module: (config) => OtlpModule.forRoot(config.otlp) },
   api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
 } satisfies Record<string, Target>;
 

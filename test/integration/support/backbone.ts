@@ -52,6 +52,8 @@ export async function sandbox(name: string): Promise<Sandbox> {
       CLICKHOUSE_DATABASE: id,
       SENTIO_CLICKHOUSE_PATH: clickhousePath,
       INGEST_GROUP_ID: `ingest-${namespace}`,
+      // Any free port: a running `sentio up` (or another test) may hold OTLP's 4318.
+      OTLP_HTTP_PORT: '0',
     },
   };
 }

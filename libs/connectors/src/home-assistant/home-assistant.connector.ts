@@ -1,0 +1,393 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceLifecycle, DeviceLogRecord, LifecycleKind, TelemetrySample } from '@sentio/events';
+import type { HealthReport } from '@sentio/observability';
+import WebSocket from 'ws';
+import type { Connector, ConnectorContext, ConnectorType } from '../connector.type.js';
+import { stableEventId } from '../event-id.util.js';
+import { backoffMs } from '../mqtt/mqtt-session.util.js';
+import { sampleProblem } from '../sample-checks.util.js';
+import { homeAssistantConfigSchema, type HomeAssistantConfig } from './home-assistant.config.js';
+import {
+  domainOf,
+  entityFilter,
+  metricOf,
+  parseState,
+  readingOf,
+  UNAVAILABLE,
+  UNKNOWN,
+  updatedMs,
+  type HaState,
+} from './ha-states.util.js';
+
+interface Known {
+  online: boolean;
+  /** What a lifecycle event carries; a change of it is an UPDATED event. */
+  signature: string;
+}
+
+interface StateChanged {
+  entity_id?: unknown;
+  old_state?: unknown;
+  new_state?: unknown;
+}
+
+/** The token was refused: retrying helps only once someone replaces it, so health says so. */
+class AuthRejected extends Error {}
+
+/**
+ * One Home Assistant instance through its documented APIs: the WebSocket API (`/api/websocket`: auth, then
+ * `subscribe_events` for `state_changed`) and the REST snapshot `GET /api/states`. The subscription is made
+ * before the snapshot is read, so no change falls between the two; changes that arrive meanwhile are held
+ * and applied after it unless the snapshot is newer. Entities are devices: numeric measurement states
+ * become telemetry, `unavailable` OFFLINE, other state changes log records.
+ */
+export class HomeAssistantConnector implements Connector {
+  readonly name: string;
+  private readonly source: string;
+  private readonly token: string;
+  private readonly accepts: (entityId: string) => boolean;
+  private readonly known = new Map<string, Known>();
+  private socket: WebSocket | undefined;
+  private connected = false;
+  private everConnected = false;
+  private lastError: string | undefined;
+  private attempt = 0;
+  private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private stopping = false;
+  private nextId = 1;
+  private readonly pongs = new Set<number>();
+  /** Events are handled one after another, in the order Home Assistant sent them. */
+  private work: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: HomeAssistantConfig,
+    private readonly context: ConnectorContext,
+  ) {
+    this.name = config.name;
+    this.source = `home-assistant:${config.name}`;
+    this.token = config.token ?? process.env[config.tokenEnv!] ?? '';
+    this.accepts = entityFilter(config);
+  }
+
+  start(): Promise<void> {
+    return this.connect();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.close(1000);
+    await this.work;
+  }
+
+  health(): HealthReport {
+    const detail = {
+      url: this.config.url,
+      entities: this.known.size,
+      ...(this.lastError ? { lastError: this.lastError } : {}),
+    };
+    if (this.connected) return { state: 'up', detail };
+    return { state: this.everConnected ? 'down' : 'degraded', detail };
+  }
+
+  private endpoint(path: string, protocol?: 'ws'): URL {
+    const base = this.config.url.endsWith('/') ? this.config.url : `${this.config.url}/`;
+    const url = new URL(path, base);
+    if (protocol) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    return url;
+  }
+
+  /** One connection attempt; resolves either way, a failure having scheduled the next attempt. */
+  private async connect(): Promise<void> {
+    if (this.stopping) return;
+    if (this.attempt > 0) this.context.metrics.reconnect();
+    const held: StateChanged[] = [];
+    let live: ((change: StateChanged) => void) | undefined;
+    try {
+      const socket = await this.open((change) => (live ? live(change) : held.push(change)));
+      const states = await this.fetchStates();
+      // The connection may have dropped while the snapshot was read; its close has scheduled the retry.
+      if (this.socket !== socket) return;
+      const snapshotAt = new Map(states.map((s) => [s.entity_id, s.last_updated]));
+      this.enqueue(() => this.applySnapshot(states));
+      for (const change of held) {
+        const next = parseState(change.new_state);
+        const seen = next ? snapshotAt.get(next.entity_id) : undefined;
+        if (next && seen !== undefined && next.last_updated <= seen) continue;
+        this.enqueue(() => this.applyChange(change));
+      }
+      live = (change) => this.enqueue(() => this.applyChange(change));
+      this.attempt = 0;
+      this.connected = true;
+      this.everConnected = true;
+      this.lastError = undefined;
+      this.keepAlive(socket);
+      this.context.logger.info(
+        { url: this.config.url, entities: states.length },
+        'connected to Home Assistant',
+      );
+    } catch (error) {
+      this.fail(error as Error);
+    }
+  }
+
+  private fail(error: Error): void {
+    this.connected = false;
+    clearInterval(this.heartbeat);
+    const socket = this.socket;
+    this.socket = undefined;
+    socket?.terminate();
+    if (this.stopping) return;
+    this.lastError = error.message;
+    this.context.metrics.error(error instanceof AuthRejected ? 'auth' : 'connection');
+    const delay = backoffMs(this.attempt++, this.config.reconnect.initialMs, this.config.reconnect.maxMs);
+    this.context.logger.warn(
+      { url: this.config.url, error: error.message, retryInMs: delay },
+      'Home Assistant connection failed',
+    );
+    this.retry = setTimeout(() => void this.connect(), delay);
+  }
+
+  /** Opens the WebSocket and completes auth and the subscription; later changes go to `onChange`. */
+  private open(onChange: (change: StateChanged) => void): Promise<WebSocket> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(this.endpoint('api/websocket', 'ws'), {
+        handshakeTimeout: this.config.requestTimeoutMs,
+      });
+      this.socket = socket;
+      const subscription = this.nextId++;
+      let subscribed = false;
+      const handshake = setTimeout(
+        () => reject(new Error(`no subscription within ${this.config.requestTimeoutMs} ms`)),
+        this.config.requestTimeoutMs,
+      );
+      const settle = (error?: Error) => {
+        clearTimeout(handshake);
+        if (error) reject(error);
+        else resolve(socket);
+      };
+      socket.on('message', (data) => {
+        let message: {
+          type?: unknown;
+          id?: unknown;
+          success?: unknown;
+          message?: unknown;
+          error?: unknown;
+          event?: { event_type?: unknown; data?: unknown };
+        };
+        try {
+          message = JSON.parse(data.toString()) as typeof message;
+        } catch {
+          this.context.metrics.error('protocol');
+          return;
+        }
+        switch (message.type) {
+          case 'auth_required':
+            socket.send(JSON.stringify({ type: 'auth', access_token: this.token }));
+            return;
+          case 'auth_invalid':
+            return settle(new AuthRejected(`access token rejected: ${String(message.message ?? '')}`));
+          case 'auth_ok':
+            socket.send(
+              JSON.stringify({ id: subscription, type: 'subscribe_events', event_type: 'state_changed' }),
+            );
+            return;
+          case 'result':
+            if (message.id !== subscription || subscribed) return;
+            if (message.success !== true)
+              return settle(new Error(`subscribe_events failed: ${JSON.stringify(message.error ?? null)}`));
+            subscribed = true;
+            return settle();
+          case 'pong':
+            this.pongs.add(message.id as number);
+            return;
+          case 'event':
+            if (message.id === subscription && message.event?.event_type === 'state_changed') {
+              this.context.metrics.messageIn();
+              onChange((message.event.data ?? {}) as StateChanged);
+            }
+            return;
+        }
+      });
+      socket.on('error', (error) => settle(error));
+      socket.on('close', (code) => {
+        if (!subscribed) return settle(new Error(`connection closed (${code}) before the subscription`));
+        if (this.socket === socket) this.fail(new Error(`connection closed (${code})`));
+      });
+    });
+  }
+
+  /** Pings on a timer; a ping unanswered by the next tick means the connection is dead, so it is replaced. */
+  private keepAlive(socket: WebSocket): void {
+    let waiting: number | undefined;
+    this.heartbeat = setInterval(() => {
+      if (waiting !== undefined && !this.pongs.delete(waiting)) {
+        if (this.socket === socket) this.fail(new Error('no pong: connection presumed dead'));
+        return;
+      }
+      waiting = this.nextId++;
+      socket.send(JSON.stringify({ id: waiting, type: 'ping' }));
+    }, this.config.heartbeatMs);
+  }
+
+  private async fetchStates(): Promise<HaState[]> {
+    const response = await fetch(this.endpoint('api/states'), {
+      headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
+      signal: AbortSignal.timeout(this.config.requestTimeoutMs),
+    });
+    if (response.status === 401) throw new AuthRejected('access token rejected by GET /api/states (401)');
+    if (!response.ok) throw new Error(`GET /api/states answered ${response.status}`);
+    const body: unknown = await response.json();
+    if (!Array.isArray(body)) throw new Error('GET /api/states did not answer a JSON array');
+    return body.map(parseState).filter((s): s is HaState => s !== undefined && this.accepts(s.entity_id));
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.work = this.work.then(task).catch((error: unknown) => {
+      this.context.metrics.error('publish');
+      this.context.logger.error({ err: error }, 'Home Assistant events could not be published');
+    });
+  }
+
+  private async applySnapshot(states: HaState[]): Promise<void> {
+    const now = Date.now();
+    const lifecycle: DeviceLifecycle[] = [];
+    const present = new Set(states.map((s) => s.entity_id));
+    for (const [entityId, known] of this.known) {
+      if (present.has(entityId)) continue;
+      this.known.delete(entityId);
+      lifecycle.push(this.lifecycle(entityId, 'REMOVED', false, known.signature, now));
+    }
+    for (const state of states) {
+      const event = this.track(state, now);
+      if (event) lifecycle.push(event);
+    }
+    await this.context.sink.lifecycle(lifecycle);
+    await this.context.sink.telemetry(states.flatMap((s) => this.samples(s, now)));
+  }
+
+  private async applyChange(change: StateChanged): Promise<void> {
+    if (typeof change.entity_id !== 'string' || !this.accepts(change.entity_id)) return;
+    const entityId = change.entity_id;
+    const now = Date.now();
+    const next = parseState(change.new_state);
+    if (!next) {
+      const known = this.known.get(entityId);
+      if (!known) return;
+      this.known.delete(entityId);
+      return this.context.sink.lifecycle([this.lifecycle(entityId, 'REMOVED', false, known.signature, now)]);
+    }
+    const event = this.track(next, now);
+    if (event) await this.context.sink.lifecycle([event]);
+    const samples = this.samples(next, now);
+    if (samples.length > 0) return this.context.sink.telemetry(samples);
+    const previous = parseState(change.old_state);
+    if (metricOf(next) || next.state === UNAVAILABLE || next.state === UNKNOWN) return;
+    if (previous?.state === next.state) return;
+    await this.context.sink.logs([this.stateLog(next, previous, now)]);
+  }
+
+  /** Records the entity; returns DISCOVERED, ONLINE/OFFLINE or UPDATED when that is what changed. */
+  private track(state: HaState, now: number): DeviceLifecycle | undefined {
+    const online = state.state !== UNAVAILABLE;
+    const metric = metricOf(state);
+    const signature = JSON.stringify({
+      friendlyName: state.attributes['friendly_name'] ?? null,
+      deviceClass: state.attributes['device_class'] ?? null,
+      metrics: metric ? [{ name: metric.metric, unit: metric.unit }] : [],
+    });
+    const known = this.known.get(state.entity_id);
+    this.known.set(state.entity_id, { online, signature });
+    if (!known) return this.lifecycle(state.entity_id, 'DISCOVERED', online, signature, now);
+    if (known.online !== online)
+      return this.lifecycle(state.entity_id, online ? 'ONLINE' : 'OFFLINE', online, signature, now);
+    if (known.signature !== signature)
+      return this.lifecycle(state.entity_id, 'UPDATED', online, signature, now);
+    return undefined;
+  }
+
+  private samples(state: HaState, now: number): TelemetrySample[] {
+    const reading = readingOf(state);
+    if (!reading) return [];
+    const timestampMs = updatedMs(state) ?? now;
+    const sample: TelemetrySample = {
+      // The same state seen in a snapshot after a reconnect and in an event keeps one id.
+      eventId: stableEventId(this.source, state.entity_id, reading.metric, timestampMs, reading.value),
+      deviceId: state.entity_id,
+      timestampMs,
+      metric: reading.metric,
+      value: reading.value,
+      unit: reading.unit,
+      quality: 'GOOD',
+      labels: this.labels(state),
+      source: this.source,
+    };
+    const problem = sampleProblem(sample, now);
+    if (!problem) return [sample];
+    this.context.metrics.error('unmappable');
+    this.context.logger.warn({ entity: state.entity_id, problem }, 'Home Assistant state not published');
+    return [];
+  }
+
+  private labels(state: HaState): Record<string, string> {
+    const friendly = state.attributes['friendly_name'];
+    return typeof friendly === 'string'
+      ? { ...this.config.labels, friendly_name: friendly }
+      : { ...this.config.labels };
+  }
+
+  private lifecycle(
+    entityId: string,
+    kind: LifecycleKind,
+    online: boolean,
+    signature: string,
+    timestampMs: number,
+  ): DeviceLifecycle {
+    const meta = JSON.parse(signature) as { friendlyName: unknown; metrics: DeviceLifecycle['metrics'] };
+    return {
+      eventId: randomUUID(),
+      deviceId: entityId,
+      timestampMs,
+      kind,
+      deviceType: domainOf(entityId),
+      vendor: null,
+      model: null,
+      connector: this.source,
+      online,
+      labels:
+        typeof meta.friendlyName === 'string'
+          ? { ...this.config.labels, friendly_name: meta.friendlyName }
+          : { ...this.config.labels },
+      metrics: meta.metrics,
+    };
+  }
+
+  private stateLog(next: HaState, previous: HaState | undefined, now: number): DeviceLogRecord {
+    const timestampMs = updatedMs(next) ?? now;
+    const attributes: Record<string, string> = { ...this.labels(next), state: next.state };
+    if (previous) attributes['old_state'] = previous.state;
+    return {
+      eventId: stableEventId(this.source, next.entity_id, 'state', timestampMs, next.state),
+      deviceId: next.entity_id,
+      timestampMs,
+      severity: 'INFO',
+      body: previous
+        ? `${next.entity_id} changed from ${previous.state} to ${next.state}`
+        : `${next.entity_id} is ${next.state}`,
+      attributes,
+      traceId: null,
+      spanId: null,
+      source: this.source,
+    };
+  }
+}
+
+export const homeAssistantConnectorType: ConnectorType<HomeAssistantConfig> = {
+  type: 'home-assistant',
+  configSchema: homeAssistantConfigSchema,
+  create: (config, context) => new HomeAssistantConnector(config, context),
+};

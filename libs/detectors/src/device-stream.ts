@@ -1,0 +1,68 @@
+import type { AssembledWindow } from './window-assembler.js';
+
+export interface DeviceStreamOptions {
+  stepMs: number;
+  windowLength: number;
+  /**
+   * Time constant, in rows, of the per-metric baseline (an exponential moving average) that rows are taken
+   * relative to before the model sees them; 0 feeds raw levels. Slow process drift (a bearing warming with
+   * the shift, sensor calibration) then does not read as an anomaly, while changes faster than this do.
+   */
+  baselineTauRows: number;
+}
+
+export interface StreamRow {
+  endMs: number;
+  raw: number[];
+  /** Raw row minus the baseline as it stood before this row: what the model is trained on and scores. */
+  residual: number[];
+}
+
+export interface StreamWindow {
+  /** Residual rows of the window, oldest first: the model's input. */
+  rows: number[][];
+  /** Rows this window added (usually one; a whole window after a gap), oldest first. */
+  added: StreamRow[];
+  /** Per metric, how many consecutive rows up to this window's end held exactly the same value. */
+  flatRows: number[];
+}
+
+/**
+ * One device's rows on their way to the model: each new row updates the device's slow baseline and
+ * flat-run counters once, however many windows it later appears in. Windows from the assembler overlap and
+ * restart after gaps; rows are told apart by their time, so each is counted exactly once.
+ */
+export class DeviceStream {
+  private baseline: number[] | undefined;
+  private lastRowMs = -Infinity;
+  private recent: Array<{ startMs: number; residual: number[] }> = [];
+  private flat: number[] = [];
+  private previous: number[] | undefined;
+
+  constructor(private readonly options: DeviceStreamOptions) {}
+
+  push(window: AssembledWindow): StreamWindow {
+    const { stepMs, windowLength, baselineTauRows } = this.options;
+    const added: StreamRow[] = [];
+    window.rows.forEach((raw, i) => {
+      const startMs = window.startMs + i * stepMs;
+      if (startMs <= this.lastRowMs) return;
+      this.lastRowMs = startMs;
+      // Across a gap the last value is no longer "the same reading": the flat run starts over.
+      const contiguous = this.recent.at(-1)?.startMs === startMs - stepMs;
+      this.flat = raw.map((v, f) => (contiguous && this.previous?.[f] === v ? (this.flat[f] ?? 0) + 1 : 1));
+      this.previous = raw;
+      this.baseline ??= [...raw];
+      const residual = baselineTauRows > 0 ? raw.map((v, f) => v - this.baseline![f]!) : [...raw];
+      if (baselineTauRows > 0) {
+        const a = 1 / baselineTauRows;
+        this.baseline = this.baseline.map((b, f) => b + a * (raw[f]! - b));
+      }
+      this.recent.push({ startMs, residual });
+      if (this.recent.length > windowLength) this.recent.shift();
+      added.push({ endMs: startMs + stepMs, raw, residual });
+    });
+    const rows = this.recent.filter((r) => r.startMs >= window.startMs).map((r) => r.residual);
+    return { rows, added, flatRows: [...this.flat] };
+  }
+}

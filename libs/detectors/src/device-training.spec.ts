@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { detectorsConfigSection } from './detectors.config.js';
+import { csvDeviceRows, modelPreprocessing, trainDeviceModel } from './device-training.js';
+import { loadConfig } from '@sentio/config';
+
+const config = loadConfig([detectorsConfigSection], {
+  env: { DETECTORS_METRICS: 'flow,pressure', DETECTORS_BASELINE_TAU_ROWS: '4', DETECTORS_WINDOW_LENGTH: '5' },
+}).detectors;
+
+describe('device training', () => {
+  it('takes the configured metrics from a CSV in order, baselined like the online detector', () => {
+    const rows = csvDeviceRows(
+      {
+        features: ['pressure', 'noise', 'flow'],
+        timestampsMs: [0, 1000, 2000],
+        rows: [
+          [2, 9, 10],
+          [2, 9, 14],
+          [6, 9, 14],
+        ],
+      },
+      config,
+    );
+    expect(rows.map((r) => r.raw)).toEqual([
+      [10, 2],
+      [14, 2],
+      [14, 6],
+    ]);
+    // Baseline starts at the first row and moves a quarter of the way (tau 4) to each row.
+    expect(rows.map((r) => r.residual)).toEqual([
+      [0, 0],
+      [4, 0],
+      [3, 4],
+    ]);
+    expect(() => csvDeviceRows({ features: ['flow'], timestampsMs: [0], rows: [[1]] }, config)).toThrow(
+      /no column pressure/,
+    );
+  });
+
+  it('records the preprocessing in the model, which the scorer checks before using it', async () => {
+    const rows = csvDeviceRows(
+      {
+        features: ['flow', 'pressure'],
+        timestampsMs: Array.from({ length: 40 }, (_, i) => i * 1000),
+        rows: Array.from({ length: 40 }, (_, i) => [Math.sin(i / 3), Math.cos(i / 3)]),
+      },
+      config,
+    );
+    const model = await trainDeviceModel('pump-1', rows, { ...config, epochs: 2 });
+    expect(model.metadata.preprocessing).toEqual(modelPreprocessing(config));
+    expect(model.metadata.trainingRange).toEqual({ fromMs: 1000, toMs: 40_000, rows: 40 });
+    expect(model.features).toEqual(['flow', 'pressure']);
+    model.dispose();
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelStore } from './model-store.js';
+import { WindowAutoencoder } from './window-autoencoder.js';
+
+const train = (offset: number) =>
+  WindowAutoencoder.train({
+    modelId: 'window-ae:pump/1',
+    features: ['a', 'b'],
+    rows: Array.from({ length: 60 }, (_, i) => [Math.sin(i / 5) + offset, Math.cos(i / 5)]),
+    trainingRange: { fromMs: 1000 * offset, toMs: 1000 * offset + 59_000, rows: 60 },
+    options: { windowLength: 5, epochs: 2 },
+  });
+
+describe('ModelStore', () => {
+  it('keeps every version, points at the newest saved and loads what it points at', async () => {
+    const store = new ModelStore(join(mkdtempSync(join(tmpdir(), 'model-store-')), 'models'));
+    expect(await store.list()).toEqual([]);
+    expect(await store.currentVersion('pump/1')).toBeUndefined();
+    const first = await train(0);
+    const second = await train(1);
+    expect(second.metadata.modelVersion).not.toBe(first.metadata.modelVersion);
+    await store.save('pump/1', first);
+    expect(await store.save('pump/1', second)).toBe(second.metadata.modelVersion);
+
+    expect(await store.currentVersion('pump/1')).toBe(second.metadata.modelVersion);
+    const listed = await store.list();
+    expect(listed.map((m) => [m.deviceId, m.metadata.modelVersion, m.current])).toEqual(
+      expect.arrayContaining([
+        ['pump/1', first.metadata.modelVersion, false],
+        ['pump/1', second.metadata.modelVersion, true],
+      ]),
+    );
+    expect(listed[0]!.metadata.trainingRange.rows).toBe(60);
+
+    const loaded = await store.load('pump/1', first.metadata.modelVersion);
+    const window = Array.from({ length: 5 }, (_, i) => [i / 5, 1 - i / 5]);
+    expect(loaded.scoreWindow(window).score).toBeCloseTo(first.scoreWindow(window).score, 6);
+    for (const m of [first, second, loaded]) m.dispose();
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * Benchmark of the detectors on this machine; prints figures, asserts nothing.
+ *
+ * 1. Scoring: windows scored per second on one core by the production path (WindowAutoencoder.scoreWindows,
+ *    a plain-JS forward pass) and by a TF.js predict of the same network on the default backend, at several
+ *    batch sizes.
+ * 2. Lag: `--devices` devices x 10 metrics at 1 Hz, fast-forwarded into Kafka (`--seconds` of event time sent
+ *    as fast as the producer goes) while `sentio run detectors` consumes them with a trained model per
+ *    device. Reports how far behind the consumer runs and whether it keeps up with real time.
+ *
+ *   node --import @swc-node/register/esm-register tools/bench/detectors.bench.ts -- [--devices 10000] [--seconds 30]
+ *
+ * Needs Kafka and a schema registry (KAFKA_BROKERS, SCHEMA_REGISTRY_URL).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AvroSerde, avroConfigSection, EventCodec } from '@sentio/avro';
+import { loadConfig } from '@sentio/config';
+import {
+  DeviceStream,
+  detectorsConfigSection,
+  initTfBackend,
+  ModelStore,
+  trainDeviceModel,
+  WindowAutoencoder,
+} from '@sentio/detectors';
+import { eventStreams, type TelemetrySample } from '@sentio/events';
+import {
+  createKafka,
+  ensureTopics,
+  eventTopics,
+  EventProducer,
+  kafkaConfigSection,
+  streamTopicSpecs,
+} from '@sentio/kafka';
+import { createLogger, routeProcessWarnings } from '@sentio/observability';
+import * as tf from '@tensorflow/tfjs';
+import type { Kafka } from 'kafkajs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
+routeProcessWarnings(logger);
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '30' },
+  },
+});
+const DEVICES = Number(args.devices);
+const SECONDS = Number(args.seconds);
+const METRICS = Array.from({ length: 10 }, (_, m) => `m${m}`);
+// Event time starts on a whole minute an hour ago; it runs ahead of the wall clock from there.
+const T0 = Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000;
+const print = (line: string) => process.stdout.write(`${line}\n`);
+
+/** A smooth per-device signal with noise: normal behaviour, so scoring does its usual work. */
+function value(device: number, metric: number, t: number): number {
+  return 50 + 10 * Math.sin(t / 60_000 + device + metric) + Math.sin(device * 7919 + t) * 0.5;
+}
+
+async function scoring(): Promise<void> {
+  const rows = Array.from({ length: 600 }, (_, i) => METRICS.map((_, m) => value(1, m, i * 1000)));
+  const config = loadConfig([detectorsConfigSection], {
+    env: { DETECTORS_METRICS: METRICS.join(',') },
+  }).detectors;
+  const stream = new DeviceStream(config);
+  const streamRows = rows.flatMap(
+    (r, i) => stream.push({ deviceId: 'b', startMs: i * 1000, endMs: i * 1000 + 1000, rows: [r] }).added,
+  );
+  const model = await trainDeviceModel('bench', streamRows, { ...config, epochs: 5 });
+  const windows = Array.from({ length: 1000 }, (_, i) =>
+    streamRows.slice(i % 580, (i % 580) + 10).map((r) => r.residual),
+  );
+  const width = 10 * METRICS.length;
+  const reference = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [width], units: 32, activation: 'relu' }),
+      tf.layers.dense({ units: 8 }),
+      tf.layers.dense({ units: 32, activation: 'relu' }),
+      tf.layers.dense({ units: width }),
+    ],
+  });
+  const rate = (batch: number, score: (n: number) => void) => {
+    let n = 0;
+    const start = performance.now();
+    while (performance.now() - start < 1500) {
+      score(batch);
+      n += batch;
+    }
+    return n / ((performance.now() - start) / 1000);
+  };
+  print(`\nscoring, ${METRICS.length} metrics x window 10, one core (${tf.getBackend()} backend for TF.js):`);
+  print('batch  sentio (JS forward)  TF.js predict');
+  for (const batch of [1, 10, 100, 1000]) {
+    const js = rate(batch, (n) => model.scoreWindows(windows.slice(0, n)));
+    const input = tf.tensor2d(windows.slice(0, batch).flat(2), [batch, width]);
+    const viaTf = rate(batch, () => tf.tidy(() => (reference.predict(input) as tf.Tensor).dataSync()));
+    input.dispose();
+    print(`${String(batch).padEnd(5)}  ${fmt(js).padStart(13)} win/s  ${fmt(viaTf).padStart(9)} win/s`);
+  }
+  // Every device gets the same model: the consumer's work per window does not depend on the weights.
+  modelTemplate = model;
+}
+
+let modelTemplate: WindowAutoencoder | undefined;
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function lag(): Promise<void> {
+  const config = loadConfig([kafkaConfigSection, avroConfigSection]);
+  const namespace = `bench-detectors-${randomBytes(3).toString('hex')}`;
+  const topics = eventTopics(namespace);
+  const kafkaConfig = { ...config.kafka, namespace };
+  const kafka = createKafka(kafkaConfig, logger, 'bench-detectors');
+  await ensureTopics(kafka, streamTopicSpecs(kafkaConfig), logger);
+  const modelDir = mkdtempSync(join(tmpdir(), 'sentio-bench-detectors-'));
+  const store = new ModelStore(modelDir);
+  let start = performance.now();
+  for (let d = 0; d < DEVICES; d++) await store.save(deviceId(d), modelTemplate!);
+  print(`\nlag: ${fmt(DEVICES)} devices x ${METRICS.length} metrics at 1 Hz, ${SECONDS} s of event time`);
+  print(`  stored ${fmt(DEVICES)} device models in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+
+  const serde = AvroSerde.forUrl(config.avro.registryUrl);
+  const codec = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, topics.telemetry);
+  const producer = new EventProducer(kafka, config.kafka.producer, logger);
+  await producer.connect();
+  const produce = async (fromS: number, toS: number) => {
+    for (let s = fromS; s < toS; s++) {
+      const t = T0 + s * 1000;
+      const messages = [];
+      for (let d = 0; d < DEVICES; d++) {
+        const id = deviceId(d);
+        for (let m = 0; m < METRICS.length; m++) {
+          const sample: TelemetrySample = {
+            eventId: `${s}-${d}-${m}`,
+            deviceId: id,
+            timestampMs: t,
+            metric: METRICS[m]!,
+            value: value(d, m, t),
+            unit: 'u',
+            quality: 'GOOD',
+            labels: {},
+            source: 'bench',
+          };
+          messages.push({ key: id, value: codec.encode(sample) });
+        }
+      }
+      await producer.send(topics.telemetry, messages);
+    }
+  };
+
+  const groupId = `detectors-${namespace}`;
+  const warmupS = 16;
+  await produce(0, warmupS);
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      '@swc-node/register/esm-register',
+      resolve(root, 'tools/cli/src/main.ts'),
+      'run',
+      'detectors',
+    ],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        SENTIO_NAMESPACE: namespace,
+        SENTIO_HTTP_PORT: '0',
+        SENTIO_LOG_LEVEL: 'warn',
+        DETECTORS_GROUP_ID: groupId,
+        DETECTORS_MODEL_DIR: modelDir,
+        DETECTORS_METRICS: METRICS.join(','),
+        DETECTORS_MODEL_CHECK_MS: '0',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  try {
+    start = performance.now();
+    await waitCaughtUp(kafka, groupId, topics.telemetry);
+    print(
+      `  warm-up (${warmupS} s of data, first sight of every device loads its model): ` +
+        `${((performance.now() - start) / 1000).toFixed(1)} s`,
+    );
+
+    start = performance.now();
+    const cpuBefore = await childCpu(child.pid!);
+    await produce(warmupS, warmupS + SECONDS);
+    const producedS = (performance.now() - start) / 1000;
+    const behind = await recordsBehind(kafka, groupId, topics.telemetry);
+    await waitCaughtUp(kafka, groupId, topics.telemetry);
+    const doneS = (performance.now() - start) / 1000;
+    const cpuS = (await childCpu(child.pid!)) - cpuBefore;
+    const records = DEVICES * METRICS.length * SECONDS;
+    const consumed = records / doneS;
+    print(`  produced ${fmt(records)} records in ${producedS.toFixed(1)} s (${fmt(records / producedS)}/s)`);
+    print(
+      `  when the producer finished, the consumer was ${fmt(behind)} records behind ` +
+        `(${(behind / (DEVICES * METRICS.length)).toFixed(1)} s of event time)`,
+    );
+    print(
+      `  consumer caught up ${doneS.toFixed(1)} s after the first record: ${fmt(consumed)} records/s, ` +
+        `${(SECONDS / doneS).toFixed(2)} x real time, ${(cpuS / doneS).toFixed(2)} cores busy ` +
+        `(${availableParallelism()} on this machine, shared with Kafka and the producer)`,
+    );
+    const perCpuS = records / cpuS;
+    print(
+      `  detector process: ${fmt(perCpuS)} records (${fmt((DEVICES * SECONDS) / cpuS)} windows) per CPU ` +
+        `second, all work included; ${fmt(DEVICES)} devices x ${METRICS.length} metrics at 1 Hz need ` +
+        `${((DEVICES * METRICS.length) / perCpuS).toFixed(2)} cores`,
+    );
+    const cores = (DEVICES * METRICS.length) / perCpuS;
+    if (doneS - producedS < 0.2 * producedS)
+      print('  (the consumer finished close behind the producer: here the producer set the pace, not it)');
+    // One consumer process is one Node thread: a load needing more than one core cannot be met by it.
+    print(
+      cores < 1
+        ? `  => keeps up: the 1 Hz load needs ${(cores * 100).toFixed(0)} % of the one core a detector process uses`
+        : `  => does NOT keep up on one process: the 1 Hz load needs ${cores.toFixed(2)} cores; split devices ` +
+            'across detector processes (partitions) to scale out',
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await producer.disconnect();
+    rmSync(modelDir, { recursive: true, force: true });
+  }
+}
+
+function deviceId(d: number): string {
+  return `dev-${String(d).padStart(5, '0')}`;
+}
+
+async function recordsBehind(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return ends.reduce((sum, end) => {
+      const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '0';
+      return sum + Math.max(0, Number(end.high) - Math.max(0, Number(c)));
+    }, 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  while ((await recordsBehind(kafka, groupId, topic)) > 0) await new Promise((r) => setTimeout(r, 100));
+}
+
+/** User + system CPU seconds of a process so far, from /proc (Linux). */
+async function childCpu(pid: number): Promise<number> {
+  const { readFile } = await import('node:fs/promises');
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+await initTfBackend(logger);
+await scoring();
+await lag();
+process.exit(0);
