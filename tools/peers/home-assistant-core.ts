@@ -201,6 +201,13 @@ export async function startHomeAssistantCore(): Promise<HomeAssistantCore> {
     async restart() {
       await stop();
       await start();
+      // Core answers before it has loaded its auth store on a slow machine: the token is refused for a moment.
+      const deadline = Date.now() + 60_000;
+      while ((await api('/api/')).status !== 200) {
+        if (Date.now() > deadline)
+          throw new Error(`Home Assistant Core refuses the token after a restart:\n${output.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
     },
     stop,
   };
