@@ -1,7 +1,7 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AvroModule, AvroSerde, EventCodec } from '@sentio/avro';
-import { ConnectorsModule, parseConnectors } from '@sentio/connectors';
+import { ConnectorsModule, connectorDeadLetterHeaders, parseConnectors } from '@sentio/connectors';
 import {
   eventStreams,
   type DeviceLifecycle,
@@ -9,9 +9,9 @@ import {
   type EventStream,
   type TelemetrySample,
 } from '@sentio/events';
-import { KafkaModule } from '@sentio/kafka';
+import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
 import { HealthRegistry, ObservabilityModule } from '@sentio/observability';
-import type { Consumer } from 'kafkajs';
+import type { Consumer, KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHomeAssistantCore } from '../../tools/peers/home-assistant-core.js';
@@ -22,6 +22,7 @@ interface Collected {
   telemetry: TelemetrySample[];
   lifecycle: DeviceLifecycle[];
   logs: DeviceLogRecord[];
+  dlq: KafkaMessage[];
   consumer: Consumer;
 }
 
@@ -30,7 +31,7 @@ async function collect(box: Sandbox): Promise<Collected> {
   const codec = async <T>(stream: EventStream<T>, topic: string) =>
     (await EventCodec.register<T>(serde, stream, topic)) as EventCodec<unknown>;
   const consumer = box.kafka.consumer({ groupId: `reader-${box.namespace}` });
-  const got: Collected = { telemetry: [], lifecycle: [], logs: [], consumer };
+  const got: Collected = { telemetry: [], lifecycle: [], logs: [], dlq: [], consumer };
   const routes = new Map<string, { codec: EventCodec<unknown>; into: unknown[] }>([
     [
       box.topics.telemetry,
@@ -43,9 +44,10 @@ async function collect(box: Sandbox): Promise<Collected> {
     [box.topics.logs, { codec: await codec(eventStreams.logs, box.topics.logs), into: got.logs }],
   ]);
   await consumer.connect();
-  await consumer.subscribe({ topics: [...routes.keys()], fromBeginning: true });
+  await consumer.subscribe({ topics: [...routes.keys(), box.topics.deadLetter], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
+      if (topic === box.topics.deadLetter) return void got.dlq.push(message);
       const route = routes.get(topic)!;
       await route.codec.prepare([message.value]);
       const decoded = route.codec.decode(message.value);
@@ -327,5 +329,36 @@ connectors:
     expect(logged).not.toContain(WRONG_TOKEN);
     expect(logged).not.toContain(ha.token);
     expect(JSON.stringify(health)).not.toContain(WRONG_TOKEN);
+  });
+
+  it('dead-letters a measurement whose state is no number, with the WebSocket message as sent', async () => {
+    await ha.setState('sensor.cellar_humidity', 'n/a', {
+      unit_of_measurement: '%',
+      device_class: 'humidity',
+      state_class: 'measurement',
+    });
+    await until(
+      'the dead letter',
+      () => got.dlq.length > 0,
+      () => got.dlq.length,
+    );
+    const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+    const letter = got.dlq[0]!;
+    expect(header(letter, connectorDeadLetterHeaders.protocol)).toBe('home-assistant');
+    expect(header(letter, connectorDeadLetterHeaders.origin)).toBe('api/states/sensor.cellar_humidity');
+    expect(header(letter, deadLetterHeaders.sourceTopic)).toBe(
+      'home-assistant:api/states/sensor.cellar_humidity',
+    );
+    expect(header(letter, deadLetterHeaders.component)).toBe('home');
+    expect(header(letter, deadLetterHeaders.reason)).toMatch(/state "n\/a" is not a number/);
+    expect(letter.key?.toString()).toBe('sensor.cellar_humidity');
+    // The state_changed event message, byte for byte as Home Assistant sent it.
+    const message = JSON.parse(letter.value!.toString()) as {
+      type: string;
+      event: { data: { new_state: { state: string } } };
+    };
+    expect(message.type).toBe('event');
+    expect(message.event.data.new_state.state).toBe('n/a');
+    expect(got.telemetry.some((s) => s.deviceId === 'sensor.cellar_humidity')).toBe(false);
   });
 });

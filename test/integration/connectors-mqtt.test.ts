@@ -10,7 +10,7 @@ import {
   type TelemetrySample,
 } from '@sentio/events';
 import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
-import { HealthRegistry, ObservabilityModule } from '@sentio/observability';
+import { HealthRegistry, metricsRegistry, ObservabilityModule } from '@sentio/observability';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -249,6 +249,13 @@ describe('connectors: MQTT and Zigbee2MQTT into Kafka', () => {
       component: 'home',
     },
     {
+      // The state is published; the message goes to the DLQ for the value that is no number.
+      topic: 'z2m/hall_light',
+      payload: '{"state":"ON","brightness":"dim"}',
+      reason: /^brightness is "dim", expected a number$/,
+      component: 'home',
+    },
+    {
       topic: 'z2m/garage_door',
       payload: '{"contact": true}',
       reason: /unknown device "garage_door"/,
@@ -452,5 +459,79 @@ describe('connectors: MQTT and Zigbee2MQTT into Kafka', () => {
     );
     expect(pump2().map((s) => s.value)).toEqual(values);
     expect(climate().map((s) => s.metric)).toEqual(['temperature']);
+  });
+});
+
+/** A connector metric's value for one connector; 0 before it was first counted. */
+async function connectorMetric(metric: string, connector: string): Promise<number> {
+  const values = (await metricsRegistry.getSingleMetric(metric)?.get())?.values ?? [];
+  return values.filter((v) => v.labels['connector'] === connector).reduce((sum, v) => sum + v.value, 0);
+}
+
+describe('connectors: an MQTT persistent session coming back to a large QoS 1 backlog', () => {
+  const BACKLOG = 5000;
+  let box: Sandbox;
+  let broker: Peer;
+  let publisher: MqttClient;
+  let app: INestApplicationContext | undefined;
+  let got: Collected;
+  // A short keepalive: the session must keep answering PINGRESPs while it works through the backlog.
+  const backlogConfig = (port: number) => `
+connectors:
+  - name: backlog
+    type: mqtt
+    url: mqtt://127.0.0.1:${port}
+    protocolVersion: 4
+    keepaliveSeconds: 2
+    reconnect: { initialMs: 200, maxMs: 2000 }
+    rules:
+      - topic: backlog/{device}/{metric}
+`;
+
+  beforeAll(async () => {
+    box = await sandbox('connectors_mqtt_backlog');
+    broker = await startMosquitto();
+    publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'backlog-publisher' });
+    got = await collect(box);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await got?.consumer.disconnect();
+    await publisher?.endAsync();
+    await broker?.stop();
+  });
+
+  it('delivers every queued message exactly once without losing its session', async () => {
+    // The first start makes the persistent session and its subscription; then the connector goes away.
+    app = await startConnectors(box, backlogConfig(broker.port));
+    await app.close();
+    app = undefined;
+    for (let from = 1; from <= BACKLOG; from += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, BACKLOG - from + 1) }, (_, k) =>
+          publisher.publishAsync(`backlog/dev-${(from + k) % 10}/level`, String(from + k), { qos: 1 }),
+        ),
+      );
+    }
+
+    const reconnectsBefore = await connectorMetric('sentio_connector_reconnects_total', 'backlog');
+    app = await startConnectors(box, backlogConfig(broker.port));
+    expect((await app.get(HealthRegistry).summary()).components['connector:backlog']?.state).toBe('up');
+    await until(
+      'the backlog in Kafka',
+      () => got.telemetry.length >= BACKLOG,
+      () => got.telemetry.length,
+    );
+    // A PINGRESP stuck behind the backlog would have cost the session: reconnects, redeliveries.
+    expect(await connectorMetric('sentio_connector_reconnects_total', 'backlog')).toBe(reconnectsBefore);
+    const values = got.telemetry.map((s) => s.value);
+    expect(values).toHaveLength(BACKLOG);
+    expect(new Set(values).size).toBe(BACKLOG);
+    // Per device, Kafka has the values in the order they were published.
+    for (let d = 0; d < 10; d++) {
+      const device = got.telemetry.filter((s) => s.deviceId === `dev-${d}`).map((s) => s.value!);
+      expect(device).toEqual([...device].sort((a, b) => a - b));
+    }
   });
 });

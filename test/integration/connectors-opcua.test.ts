@@ -7,7 +7,13 @@ import { join } from 'node:path';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AvroModule, AvroSerde, EventCodec } from '@sentio/avro';
-import { ConnectorsModule, connectorTypes, parseConnectors, type ConnectorContext } from '@sentio/connectors';
+import {
+  ConnectorsModule,
+  connectorDeadLetterHeaders,
+  connectorTypes,
+  parseConnectors,
+  type ConnectorContext,
+} from '@sentio/connectors';
 import {
   eventStreams,
   type DeviceLifecycle,
@@ -15,11 +21,11 @@ import {
   type EventStream,
   type TelemetrySample,
 } from '@sentio/events';
-import { KafkaModule } from '@sentio/kafka';
+import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
 import { ObservabilityModule } from '@sentio/observability';
 import { OpcuaServerPeer } from '@sentio/simulator/peers';
-import type { Consumer } from 'kafkajs';
-import { StatusCodes } from 'node-opcua';
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { BinaryStream, DataType, DataValue, StatusCodes } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAsyncuaServer } from '../../tools/peers/asyncua-peer.js';
 import type { Peer } from '../../tools/peers/peers.js';
@@ -29,6 +35,7 @@ interface Collected {
   telemetry: TelemetrySample[];
   lifecycle: DeviceLifecycle[];
   logs: DeviceLogRecord[];
+  dlq: KafkaMessage[];
   consumer: Consumer;
 }
 
@@ -38,7 +45,7 @@ async function collect(box: Sandbox): Promise<Collected> {
   const codec = async <T>(stream: EventStream<T>, topic: string) =>
     (await EventCodec.register<T>(serde, stream, topic)) as EventCodec<unknown>;
   const consumer = box.kafka.consumer({ groupId: `reader-${box.namespace}` });
-  const got: Collected = { telemetry: [], lifecycle: [], logs: [], consumer };
+  const got: Collected = { telemetry: [], lifecycle: [], logs: [], dlq: [], consumer };
   const routes = new Map<string, { codec: EventCodec<unknown>; list: unknown[] }>([
     [
       box.topics.telemetry,
@@ -51,9 +58,10 @@ async function collect(box: Sandbox): Promise<Collected> {
     [box.topics.logs, { codec: await codec(eventStreams.logs, box.topics.logs), list: got.logs }],
   ]);
   await consumer.connect();
-  await consumer.subscribe({ topics: [...routes.keys()], fromBeginning: true });
+  await consumer.subscribe({ topics: [...routes.keys(), box.topics.deadLetter], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, message }) => {
+      if (topic === box.topics.deadLetter) return void got.dlq.push(message);
       const route = routes.get(topic)!;
       await route.codec.prepare([message.value]);
       const decoded = route.codec.decode(message.value);
@@ -481,14 +489,29 @@ connectors:
     const counts = metric('Counter').map((s) => s.value!);
     expect(counts.slice(1)).toEqual(counts.slice(1).map((_, i) => counts[1]! + i));
     expect(metric('Label')).toEqual([]);
+    // The String variable is no sample: its value goes to the DLQ, as the server encoded it.
     await until(
-      'the log about Label',
-      () => got.logs.length > 0,
-      () => got.logs,
+      'the dead letter of Label',
+      () => got.dlq.length > 0,
+      () => got.dlq.length,
     );
-    expect(got.logs.map((l) => [l.deviceId, l.severity, l.body])).toEqual([
-      ['boiler-Boiler2', 'WARN', 'ns=2;s=Boiler2.Label (Label) left out: a String is not a sample value'],
-    ]);
+    const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+    const letter = got.dlq[0]!;
+    expect(header(letter, connectorDeadLetterHeaders.protocol)).toBe('opcua');
+    expect(header(letter, connectorDeadLetterHeaders.origin)).toBe('ns=2;s=Boiler2.Label');
+    expect(header(letter, connectorDeadLetterHeaders.opcuaNodeId)).toBe('ns=2;s=Boiler2.Label');
+    expect(header(letter, connectorDeadLetterHeaders.opcuaStatusCode)).toBe('Good (0x00000000)');
+    expect(header(letter, connectorDeadLetterHeaders.opcuaDataType)).toBe('String');
+    expect(header(letter, deadLetterHeaders.sourceTopic)).toBe('opcua:ns=2;s=Boiler2.Label');
+    expect(header(letter, deadLetterHeaders.component)).toBe('boilers');
+    expect(header(letter, deadLetterHeaders.reason)).toBe(
+      'ns=2;s=Boiler2.Label (Label): a String is not a sample value, got "north"',
+    );
+    expect(letter.key?.toString()).toBe('boiler-Boiler2');
+    const decoded = new DataValue();
+    decoded.decode(new BinaryStream(letter.value!));
+    expect([decoded.value.dataType, decoded.value.value]).toEqual([DataType.String, 'north']);
+    expect(got.logs).toEqual([]);
     await until(
       'lifecycle',
       () => got.lifecycle.length === 4,

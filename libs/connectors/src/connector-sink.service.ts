@@ -15,11 +15,19 @@ export interface ConnectorCodecs {
   logs: EventCodec<DeviceLogRecord>;
 }
 
-/** Header names on a connector's dead letters: where the raw payload came from. */
+/**
+ * Header names on a connector's dead letters: where the raw payload came from. A letter's protocol
+ * details (`attributes`) go under the same prefix: `sentio.connector.opcua.node_id`.
+ */
 export const connectorDeadLetterHeaders = {
   protocol: 'sentio.connector.protocol',
   origin: 'sentio.connector.origin',
+  opcuaNodeId: 'sentio.connector.opcua.node_id',
+  opcuaStatusCode: 'sentio.connector.opcua.status_code',
+  opcuaDataType: 'sentio.connector.opcua.data_type',
 } as const;
+
+const attributeHeaderPrefix = 'sentio.connector.';
 
 /** One connector's way to Kafka: Avro-encoded, keyed by device id, counted under the connector's name. */
 export class ConnectorSink implements EventSink {
@@ -55,6 +63,12 @@ export class ConnectorSink implements EventSink {
         reason: letter.reason,
         component: this.connector,
         headers: {
+          ...Object.fromEntries(
+            Object.entries(letter.attributes ?? {}).map(([name, value]) => [
+              `${attributeHeaderPrefix}${name}`,
+              value,
+            ]),
+          ),
           [connectorDeadLetterHeaders.protocol]: letter.protocol,
           [connectorDeadLetterHeaders.origin]: letter.origin,
         },

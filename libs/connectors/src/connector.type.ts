@@ -3,14 +3,23 @@ import type { HealthReport, Logger } from '@sentio/observability';
 import type { z } from 'zod';
 import type { ConnectorMetrics } from './connector-metrics.util.js';
 
+/** The protocols a dead letter can come from: what its `origin` is an address in. */
+export type ConnectorProtocol = 'mqtt' | 'modbus' | 'opcua' | 'home-assistant';
+
 /** Input a connector could not turn into events, kept byte for byte with where it came from. */
 export interface RawDeadLetter {
-  protocol: 'mqtt' | 'modbus';
-  /** Topic, or host:port/unit/table:address: what an operator needs to find the sender. */
+  protocol: ConnectorProtocol;
+  /**
+   * What an operator needs to find the sender: an MQTT topic, host:port/unit/table:address for Modbus, a
+   * node id for OPC UA, `api/states/<entity id>` or `api/websocket` for Home Assistant.
+   */
   origin: string;
   key: string | null;
+  /** The input as received: MQTT payload, register bytes, OPC UA binary DataValue, WebSocket message. */
   payload: Buffer;
   reason: string;
+  /** Protocol details beyond the origin, as `sentio.connector.<name>` headers (`opcua.status_code`). */
+  attributes?: Record<string, string>;
 }
 
 /**

@@ -5,6 +5,7 @@ export { connectorDeadLetterHeaders } from './connector-sink.service.js';
 export type {
   Connector,
   ConnectorContext,
+  ConnectorProtocol,
   ConnectorType,
   EventSink,
   RawDeadLetter,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { entityFilter, metricOf, parseState, readingOf } from './ha-states.util.js';
+import {
+  entityFilter,
+  metricOf,
+  parseState,
+  readingOf,
+  readingProblem,
+  validEntityId,
+} from './ha-states.util.js';
 import { homeAssistantConfigSchema } from './home-assistant.config.js';
 
 const state = (value: string, attributes: Record<string, unknown> = {}) =>
@@ -54,5 +61,15 @@ describe('Home Assistant states', () => {
     expect(
       homeAssistantConfigSchema.safeParse({ ...base, tokenEnv: 'SENTIO_SURELY_UNSET_TOKEN' }).success,
     ).toBe(false);
+  });
+
+  it('tells which states cannot map: a bad entity id, a measurement that is no number', () => {
+    expect(validEntityId('sensor.kitchen_temperature')).toBe(true);
+    expect(validEntityId('kitchen temperature')).toBe(false);
+    expect(validEntityId('Sensor.Kitchen')).toBe(false);
+    expect(readingProblem(state('12,5', { unit_of_measurement: '°C' }))).toMatch(/"12,5" is not a number/);
+    expect(readingProblem(state('unavailable', { unit_of_measurement: '°C' }))).toBeUndefined();
+    expect(readingProblem(state('21.5', { unit_of_measurement: '°C' }))).toBeUndefined();
+    expect(readingProblem(state('on'))).toBeUndefined();
   });
 });

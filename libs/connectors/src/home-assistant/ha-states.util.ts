@@ -26,6 +26,13 @@ export function parseState(value: unknown): HaState | undefined {
   };
 }
 
+/** Home Assistant's entity id: `<domain>.<object id>`, each lower-case letters, digits and underscores. */
+const ENTITY_ID = /^[a-z0-9_]+\.[a-z0-9_]+$/;
+
+export function validEntityId(entityId: string): boolean {
+  return ENTITY_ID.test(entityId);
+}
+
 export function domainOf(entityId: string): string {
   return entityId.slice(0, entityId.indexOf('.'));
 }
@@ -70,6 +77,16 @@ export function readingOf(
   const metric = metricOf(state);
   if (!metric || !NUMBER.test(state.state.trim())) return undefined;
   return { ...metric, value: Number(state.state) };
+}
+
+/**
+ * Why a measurement entity's state cannot be a sample: it has a unit or state class (so Home Assistant
+ * itself holds it to be numeric), but its state is no number and not `unavailable` or `unknown`.
+ */
+export function readingProblem(state: HaState): string | undefined {
+  if (!metricOf(state) || state.state === UNAVAILABLE || state.state === UNKNOWN) return undefined;
+  if (NUMBER.test(state.state.trim())) return undefined;
+  return `${state.entity_id} is a measurement (unit or state class) but its state ${JSON.stringify(state.state.slice(0, 100))} is not a number`;
 }
 
 /** A reading's time: when Home Assistant last wrote the state; epoch milliseconds, or undefined if unparseable. */

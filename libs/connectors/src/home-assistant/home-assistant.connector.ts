@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceLifecycle, DeviceLogRecord, LifecycleKind, TelemetrySample } from '@sentio/events';
 import type { HealthReport } from '@sentio/observability';
 import WebSocket from 'ws';
-import type { Connector, ConnectorContext, ConnectorType } from '../connector.type.js';
+import type { Connector, ConnectorContext, ConnectorType, RawDeadLetter } from '../connector.type.js';
 import { stableEventId } from '../event-id.util.js';
 import { backoffMs } from '../mqtt/mqtt-session.util.js';
 import { sampleProblem } from '../sample-checks.util.js';
@@ -13,9 +13,11 @@ import {
   metricOf,
   parseState,
   readingOf,
+  readingProblem,
   UNAVAILABLE,
   UNKNOWN,
   updatedMs,
+  validEntityId,
   type HaState,
 } from './ha-states.util.js';
 
@@ -30,6 +32,15 @@ interface StateChanged {
   old_state?: unknown;
   new_state?: unknown;
 }
+
+/** A state_changed event with the WebSocket message it came in, kept for the DLQ. */
+interface Change {
+  data: StateChanged;
+  raw: Buffer;
+}
+
+/** Where input not naming an entity came from. */
+const WEBSOCKET_ORIGIN = 'api/websocket';
 
 /** The token was refused: retrying helps only once someone replaces it, so health says so. */
 class AuthRejected extends Error {}
@@ -105,17 +116,17 @@ export class HomeAssistantConnector implements Connector {
   private async connect(): Promise<void> {
     if (this.stopping) return;
     if (this.attempt > 0) this.context.metrics.reconnect();
-    const held: StateChanged[] = [];
-    let live: ((change: StateChanged) => void) | undefined;
+    const held: Change[] = [];
+    let live: ((change: Change) => void) | undefined;
     try {
       const socket = await this.open((change) => (live ? live(change) : held.push(change)));
-      const states = await this.fetchStates();
+      const { states, rejected } = await this.fetchStates();
       // The connection may have dropped while the snapshot was read; its close has scheduled the retry.
       if (this.socket !== socket) return;
       const snapshotAt = new Map(states.map((s) => [s.entity_id, s.last_updated]));
-      this.enqueue(() => this.applySnapshot(states));
+      this.enqueue(() => this.applySnapshot(states, rejected));
       for (const change of held) {
-        const next = parseState(change.new_state);
+        const next = parseState(change.data.new_state);
         const seen = next ? snapshotAt.get(next.entity_id) : undefined;
         if (next && seen !== undefined && next.last_updated <= seen) continue;
         this.enqueue(() => this.applyChange(change));
@@ -153,7 +164,7 @@ export class HomeAssistantConnector implements Connector {
   }
 
   /** Opens the WebSocket and completes auth and the subscription; later changes go to `onChange`. */
-  private open(onChange: (change: StateChanged) => void): Promise<WebSocket> {
+  private open(onChange: (change: Change) => void): Promise<WebSocket> {
     return new Promise((resolve, reject) => {
       const socket = new WebSocket(this.endpoint('api/websocket', 'ws'), {
         handshakeTimeout: this.config.requestTimeoutMs,
@@ -179,11 +190,20 @@ export class HomeAssistantConnector implements Connector {
           error?: unknown;
           event?: { event_type?: unknown; data?: unknown };
         };
+        const raw = Buffer.isBuffer(data)
+          ? data
+          : Array.isArray(data)
+            ? Buffer.concat(data)
+            : Buffer.from(data);
         try {
-          message = JSON.parse(data.toString()) as typeof message;
-        } catch {
+          message = JSON.parse(raw.toString('utf8')) as typeof message;
+        } catch (error) {
           this.context.metrics.error('protocol');
-          return;
+          return this.reject(WEBSOCKET_ORIGIN, null, raw, `not valid JSON: ${(error as Error).message}`);
+        }
+        if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+          this.context.metrics.error('protocol');
+          return this.reject(WEBSOCKET_ORIGIN, null, raw, 'not a JSON object');
         }
         switch (message.type) {
           case 'auth_required':
@@ -206,10 +226,18 @@ export class HomeAssistantConnector implements Connector {
             this.pongs.add(message.id as number);
             return;
           case 'event':
-            if (message.id === subscription && message.event?.event_type === 'state_changed') {
-              this.context.metrics.messageIn();
-              onChange((message.event.data ?? {}) as StateChanged);
+            if (message.id !== subscription) return;
+            if (message.event === null || typeof message.event !== 'object') {
+              this.context.metrics.error('protocol');
+              return this.reject(WEBSOCKET_ORIGIN, null, raw, 'event message without an event object');
             }
+            if (message.event.event_type !== 'state_changed') return;
+            this.context.metrics.messageIn();
+            if (message.event.data === null || typeof message.event.data !== 'object') {
+              this.context.metrics.error('unmappable');
+              return this.reject(WEBSOCKET_ORIGIN, null, raw, 'state_changed event without data');
+            }
+            onChange({ data: message.event.data as StateChanged, raw });
             return;
         }
       });
@@ -234,7 +262,7 @@ export class HomeAssistantConnector implements Connector {
     }, this.config.heartbeatMs);
   }
 
-  private async fetchStates(): Promise<HaState[]> {
+  private async fetchStates(): Promise<{ states: HaState[]; rejected: RawDeadLetter[] }> {
     const response = await fetch(this.endpoint('api/states'), {
       headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' },
       signal: AbortSignal.timeout(this.config.requestTimeoutMs),
@@ -243,7 +271,52 @@ export class HomeAssistantConnector implements Connector {
     if (!response.ok) throw new Error(`GET /api/states answered ${response.status}`);
     const body: unknown = await response.json();
     if (!Array.isArray(body)) throw new Error('GET /api/states did not answer a JSON array');
-    return body.map(parseState).filter((s): s is HaState => s !== undefined && this.accepts(s.entity_id));
+    const states: HaState[] = [];
+    const rejected: RawDeadLetter[] = [];
+    for (const element of body as unknown[]) {
+      const state = parseState(element);
+      const raw = Buffer.from(JSON.stringify(element) ?? 'null');
+      if (!state) {
+        const id = (element as { entity_id?: unknown } | null)?.entity_id;
+        rejected.push(
+          this.letter(
+            typeof id === 'string' ? `api/states/${id}` : 'api/states',
+            typeof id === 'string' ? id : null,
+            raw,
+            'GET /api/states: element is not a state (entity_id and state strings)',
+          ),
+        );
+      } else if (!validEntityId(state.entity_id)) {
+        rejected.push(this.entityIdLetter(state.entity_id, raw));
+      } else if (this.accepts(state.entity_id)) {
+        states.push(state);
+      }
+    }
+    return { states, rejected };
+  }
+
+  private letter(origin: string, key: string | null, payload: Buffer, reason: string): RawDeadLetter {
+    return { protocol: 'home-assistant', origin, key, payload, reason };
+  }
+
+  private entityIdLetter(entityId: string, payload: Buffer): RawDeadLetter {
+    return this.letter(
+      `api/states/${entityId}`,
+      entityId,
+      payload,
+      `entity id ${JSON.stringify(entityId.slice(0, 200))} is not <domain>.<object id>`,
+    );
+  }
+
+  /** Dead-letters input that names no entity (or none we can use), in turn with the events around it. */
+  private reject(origin: string, key: string | null, payload: Buffer, reason: string): void {
+    const letter = this.letter(origin, key, payload, reason);
+    this.enqueue(() => this.context.sink.deadLetter(letter));
+  }
+
+  private async deadLetters(letters: RawDeadLetter[]): Promise<void> {
+    if (letters.length > 0) this.context.metrics.error('unmappable');
+    for (const letter of letters) await this.context.sink.deadLetter(letter);
   }
 
   private enqueue(task: () => Promise<void>): void {
@@ -253,8 +326,9 @@ export class HomeAssistantConnector implements Connector {
     });
   }
 
-  private async applySnapshot(states: HaState[]): Promise<void> {
+  private async applySnapshot(states: HaState[], rejected: RawDeadLetter[]): Promise<void> {
     const now = Date.now();
+    const letters = [...rejected];
     const lifecycle: DeviceLifecycle[] = [];
     const present = new Set(states.map((s) => s.entity_id));
     for (const [entityId, known] of this.known) {
@@ -267,14 +341,44 @@ export class HomeAssistantConnector implements Connector {
       if (event) lifecycle.push(event);
     }
     await this.context.sink.lifecycle(lifecycle);
-    await this.context.sink.telemetry(states.flatMap((s) => this.samples(s, now)));
+    const samples = states.flatMap((s) =>
+      this.samples(s, now, letters, () => Buffer.from(JSON.stringify(s))),
+    );
+    await this.context.sink.telemetry(samples);
+    await this.deadLetters(letters);
   }
 
-  private async applyChange(change: StateChanged): Promise<void> {
-    if (typeof change.entity_id !== 'string' || !this.accepts(change.entity_id)) return;
+  private async applyChange({ data: change, raw }: Change): Promise<void> {
+    if (typeof change.entity_id !== 'string') {
+      return this.deadLetters([
+        this.letter(WEBSOCKET_ORIGIN, null, raw, 'state_changed event without an entity_id string'),
+      ]);
+    }
     const entityId = change.entity_id;
+    if (!validEntityId(entityId)) return this.deadLetters([this.entityIdLetter(entityId, raw)]);
+    if (!this.accepts(entityId)) return;
     const now = Date.now();
     const next = parseState(change.new_state);
+    if (!next && change.new_state !== null && change.new_state !== undefined) {
+      return this.deadLetters([
+        this.letter(
+          `api/states/${entityId}`,
+          entityId,
+          raw,
+          'state_changed new_state is neither null nor a state (entity_id and state strings)',
+        ),
+      ]);
+    }
+    if (next && next.entity_id !== entityId) {
+      return this.deadLetters([
+        this.letter(
+          `api/states/${entityId}`,
+          entityId,
+          raw,
+          `state_changed for ${entityId} carries a new_state of ${next.entity_id}`,
+        ),
+      ]);
+    }
     if (!next) {
       const known = this.known.get(entityId);
       if (!known) return;
@@ -283,7 +387,9 @@ export class HomeAssistantConnector implements Connector {
     }
     const event = this.track(next, now);
     if (event) await this.context.sink.lifecycle([event]);
-    const samples = this.samples(next, now);
+    const letters: RawDeadLetter[] = [];
+    const samples = this.samples(next, now, letters, () => raw);
+    if (letters.length > 0) return this.deadLetters(letters);
     if (samples.length > 0) return this.context.sink.telemetry(samples);
     const previous = parseState(change.old_state);
     if (metricOf(next) || next.state === UNAVAILABLE || next.state === UNKNOWN) return;
@@ -310,7 +416,18 @@ export class HomeAssistantConnector implements Connector {
     return undefined;
   }
 
-  private samples(state: HaState, now: number): TelemetrySample[] {
+  /** The state's sample, if it is a measurement; one that cannot be goes to `letters` with `raw()`. */
+  private samples(
+    state: HaState,
+    now: number,
+    letters: RawDeadLetter[],
+    raw: () => Buffer,
+  ): TelemetrySample[] {
+    const unreadable = readingProblem(state);
+    if (unreadable) {
+      letters.push(this.letter(`api/states/${state.entity_id}`, state.entity_id, raw(), unreadable));
+      return [];
+    }
     const reading = readingOf(state);
     if (!reading) return [];
     const timestampMs = updatedMs(state) ?? now;
@@ -328,8 +445,7 @@ export class HomeAssistantConnector implements Connector {
     };
     const problem = sampleProblem(sample, now);
     if (!problem) return [sample];
-    this.context.metrics.error('unmappable');
-    this.context.logger.warn({ entity: state.entity_id, problem }, 'Home Assistant state not published');
+    letters.push(this.letter(`api/states/${state.entity_id}`, state.entity_id, raw(), problem));
     return [];
   }
 

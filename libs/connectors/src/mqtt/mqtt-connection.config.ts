@@ -16,6 +16,11 @@ export const mqttConnectionFields = {
   password: z.string().optional(),
   qos: z.union([z.literal(0), z.literal(1)], { error: 'expected 0 or 1' }).default(1),
   keepaliveSeconds: z.number().int().min(0).max(65535).default(30),
+  /**
+   * Messages with Kafka at once, acknowledged to the broker in arrival order as they get through: one
+   * produce round trip is shared by a window's worth. For MQTT 5 also the Receive Maximum we announce.
+   */
+  maxInFlight: z.number().int().min(1).max(65535).default(100),
   /** MQTT 5 only: how long the broker keeps the session (and queues) while the connector is away. */
   sessionExpirySeconds: z
     .number()

@@ -22,24 +22,55 @@ export interface MqttSessionOptions {
 }
 
 /** Capped exponential backoff: initial, 2x, 4x ... up to max. */
+/**
+ * Given to `handleMessage`'s callback so that mqtt.js reads on without sending the PUBACK itself (an error
+ * there only skips the acknowledgement); the session sends it once Kafka has the message.
+ */
+const readOn = new Error('acknowledged by the session once in Kafka');
+
 export function backoffMs(attempt: number, initialMs: number, maxMs: number): number {
   return Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
 }
 
+/** A message handed to the handler and not yet acknowledged to the broker. */
+interface Pending {
+  messageId: number | undefined;
+  qos: number;
+  settled: boolean;
+}
+
+/** mqtt.js sends a PUBACK through this (private) method, which we call the same way it does. */
+interface PacketSender {
+  _sendPacket(packet: { cmd: 'puback'; messageId: number; reasonCode?: number }): void;
+}
+
 /**
  * One broker session whose messages are acknowledged only after the handler resolved, i.e. after Kafka
- * acknowledged what the message became. mqtt.js sends the PUBACK of a QoS 1 message when
- * `handleMessage`'s callback is called (for 3.1.1 and 5 alike; `customHandleAcks` only exists for 5 and
- * only chooses a reason code), and hands over the next message only after that, which also keeps the
- * in-order PUBACKs the protocol asks for.
+ * acknowledged what the message became, and in the order they arrived (what a persistent session's
+ * redelivery relies on). Up to `maxInFlight` messages are with the handler at once: they reach the
+ * producer in arrival order and share its batches, so one Kafka round trip is paid per batch, not per
+ * message. mqtt.js only reads the next packet after `handleMessage`'s callback, and sends a PUBACK when
+ * that callback is called without an error (for 3.1.1 and 5 alike; `customHandleAcks` is 5-only and only
+ * picks a reason code). So the callback is called at once with a marker error, which lets mqtt.js read
+ * on without a PUBACK, and the PUBACKs are sent here once every earlier message is in Kafka too; only
+ * when the window is full is the callback held, until the oldest message is through. mqtt.js handles packets one
+ * after another, PINGRESP included, and its keepalive gives up 1.5 keepalive intervals after the last
+ * PINGRESP or ack it handled: with one produce round trip per message, a PINGRESP queued behind a
+ * reconnection's backlog came too late and the session reconnected over and over; now it waits for at
+ * most a window's worth of messages, which go to Kafka together.
  */
 export class MqttSession {
   private client: MqttClient | undefined;
   private stopping = false;
-  private inFlight: Promise<void> = Promise.resolve();
   private attempt = 0;
   private connected = false;
   private lastError: string | undefined;
+  /** Bumped on every (dis)connection: a PUBACK belongs to the connection its message came on. */
+  private generation = 0;
+  private window: Pending[] = [];
+  private deliveries = new Set<Promise<void>>();
+  /** mqtt.js's callback held while the window is full. */
+  private resume: (() => void) | undefined;
 
   constructor(private readonly options: MqttSessionOptions) {}
 
@@ -52,19 +83,31 @@ export class MqttSession {
       if (this.stopping) return callback(new Error('connector stopping'));
       const publish = packet as IPublishPacket;
       const payload = typeof publish.payload === 'string' ? Buffer.from(publish.payload) : publish.payload;
-      this.inFlight = this.deliver(publish.topic, payload, publish).then(
-        () => callback(),
+      const generation = this.generation;
+      const pending: Pending = { messageId: publish.messageId, qos: publish.qos, settled: false };
+      this.window.push(pending);
+      const delivery = this.deliver(publish.topic, payload, publish).then(
+        () => {
+          pending.settled = true;
+          this.acknowledge(client, generation);
+        },
         (error: unknown) => {
-          callback(error as Error);
-          if (this.stopping) return;
+          if (this.stopping || generation !== this.generation) return;
           metrics.error('publish');
           logger.error({ err: error, topic: publish.topic }, 'message not delivered to Kafka; reconnecting');
-          // Without a PUBACK the broker redelivers only on a new connection.
+          // Without a PUBACK the broker redelivers, from this message on, only on a new connection.
+          this.dropWindow();
           client.reconnect();
         },
       );
+      this.deliveries.add(delivery);
+      void delivery.finally(() => this.deliveries.delete(delivery));
+      const proceed = () => callback(readOn);
+      if (this.window.length < connection.maxInFlight) proceed();
+      else this.resume = proceed;
     };
     client.on('connect', () => {
+      this.dropWindow();
       this.connected = true;
       this.attempt = 0;
       this.lastError = undefined;
@@ -91,6 +134,7 @@ export class MqttSession {
     });
     client.on('close', () => {
       this.connected = false;
+      this.dropWindow();
     });
     client.on('error', (error) => {
       this.lastError = error.message;
@@ -108,6 +152,34 @@ export class MqttSession {
     });
   }
 
+  /** Sends the PUBACKs of the oldest messages that are through, in arrival order, and reopens the window. */
+  private acknowledge(client: MqttClient, generation: number): void {
+    if (generation !== this.generation) return;
+    while (this.window[0]?.settled) {
+      const { messageId, qos } = this.window.shift()!;
+      if (qos > 0 && messageId !== undefined)
+        (client as unknown as PacketSender)._sendPacket({ cmd: 'puback', messageId, reasonCode: 0 });
+    }
+    if (this.resume && this.window.length < this.options.connection.maxInFlight) {
+      const resume = this.resume;
+      this.resume = undefined;
+      resume();
+    }
+  }
+
+  /**
+   * Forgets the unacknowledged messages of a connection that is gone or going: the broker redelivers them
+   * to the next one, and a PUBACK sent on that one would acknowledge whatever the broker gave the same id.
+   */
+  private dropWindow(): void {
+    this.generation++;
+    this.window = [];
+    const resume = this.resume;
+    this.resume = undefined;
+    // mqtt.js discards the packets it parsed from the old connection; the held callback lets it move on.
+    resume?.();
+  }
+
   private async deliver(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
     try {
       await this.options.handler(topic, payload, packet);
@@ -120,7 +192,8 @@ export class MqttSession {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.inFlight;
+    // What was handed over still reaches Kafka; its PUBACKs go out if the connection is still there.
+    await Promise.allSettled([...this.deliveries]);
     await this.client?.endAsync();
     this.connected = false;
   }
@@ -149,8 +222,12 @@ export class MqttSession {
       // Subscriptions are made on every connect by us, so a session the broker lost is rebuilt too.
       resubscribe: false,
       properties:
-        connection.protocolVersion === 5 && !clean
-          ? { sessionExpiryInterval: connection.sessionExpirySeconds }
+        connection.protocolVersion === 5
+          ? {
+              // The broker sends no more unacknowledged QoS 1 messages than the window takes.
+              receiveMaximum: connection.maxInFlight,
+              ...(clean ? {} : { sessionExpiryInterval: connection.sessionExpirySeconds }),
+            }
           : undefined,
       ...(tls && {
         ca: tls.ca ? readFileSync(tls.ca) : undefined,

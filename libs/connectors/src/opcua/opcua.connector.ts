@@ -11,9 +11,11 @@ import type {
 import type { HealthReport } from '@sentio/observability';
 import {
   AttributeIds,
+  BinaryStream,
   BrowseDirection,
   DataChangeFilter,
   DataChangeTrigger,
+  DataType,
   DeadbandType,
   MessageSecurityMode,
   NodeClass,
@@ -81,7 +83,7 @@ export class OpcuaConnector implements Connector {
   private nodes: MonitoredNode[] = [];
   private failedNodes = 0;
   private readonly announced = new Set<string>();
-  /** Nodes whose values are not numbers: logged once each, not on every change. */
+  /** Nodes whose values are not numbers: each value is dead-lettered, the node logged once. */
   private readonly unmappable = new Set<string>();
   private pending: TelemetrySample[] = [];
   private flushScheduled = false;
@@ -441,12 +443,12 @@ export class OpcuaConnector implements Connector {
         this.context.metrics.error('unmappable');
         if (!this.unmappable.has(node.nodeId)) {
           this.unmappable.add(node.nodeId);
-          this.enqueueLog(
-            this.log(node.deviceId, 'WARN', `${node.nodeId} (${node.metric}) left out: ${n.message}`, {
-              node_id: node.nodeId,
-            }),
+          this.context.logger.warn(
+            { nodeId: node.nodeId, metric: node.metric, reason: n.message },
+            'OPC UA values not mappable to a sample: dead-lettered',
           );
         }
+        this.enqueueDeadLetter(node, dataValue, n.message);
         return;
       }
       value = n;
@@ -471,9 +473,15 @@ export class OpcuaConnector implements Connector {
     }
   }
 
+  /** Queues the samples taken so far ahead of what comes next (a dead letter). */
+  private flushPending(): void {
+    if (this.pending.length > 0) this.flush();
+  }
+
   private flush(): void {
     this.flushScheduled = false;
     const batch = this.pending;
+    if (batch.length === 0) return;
     this.pending = [];
     this.flushing = this.flushing.then(() =>
       this.context.sink.telemetry(batch).catch((error: unknown) => {
@@ -487,8 +495,38 @@ export class OpcuaConnector implements Connector {
     );
   }
 
-  private enqueueLog(record: DeviceLogRecord): void {
-    this.flushing = this.flushing.then(() => this.context.sink.logs([record]).catch(() => undefined));
+  /**
+   * A value that is no sample, to the DLQ: the DataValue in OPC UA binary encoding (what the server sent,
+   * decodable by any OPC UA stack), the node id as origin, StatusCode and data type in headers. Queued
+   * behind the telemetry already taken, as the changes arrived.
+   */
+  private enqueueDeadLetter(node: MonitoredNode, dataValue: DataValue, problem: string): void {
+    const stream = new BinaryStream(dataValue.binaryStoreSize());
+    dataValue.encode(stream);
+    const variant = dataValue.value;
+    const preview = JSON.stringify(variant.value, (_key, v: unknown) =>
+      typeof v === 'bigint' ? v.toString() : v,
+    );
+    const letter = {
+      protocol: 'opcua' as const,
+      origin: node.nodeId,
+      key: node.deviceId,
+      payload: stream.buffer,
+      reason: `${node.nodeId} (${node.metric}): ${problem}, got ${preview?.slice(0, 200) ?? 'nothing'}`,
+      attributes: {
+        'opcua.node_id': node.nodeId,
+        'opcua.status_code': dataValue.statusCode.toString(),
+        'opcua.data_type': `${DataType[variant.dataType] ?? variant.dataType}${variant.arrayType ? '[]' : ''}`,
+        'opcua.endpoint': this.config.endpointUrl,
+      },
+    };
+    this.flushPending();
+    this.flushing = this.flushing.then(() =>
+      this.context.sink.deadLetter(letter).catch((error: unknown) => {
+        this.context.metrics.error('publish');
+        this.context.logger.error({ err: error, nodeId: node.nodeId }, 'OPC UA dead letter not delivered');
+      }),
+    );
   }
 
   private async teardown(): Promise<void> {

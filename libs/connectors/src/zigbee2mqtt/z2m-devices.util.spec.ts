@@ -3,6 +3,7 @@ import {
   lastSeenMs,
   parseAvailability,
   parseBridgeDevices,
+  stateProblems,
   stateValues,
   type Z2mDevice,
 } from './z2m-devices.util.js';
@@ -144,6 +145,16 @@ describe('stateValues', () => {
     expect(
       stateValues(byName('living/climate'), { temperature: 'warm', humidity: 40 }).map((v) => v.value.metric),
     ).toEqual(['humidity']);
+  });
+
+  it('names the values of the wrong type, for the dead letter', () => {
+    expect(stateProblems(byName('living/climate'), { temperature: 'warm', humidity: 40 })).toEqual([
+      'temperature is "warm", expected a number',
+    ]);
+    expect(stateProblems(byName('door'), { contact: 'maybe' })).toEqual([
+      'contact is "maybe", expected false or true',
+    ]);
+    expect(stateProblems(byName('living/climate'), { temperature: null, humidity: 40 })).toEqual([]);
   });
 });
 

@@ -114,6 +114,34 @@ export function stateValues(
   return out;
 }
 
+/**
+ * Why exposed values in a state message cannot be samples: a numeric expose holding no finite number, a
+ * binary one holding neither its value_on nor its value_off. Absent and null values are no problem.
+ */
+export function stateProblems(device: Z2mDevice, state: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const value of device.values) {
+    let node: unknown = state;
+    for (const key of value.path)
+      node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
+    if (node === undefined || node === null) continue;
+    const where = value.path.join('.');
+    const shown = JSON.stringify(node)?.slice(0, 100);
+    if (value.kind === 'numeric' && !(typeof node === 'number' && Number.isFinite(node))) {
+      problems.push(`${where} is ${shown}, expected a number`);
+    } else if (
+      value.kind === 'binary' &&
+      node !== (value.valueOn ?? true) &&
+      node !== (value.valueOff ?? false)
+    ) {
+      problems.push(
+        `${where} is ${shown}, expected ${JSON.stringify(value.valueOn ?? true)} or ${JSON.stringify(value.valueOff ?? false)}`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** `{"state":"online"}` (Zigbee2MQTT 1.22+ and 2.x) or the legacy plain `online`. */
 export function parseAvailability(text: string): 'online' | 'offline' | Error {
   let state: unknown = text.trim();

@@ -17,6 +17,7 @@ import {
   metricDescriptors,
   parseAvailability,
   parseBridgeDevices,
+  stateProblems,
   stateValues,
   type Z2mDevice,
 } from './z2m-devices.util.js';
@@ -119,9 +120,10 @@ export class Zigbee2mqttConnector implements Connector {
     }
     if (topic.endsWith('/groups')) {
       if (!Array.isArray(document)) return this.reject(topic, payload, 'bridge/groups is not a JSON array');
-      this.groups = new Set(
-        (document as Array<{ friendly_name?: unknown }>).map((g) => String(g.friendly_name)),
-      );
+      const names = (document as Array<{ friendly_name?: unknown } | null>).map((g) => g?.friendly_name);
+      if (names.some((n) => typeof n !== 'string'))
+        await this.reject(topic, payload, 'bridge/groups: a group without a friendly_name string');
+      this.groups = new Set(names.filter((n): n is string => typeof n === 'string'));
       return;
     }
     const devices = parseBridgeDevices(document);
@@ -205,6 +207,9 @@ export class Zigbee2mqttConnector implements Connector {
     const problem = samples.map((sample) => sampleProblem(sample, now)).find((p) => p !== undefined);
     if (problem) return this.reject(topic, payload, problem);
     await sink.telemetry(samples);
+    // The values that could be read are in; the message goes to the DLQ for the ones that could not.
+    const unreadable = stateProblems(device, record);
+    if (unreadable.length > 0) await this.reject(topic, payload, unreadable.join('; '));
   }
 
   private async bridge(rest: string, topic: string, payload: Buffer): Promise<void> {
