@@ -1,72 +1,16 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AvroModule, AvroSerde, EventCodec } from '@sentio/avro';
+import { AvroModule } from '@sentio/avro';
 import { ConnectorsModule, connectorDeadLetterHeaders, parseConnectors } from '@sentio/connectors';
-import {
-  eventStreams,
-  type DeviceLifecycle,
-  type DeviceLogRecord,
-  type EventStream,
-  type TelemetrySample,
-} from '@sentio/events';
 import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
 import { HealthRegistry, ObservabilityModule } from '@sentio/observability';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHomeAssistantCore } from '../../tools/peers/home-assistant-core.js';
 import { startHomeAssistantServer } from '../../tools/peers/home-assistant-server.js';
 import { sandbox, type Sandbox } from './support/backbone.js';
-
-interface Collected {
-  telemetry: TelemetrySample[];
-  lifecycle: DeviceLifecycle[];
-  logs: DeviceLogRecord[];
-  dlq: KafkaMessage[];
-  consumer: Consumer;
-}
-
-async function collect(box: Sandbox): Promise<Collected> {
-  const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
-  const codec = async <T>(stream: EventStream<T>, topic: string) =>
-    (await EventCodec.register<T>(serde, stream, topic)) as EventCodec<unknown>;
-  const consumer = box.kafka.consumer({ groupId: `reader-${box.namespace}` });
-  const got: Collected = { telemetry: [], lifecycle: [], logs: [], dlq: [], consumer };
-  const routes = new Map<string, { codec: EventCodec<unknown>; into: unknown[] }>([
-    [
-      box.topics.telemetry,
-      { codec: await codec(eventStreams.telemetry, box.topics.telemetry), into: got.telemetry },
-    ],
-    [
-      box.topics.lifecycle,
-      { codec: await codec(eventStreams.lifecycle, box.topics.lifecycle), into: got.lifecycle },
-    ],
-    [box.topics.logs, { codec: await codec(eventStreams.logs, box.topics.logs), into: got.logs }],
-  ]);
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...routes.keys(), box.topics.deadLetter], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      if (topic === box.topics.deadLetter) return void got.dlq.push(message);
-      const route = routes.get(topic)!;
-      await route.codec.prepare([message.value]);
-      const decoded = route.codec.decode(message.value);
-      if (!decoded.ok) throw new Error(`undecodable record on ${topic}: ${decoded.reason}`);
-      route.into.push(decoded.value);
-    },
-  });
-  return got;
-}
-
-/** Waits until the condition holds; the bound only keeps a broken run from hanging. */
-async function until(what: string, condition: () => boolean, state: () => unknown): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`${what} never happened; have ${JSON.stringify(state(), null, 1)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { collect, until, type Collected } from './support/connector-harness.js';
 
 const WRONG_TOKEN = 'llat-wrong-token-never-valid';
 

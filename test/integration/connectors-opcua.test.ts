@@ -4,102 +4,23 @@ import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AvroModule, AvroSerde, EventCodec } from '@sentio/avro';
+import { type INestApplicationContext } from '@nestjs/common';
 import {
-  ConnectorsModule,
   connectorDeadLetterHeaders,
   connectorTypes,
   parseConnectors,
   type ConnectorContext,
 } from '@sentio/connectors';
-import {
-  eventStreams,
-  type DeviceLifecycle,
-  type DeviceLogRecord,
-  type EventStream,
-  type TelemetrySample,
-} from '@sentio/events';
-import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
-import { ObservabilityModule } from '@sentio/observability';
+import { type TelemetrySample } from '@sentio/events';
+import { deadLetterHeaders } from '@sentio/kafka';
 import { OpcuaServerPeer } from '@sentio/simulator/peers';
-import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { BinaryStream, DataType, DataValue, StatusCodes } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAsyncuaServer } from '../../tools/peers/asyncua-peer.js';
 import type { Peer } from '../../tools/peers/peers.js';
 import { logger, sandbox, type Sandbox } from './support/backbone.js';
-
-interface Collected {
-  telemetry: TelemetrySample[];
-  lifecycle: DeviceLifecycle[];
-  logs: DeviceLogRecord[];
-  dlq: KafkaMessage[];
-  consumer: Consumer;
-}
-
-/** Reads the sandbox's event topics from the beginning, decoded, for as long as the test runs. */
-async function collect(box: Sandbox): Promise<Collected> {
-  const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
-  const codec = async <T>(stream: EventStream<T>, topic: string) =>
-    (await EventCodec.register<T>(serde, stream, topic)) as EventCodec<unknown>;
-  const consumer = box.kafka.consumer({ groupId: `reader-${box.namespace}` });
-  const got: Collected = { telemetry: [], lifecycle: [], logs: [], dlq: [], consumer };
-  const routes = new Map<string, { codec: EventCodec<unknown>; list: unknown[] }>([
-    [
-      box.topics.telemetry,
-      { codec: await codec(eventStreams.telemetry, box.topics.telemetry), list: got.telemetry },
-    ],
-    [
-      box.topics.lifecycle,
-      { codec: await codec(eventStreams.lifecycle, box.topics.lifecycle), list: got.lifecycle },
-    ],
-    [box.topics.logs, { codec: await codec(eventStreams.logs, box.topics.logs), list: got.logs }],
-  ]);
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...routes.keys(), box.topics.deadLetter], fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ topic, message }) => {
-      if (topic === box.topics.deadLetter) return void got.dlq.push(message);
-      const route = routes.get(topic)!;
-      await route.codec.prepare([message.value]);
-      const decoded = route.codec.decode(message.value);
-      if (!decoded.ok) throw new Error(`undecodable record on ${topic}: ${decoded.reason}`);
-      route.list.push(decoded.value);
-    },
-  });
-  return got;
-}
-
-/** Waits until the condition holds; the bound only keeps a broken run from hanging. */
-async function until(what: string, condition: () => boolean, describe: () => unknown): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (!condition()) {
-    if (Date.now() > deadline)
-      throw new Error(`${what} never happened; have ${JSON.stringify(describe(), null, 1)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function startConnectors(box: Sandbox, yaml: string): Promise<INestApplicationContext> {
-  const { connectors, problems } = parseConnectors(yaml);
-  expect(problems).toEqual([]);
-  @Module({})
-  class ConnectorsTestRoot {}
-  return NestFactory.createApplicationContext(
-    {
-      module: ConnectorsTestRoot,
-      imports: [
-        { module: ObservabilityModule },
-        KafkaModule.forRoot(box.kafkaConfig, logger),
-        AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
-        ConnectorsModule.forRoot({ file: undefined, connectors }),
-      ],
-    },
-    { logger: false },
-  );
-}
+import { collect, until, startConnectors, type Collected } from './support/connector-harness.js';
 
 async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
