@@ -42,7 +42,12 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
       const logger = this.logger.child({ connector: config.name, type: config.type });
       const connector = createConnector(config, { sink, metrics, logger });
       this.connectors.push(connector);
-      this.health.register(`connector:${config.name}`, () => connector.health());
+      // An unreachable peer degrades the process, never downs it: the connector keeps reconnecting, and a
+      // liveness probe restarting the process (and every other component in it) would not bring the peer back.
+      this.health.register(`connector:${config.name}`, async () => {
+        const report = await connector.health();
+        return report.state === 'down' ? { ...report, state: 'degraded' } : report;
+      });
     }
     await Promise.all(this.connectors.map((c) => c.start()));
     this.logger.info({ connectors: this.connectors.map((c) => c.name) }, 'connectors started');
