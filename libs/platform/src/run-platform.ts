@@ -77,7 +77,9 @@ export async function runPlatform(service: string, defaultTargets: string[]): Pr
       http: `http://${config.platform.httpHost}:${config.platform.httpPort}`,
       kafka: config.kafka.brokers,
       registry: config.avro.registryUrl,
-      clickhouse: config.clickhouse.url ?? `embedded:${config.clickhouse.path}`,
+      clickhouse: names.some((n) => targets[n].usesClickHouse)
+        ? (config.clickhouse.url ?? `embedded:${config.clickhouse.path}`)
+        : 'not used',
     },
     'sentio started',
   );
