@@ -21,6 +21,7 @@ import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@se
 import { loadConfig } from '@sentio/config';
 import { eventStreams, type TelemetrySample } from '@sentio/events';
 import {
+  consumerLag,
   createKafka,
   ensureTopics,
   eventTopics,
@@ -80,24 +81,9 @@ function cpuMicros(): number {
   return u.user + u.system;
 }
 
-async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((end) => {
-      const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-      return Math.max(0, Number(c)) >= Number(end.high);
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<number> {
   for (;;) {
-    if (await caughtUp(kafka, groupId, topic)) return performance.now();
+    if ((await consumerLag(kafka, groupId, topic)) === 0) return performance.now();
     await new Promise((r) => setTimeout(r, 50));
   }
 }

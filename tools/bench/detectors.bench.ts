@@ -31,6 +31,7 @@ import {
 } from '@sentio/detectors';
 import { eventStreams, type TelemetrySample } from '@sentio/events';
 import {
+  consumerLag,
   createKafka,
   ensureTopics,
   eventTopics,
@@ -196,7 +197,7 @@ async function lag(): Promise<void> {
     const cpuBefore = await childCpu(child.pid!);
     await produce(warmupS, warmupS + SECONDS);
     const producedS = (performance.now() - start) / 1000;
-    const behind = await recordsBehind(kafka, groupId, topics.telemetry);
+    const behind = await consumerLag(kafka, groupId, topics.telemetry);
     await waitCaughtUp(kafka, groupId, topics.telemetry);
     const doneS = (performance.now() - start) / 1000;
     const cpuS = (await childCpu(child.pid!)) - cpuBefore;
@@ -239,23 +240,8 @@ function deviceId(d: number): string {
   return `dev-${String(d).padStart(5, '0')}`;
 }
 
-async function recordsBehind(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.reduce((sum, end) => {
-      const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '0';
-      return sum + Math.max(0, Number(end.high) - Math.max(0, Number(c)));
-    }, 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<void> {
-  while ((await recordsBehind(kafka, groupId, topic)) > 0) await new Promise((r) => setTimeout(r, 100));
+  while ((await consumerLag(kafka, groupId, topic)) > 0) await new Promise((r) => setTimeout(r, 100));
 }
 
 /** User + system CPU seconds of a process so far, from /proc (Linux). */

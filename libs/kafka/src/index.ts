@@ -14,3 +14,4 @@ export {
 export { DeadLetterPublisher, deadLetterHeaders, type DeadLetter } from './dead-letter.js';
 export { eventTopics, streamTopicSpecs } from './event-topics.js';
 export { EVENT_TOPICS, KAFKA, KAFKA_CONFIG, KafkaModule, LOGGER, type EventTopics } from './kafka.module.js';
+export { consumerLag } from './consumer-lag.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AvroSerde, EventCodec } from '@sentio/avro';
 import { eventStreams, type TelemetrySample } from '@sentio/events';
 import {
+  consumerLag,
   createKafka,
   ensureTopics,
   eventTopics,
@@ -111,18 +112,7 @@ export function openStore(box: Sandbox): ClickHouseStore {
 
 /** Whether the group has committed every record of the topic. */
 export async function caughtUp(kafka: Kafka, groupId: string, topic: string): Promise<boolean> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return ends.every((end) => {
-      const c = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? '-1';
-      return Math.max(0, Number(c)) >= Number(end.high);
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  return (await consumerLag(kafka, groupId, topic)) === 0;
 }
 
 /** Waits until the group has committed every record of the topic: the sink has nothing left to do. */
