@@ -1,21 +1,10 @@
 import { ArgsType, Field, Float, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText, PageLimit } from '../common/query-fields.js';
 
-const TIME = 'Epoch milliseconds or ISO 8601.';
-
 @ArgsType()
-export class DetectionRangeDto {
-  @ApiPropertyOptional({ description: `${TIME} Default: a day before to.` })
-  @Field({ nullable: true })
-  @FilterText(40)
-  from?: string;
-
-  @ApiPropertyOptional({ description: `${TIME} Default: now.` })
-  @Field({ nullable: true })
-  @FilterText(40)
-  to?: string;
-
+export class DetectionRangeDto extends TimeRangeArgs('a day') {
   @ApiPropertyOptional({ default: 100 })
   @Field(() => Int, { nullable: true })
   @PageLimit()

@@ -2,21 +2,12 @@ import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { LabelDto } from '../common/label.dto.js';
+import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText, PageLimit } from '../common/query-fields.js';
 import { SEVERITIES, type SeverityName } from '../repositories/logs-query.repository.js';
 
 @ArgsType()
-export class LogsQueryDto {
-  @ApiPropertyOptional({ description: 'Epoch milliseconds or ISO 8601. Default: an hour before to.' })
-  @Field({ nullable: true })
-  @FilterText(40)
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'Epoch milliseconds or ISO 8601. Default: now.' })
-  @Field({ nullable: true })
-  @FilterText(40)
-  to?: string;
-
+export class LogsQueryDto extends TimeRangeArgs('an hour') {
   @ApiPropertyOptional()
   @Field({ nullable: true })
   @FilterText()

@@ -1,13 +1,12 @@
 import { ArgsType, Field, Float, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
+import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText } from '../common/query-fields.js';
 import { AGGREGATIONS, type Aggregation } from '../repositories/metrics-query.repository.js';
 
-const TIME = 'Epoch milliseconds or ISO 8601 with a zone.';
-
 @ArgsType()
-export class SeriesQueryDto {
+export class SeriesQueryDto extends TimeRangeArgs('an hour') {
   @ApiProperty()
   @Field()
   @FilterText(256, false)
@@ -17,16 +16,6 @@ export class SeriesQueryDto {
   @Field()
   @FilterText(256, false)
   metric!: string;
-
-  @ApiPropertyOptional({ description: `${TIME} Default: an hour before to.` })
-  @Field({ nullable: true })
-  @FilterText(40)
-  from?: string;
-
-  @ApiPropertyOptional({ description: `${TIME} Default: now.` })
-  @Field({ nullable: true })
-  @FilterText(40)
-  to?: string;
 
   @ApiPropertyOptional({
     description: 'Bucket width: 30s, 5m, 1h, 1d or seconds. Default: about 300 points over the range.',

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { LabelDto } from '../common/label.dto.js';
+import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText, PageLimit } from '../common/query-fields.js';
 import { SPAN_STATUSES, type SpanStatus } from '../repositories/traces-query.repository.js';
 
@@ -15,17 +16,7 @@ export class TraceQueryDto {
 }
 
 @ArgsType()
-export class SpansQueryDto {
-  @ApiPropertyOptional({ description: 'Epoch milliseconds or ISO 8601. Default: an hour before to.' })
-  @Field({ nullable: true })
-  @FilterText(40)
-  from?: string;
-
-  @ApiPropertyOptional({ description: 'Epoch milliseconds or ISO 8601. Default: now.' })
-  @Field({ nullable: true })
-  @FilterText(40)
-  to?: string;
-
+export class SpansQueryDto extends TimeRangeArgs('an hour') {
   @ApiPropertyOptional()
   @Field({ nullable: true })
   @FilterText()
