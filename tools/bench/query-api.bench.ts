@@ -24,8 +24,12 @@ import {
   AnomaliesRepository,
   clickHouseConfigSection,
   ClickHouseModule,
+  DetectionsQueryRepository,
+  DevicesQueryRepository,
   DevicesRepository,
+  LogsQueryRepository,
   LogsRepository,
+  MetricsQueryRepository,
   MetricsRepository,
 } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
@@ -37,14 +41,7 @@ import {
   progressReporter,
   routeProcessWarnings,
 } from '@sentio/observability';
-import {
-  DetectionsQueryRepository,
-  DevicesQueryRepository,
-  LogsQueryRepository,
-  MetricsQueryRepository,
-  queryApiConfigSection,
-  QueryApiModule,
-} from '@sentio/query-api';
+import { queryApiConfigSection, QueryApiModule } from '@sentio/query-api';
 
 const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
 const progressLog = createLogger('bench', 'info');

@@ -10,3 +10,39 @@ export { AnomaliesRepository, ForecastsRepository } from './repositories/detecti
 export { AlertsRepository } from './repositories/alerts.repository.js';
 export { SinkBatchesRepository, type SinkBatch } from './repositories/sink-batches.repository.js';
 export { ClickHouseModule } from './clickhouse.module.js';
+// Reads of the same table families, for the query API (and its benchmark, which prices the API against them).
+export {
+  DetectionsQueryRepository,
+  type AnomalyQueryRow,
+  type DetectionFilter,
+  type DeviceScoreRow,
+  type ForecastQueryRow,
+} from './repositories/detections-query.repository.js';
+export {
+  DevicesQueryRepository,
+  type DeviceFilter,
+  type DeviceQueryRow,
+} from './repositories/devices-query.repository.js';
+export {
+  LogsQueryRepository,
+  SEVERITIES,
+  type LogFilter,
+  type LogQueryRow,
+  type SeverityName,
+} from './repositories/logs-query.repository.js';
+export {
+  AGGREGATIONS,
+  MetricsQueryRepository,
+  type Aggregation,
+  type LatestRow,
+  type Resolution,
+  type SeriesQuery,
+} from './repositories/metrics-query.repository.js';
+export { SystemQueryRepository, type TableSizeRow } from './repositories/system-query.repository.js';
+export {
+  SPAN_STATUSES,
+  TracesQueryRepository,
+  type SpanFilter,
+  type SpanQueryRow,
+  type SpanStatus,
+} from './repositories/traces-query.repository.js';

@@ -42,13 +42,13 @@ import type { QueryApiConfig } from './query-api.config.js';
 import { QUERY_API_CONFIG, QUERY_API_LOGGER, QUERY_API_MODULE } from './query-api.tokens.js';
 import { ApiKeysRepository } from './repositories/api-keys.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
-import { DetectionsQueryRepository } from './repositories/detections-query.repository.js';
-import { DevicesQueryRepository } from './repositories/devices-query.repository.js';
-import { LogsQueryRepository } from './repositories/logs-query.repository.js';
-import { MetricsQueryRepository } from './repositories/metrics-query.repository.js';
+import { DetectionsQueryRepository } from '@sentio/clickhouse';
+import { DevicesQueryRepository } from '@sentio/clickhouse';
+import { LogsQueryRepository } from '@sentio/clickhouse';
+import { MetricsQueryRepository } from '@sentio/clickhouse';
 import { RefreshTokensRepository } from './repositories/refresh-tokens.repository.js';
-import { SystemQueryRepository } from './repositories/system-query.repository.js';
-import { TracesQueryRepository } from './repositories/traces-query.repository.js';
+import { SystemQueryRepository } from '@sentio/clickhouse';
+import { TracesQueryRepository } from '@sentio/clickhouse';
 import { UsersRepository } from './repositories/users.repository.js';
 
 const repositories = [

@@ -2,10 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { pageSize } from '../common/cursor.util.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import {
-  DetectionsQueryRepository,
-  type DetectionFilter,
-} from '../repositories/detections-query.repository.js';
+import { DetectionsQueryRepository, type DetectionFilter } from '@sentio/clickhouse';
 import type {
   AnomaliesQueryDto,
   AnomalyDto,

@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../common/cursor.util.js';
 import { toLabels } from '../common/label.dto.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { DevicesQueryRepository } from '../repositories/devices-query.repository.js';
+import { DevicesQueryRepository } from '@sentio/clickhouse';
 import type { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
 import type { LatestValueDto } from './metrics.dto.js';
 import { MetricsService } from './metrics.service.js';

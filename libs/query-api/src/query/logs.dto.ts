@@ -4,7 +4,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import { LabelDto } from '../common/label.dto.js';
 import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText, PageLimit } from '../common/query-fields.js';
-import { SEVERITIES, type SeverityName } from '../repositories/logs-query.repository.js';
+import { SEVERITIES, type SeverityName } from '@sentio/clickhouse';
 
 @ArgsType()
 export class LogsQueryDto extends TimeRangeArgs('an hour') {

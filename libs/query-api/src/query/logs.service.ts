@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor, pageSize } from '../common/cursor.util.js';
 import { toLabels } from '../common/label.dto.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { LogsQueryRepository } from '../repositories/logs-query.repository.js';
+import { LogsQueryRepository } from '@sentio/clickhouse';
 import type { LogPageDto, LogsQueryDto } from './logs.dto.js';
 import { DAY_MS, HOUR_MS, resolveRange } from './time-range.util.js';
 

@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText } from '../common/query-fields.js';
-import { AGGREGATIONS, type Aggregation } from '../repositories/metrics-query.repository.js';
+import { AGGREGATIONS, type Aggregation } from '@sentio/clickhouse';
 
 @ArgsType()
 export class SeriesQueryDto extends TimeRangeArgs('an hour') {

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { MetricsQueryRepository, type LatestRow } from '../repositories/metrics-query.repository.js';
+import { MetricsQueryRepository, type LatestRow } from '@sentio/clickhouse';
 import type { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
 import {
   alignRange,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_TOPICS, KAFKA, type EventTopics } from '@sentio/kafka';
 import { HealthRegistry } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
-import { SystemQueryRepository } from '../repositories/system-query.repository.js';
+import { SystemQueryRepository } from '@sentio/clickhouse';
 import type { ConsumerGroupLagDto, SystemStatusDto, TableSizeDto } from './system-status.dto.js';
 
 @Injectable()

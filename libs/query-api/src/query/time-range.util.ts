@@ -1,11 +1,10 @@
 import { BadRequestException } from '@nestjs/common';
+import type { Resolution } from '@sentio/clickhouse';
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
-
-export type Resolution = 'raw' | '1m' | '1h';
 
 export interface TimeRange {
   fromMs: number;

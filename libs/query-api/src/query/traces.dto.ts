@@ -5,7 +5,7 @@ import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { LabelDto } from '../common/label.dto.js';
 import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText, PageLimit } from '../common/query-fields.js';
-import { SPAN_STATUSES, type SpanStatus } from '../repositories/traces-query.repository.js';
+import { SPAN_STATUSES, type SpanStatus } from '@sentio/clickhouse';
 
 @ArgsType()
 export class TraceQueryDto {

@@ -3,7 +3,7 @@ import { pageSize } from '../common/cursor.util.js';
 import { toLabels } from '../common/label.dto.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { TracesQueryRepository, type SpanQueryRow } from '../repositories/traces-query.repository.js';
+import { TracesQueryRepository, type SpanQueryRow } from '@sentio/clickhouse';
 import { DAY_MS, HOUR_MS, resolveRange } from './time-range.util.js';
 import type { SpanDto, SpansQueryDto, TraceQueryDto } from './traces.dto.js';
 

@@ -1,5 +1,7 @@
-import type { ClickHouseStore } from '@sentio/clickhouse';
-import type { Resolution } from '../query/time-range.util.js';
+import type { ClickHouseStore } from '../clickhouse-store.js';
+
+/** Which table answers: raw rows, or the 1-minute or 1-hour rollup. */
+export type Resolution = 'raw' | '1m' | '1h';
 
 export const AGGREGATIONS = ['avg', 'min', 'max', 'sum', 'count', 'p50', 'p95', 'p99'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];

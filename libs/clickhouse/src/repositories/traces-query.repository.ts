@@ -1,4 +1,4 @@
-import type { ClickHouseStore } from '@sentio/clickhouse';
+import type { ClickHouseStore } from '../clickhouse-store.js';
 
 export const SPAN_STATUSES = ['UNSET', 'OK', 'ERROR'] as const;
 export type SpanStatus = (typeof SPAN_STATUSES)[number];

@@ -1,4 +1,4 @@
-import type { ClickHouseStore } from '@sentio/clickhouse';
+import type { ClickHouseStore } from '../clickhouse-store.js';
 
 export const SEVERITIES = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
 export type SeverityName = (typeof SEVERITIES)[number];

@@ -1,4 +1,4 @@
-import type { ClickHouseStore } from '@sentio/clickhouse';
+import type { ClickHouseStore } from '../clickhouse-store.js';
 
 export interface TableSizeRow {
   table: string;
