@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -199,9 +199,20 @@ export async function startHomeAssistantCore(): Promise<HomeAssistantCore> {
       await json(await api(`/api/states/${entityId}`, { method: 'DELETE' }));
     },
     async restart() {
+      // Core writes its auth store a moment after a change, and a first run (still installing frontend
+      // requirements) may not flush it on the way down: wait until the token's refresh token is on disk, or a
+      // restart would forget it.
+      const refreshTokenId = (
+        JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as { iss: string }
+      ).iss;
+      const authStore = join(config, '.storage', 'auth');
+      const saved = Date.now() + 60_000;
+      while (!(existsSync(authStore) && readFileSync(authStore, 'utf8').includes(refreshTokenId))) {
+        if (Date.now() > saved) throw new Error(`Home Assistant Core never saved the token to ${authStore}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
       await stop();
       await start();
-      // Core answers before it has loaded its auth store on a slow machine: the token is refused for a moment.
       const deadline = Date.now() + 60_000;
       while ((await api('/api/')).status !== 200) {
         if (Date.now() > deadline)
