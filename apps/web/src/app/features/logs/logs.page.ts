@@ -1,0 +1,8 @@
+import { ChangeDetectionStrategy, Component } from '@angular/core';
+
+@Component({
+  selector: 'sn-placeholder',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: '<section class="sn-page"><h1>logs/logs</h1></section>',
+})
+export default class Page {}

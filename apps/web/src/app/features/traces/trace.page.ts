@@ -1,0 +1,8 @@
+import { ChangeDetectionStrategy, Component } from '@angular/core';
+
+@Component({
+  selector: 'sn-placeholder',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  template: '<section class="sn-page"><h1>traces/trace</h1></section>',
+})
+export default class Page {}
