@@ -1,5 +1,6 @@
 import type {
   AlertEvent,
+  AlertRuleRecord,
   Anomaly,
   DeviceLifecycle,
   DeviceLogRecord,
@@ -95,6 +96,16 @@ export const eventStreams = {
     cleanupPolicy: 'delete',
     retentionMs: 365 * DAY_MS,
     key: (r) => r.deviceId ?? r.ruleId,
+  }),
+  alertRules: stream<AlertRuleRecord>({
+    event: 'alert-rule',
+    domain: 'alerts',
+    stream: 'rules',
+    major: 1,
+    // Compacted: the latest revision per rule is its definition, so the topic is the source of truth for rules.
+    cleanupPolicy: 'compact',
+    retentionMs: -1,
+    key: (r) => r.ruleId,
   }),
 } as const;
 

@@ -175,6 +175,8 @@ describe('repositories on embedded ClickHouse', () => {
       title: 'Anomaly',
       description: '',
       labels: {},
+      ...{ status: 'FIRING', previousStatus: 'PENDING', level: 'CRITICAL', severityReason: '', sequence: 1 },
+      ...{ value: null, flapping: false, ruleName: 'ae', annotations: {}, actor: null, assignee: null, comment: null },
     };
     await new AlertsRepository(store).insert([alert], 'x1');
 

@@ -1,6 +1,6 @@
 // Generated from schemas/*.avsc by `npm run codegen`. Do not edit.
 
-/** A change in the state of a deduplicated alert. Topic sentio.alerts.events.v1, keyed by deviceId (or ruleId for fleet-wide alerts). */
+/** A transition of an alert (rule x device): one event per change of state, so the topic (and the alerts table) is the full state history. Topic sentio.alerts.events.v1, keyed by deviceId (or ruleId for fleet-wide alerts). */
 export interface AlertEvent {
   /** Unique id of this event. */
   eventId: string;
@@ -8,9 +8,9 @@ export interface AlertEvent {
   alertId: string;
   /** When the state changed, milliseconds since the Unix epoch. */
   timestampMs: number;
-  /** New state of the alert. */
+  /** Coarse state for v1 readers: FIRING while the alert notifies (firing, no data, error), RESOLVED otherwise (inactive, pending, resolved), ACKNOWLEDGED for an acknowledgement. See status. */
   state: AlertState;
-  /** Severity. */
+  /** Three-level severity for v1 readers (CRITICAL: critical or major; WARNING: minor or warning). See level. */
   severity: AlertSeverity;
   /** A threshold rule, an anomaly, or a forecast. */
   origin: AlertOrigin;
@@ -24,6 +24,30 @@ export interface AlertEvent {
   description: string;
   /** Labels copied from the device and the rule. */
   labels: Record<string, string>;
+  /** The precise new state; null in events written before v2 (read state). */
+  status: null | AlertStatus;
+  /** The state before this transition. */
+  previousStatus: null | AlertStatus;
+  /** Severity on five levels, after context (see severityReason). */
+  level: null | AlertLevel;
+  /** Why the severity is what it is: the rule's base and what raised it. */
+  severityReason: string;
+  /** Number of this transition for the alert; eventId is alertId:sequence. */
+  sequence: number;
+  /** The observed value that decided the transition. */
+  value: null | number;
+  /** Too many transitions in the rule's flapping window: notifications are held. */
+  flapping: boolean;
+  /** Name of the rule. */
+  ruleName: string;
+  /** Rendered annotations (summary, description, explanation, severity_reason...). */
+  annotations: Record<string, string>;
+  /** Who acknowledged (ACKNOWLEDGED events). */
+  actor: null | string;
+  /** Who is assigned to the alert (ACKNOWLEDGED events). */
+  assignee: null | string;
+  /** The acknowledgement's comment. */
+  comment: null | string;
 }
 
 /** Alert state. */
@@ -34,6 +58,44 @@ export type AlertSeverity = 'INFO' | 'WARNING' | 'CRITICAL';
 
 /** What raised the alert. */
 export type AlertOrigin = 'RULE' | 'ANOMALY' | 'FORECAST';
+
+/** The alert's precise state (v2). */
+export type AlertStatus = 'INACTIVE' | 'PENDING' | 'FIRING' | 'RESOLVED' | 'NODATA' | 'ERROR' | 'ACKNOWLEDGED';
+
+/** Five-level severity (v2). */
+export type AlertLevel = 'INFO' | 'WARNING' | 'MINOR' | 'MAJOR' | 'CRITICAL';
+
+/** A revision of an alert rule. Topic sentio.alerts.rules.v1 (compacted, keyed by ruleId): the latest record per rule is its current definition, so the topic is the source of truth for rules. */
+export interface AlertRuleRecord {
+  /** Stable id of the rule (lowercase, digits, . _ -). */
+  ruleId: string;
+  /** Increases by one with every change of the rule. */
+  revision: number;
+  /** Human name, also the alertname label of its alerts. */
+  name: string;
+  /** Kind of condition, for listing without parsing the definition. */
+  kind: AlertRuleKind;
+  /** A paused rule is not evaluated; its alerts resolve. */
+  paused: boolean;
+  /** The rule was deleted; its alerts resolve. */
+  deleted: boolean;
+  /** The full rule as JSON in the rule model documented in the README (condition, selector, severity, for, keepFiringFor, cooldown, flapping, labels, annotations); validated again by every reader. */
+  definition: string;
+  /** API (REST, GraphQL) or a provisioned YAML file. */
+  source: AlertRuleSource;
+  /** The YAML file of a provisioned rule. */
+  sourceFile: null | string;
+  /** When this revision was made, milliseconds since the Unix epoch. */
+  updatedAtMs: number;
+  /** User, API key or 'provisioning' that made it. */
+  updatedBy: string;
+}
+
+/** Kind of the rule's condition. */
+export type AlertRuleKind = 'THRESHOLD' | 'NODATA' | 'ANOMALY' | 'FORECAST' | 'LOG' | 'COMPOSITE' | 'UNKNOWN';
+
+/** Where the revision came from. */
+export type AlertRuleSource = 'API' | 'PROVISIONED';
 
 /** A window of an asset's metrics that a detector model scored above its threshold. Topic sentio.detectors.anomalies.v1, keyed by deviceId. */
 export interface Anomaly {

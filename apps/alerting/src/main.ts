@@ -1,0 +1,3 @@
+import { runPlatform } from '@sentio/platform';
+
+await runPlatform('sentio-alerting', ['alerting']);
