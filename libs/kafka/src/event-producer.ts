@@ -1,4 +1,4 @@
-import { counter, histogram, type Logger } from '@sentio/observability';
+import { counter, histogram, type HealthReport, type Logger } from '@sentio/observability';
 import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
 
 const { CompressionTypes, Partitioners } = kafkajs;
@@ -16,17 +16,78 @@ const sent = counter('sentio_kafka_produced_records_total', 'Records acknowledge
 const failed = counter('sentio_kafka_produce_failures_total', 'Records whose produce request failed', [
   'topic',
 ]);
+const refused = counter(
+  'sentio_kafka_produce_refused_total',
+  'Records refused before sending: larger than producer.maxRecordBytes',
+  ['topic'],
+);
+const recreated = counter(
+  'sentio_kafka_producer_recreated_total',
+  'Producers replaced after their idempotence state went bad (sequence or producer id errors)',
+);
 const requestSeconds = histogram(
   'sentio_kafka_produce_request_seconds',
   'Duration of one batched produce request',
 );
 
-/**
- * An idempotent, acks=all producer with the linger and batch size KafkaJS lacks: records queue until the
- * batch is full or the linger time has passed, then go out in one request while the next batch fills.
- * `send` resolves only when the broker has acknowledged the record, so callers can commit upstream progress
- * (an MQTT ack, a Kafka offset) on that and lose nothing.
- */
+/** The producer section of the Kafka config; the limits have the section's defaults when left out. */
+export type ProducerSettings = Omit<KafkaConfig['producer'], 'maxRecordBytes' | 'stallMs'> &
+  Partial<Pick<KafkaConfig['producer'], 'maxRecordBytes' | 'stallMs'>>;
+
+/** A record larger than `producer.maxRecordBytes`: the broker would refuse it, and with it its request. */
+export class RecordTooLargeError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`record of ${bytes} bytes for ${topic} exceeds the producer's limit of ${limit} bytes`);
+    this.name = 'RecordTooLargeError';
+  }
+}
+
+/** The broker refused these records (`type` is its error code name); the rest of their request went through. */
+export class RecordRefusedError extends Error {
+  constructor(
+    readonly topic: string,
+    readonly type: string | undefined,
+    cause: unknown,
+  ) {
+    super(`${topic}: the broker refused the record: ${(cause as Error).message}`, { cause });
+    this.name = 'RecordRefusedError';
+  }
+}
+
+/** Broker errors about one record or one partition's records: the rest of a request is fine. */
+const recordErrors = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+  'INVALID_TIMESTAMP',
+  'INVALID_REQUIRED_ACKS',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'POLICY_VIOLATION',
+]);
+/** Errors after which this producer's idempotence state (producer id, sequences) cannot be trusted. */
+const stateErrors = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'PRODUCER_FENCED',
+]);
+
+function errorType(error: unknown): string | undefined {
+  let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (typeof e.type === 'string') return e.type;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return undefined;
+}
+
 function size(message: Message): number {
   const { key, value } = message;
   return (
@@ -36,8 +97,45 @@ function size(message: Message): number {
   );
 }
 
+/** Exact bytes of a record's key, value and headers (strings as UTF-8). */
+function recordBytes(message: Message): number {
+  const len = (v: Buffer | string | null | undefined) =>
+    v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length;
+  let bytes = len(message.key) + len(message.value as Buffer | string | null);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += Buffer.byteLength(name);
+    for (const v of Array.isArray(value) ? value : [value]) bytes += len(v as Buffer | string | undefined);
+  }
+  return bytes;
+}
+
+/**
+ * The default partitioner, writing its choice onto the message: a request that failed can then be
+ * replayed partition by partition with exactly the same records per partition (keyless records included),
+ * which the broker deduplicates for the partitions that were written (same producer id and sequences).
+ */
+function pinningPartitioner() {
+  const choose = Partitioners.DefaultPartitioner();
+  return (args: Parameters<typeof choose>[0]): number => {
+    const partition = choose(args);
+    args.message.partition = partition;
+    return partition;
+  };
+}
+
+/**
+ * An idempotent, acks=all producer with the linger and batch size KafkaJS lacks: records queue until the
+ * batch is full or the linger time has passed, then go out in one request while the next batch fills.
+ * `send` resolves only when the broker has acknowledged the record, so callers can commit upstream progress
+ * (an MQTT ack, a Kafka offset) on that and lose nothing.
+ *
+ * One bad record must not fail its neighbours: a record over `maxRecordBytes` is refused before it joins
+ * a request (`RecordTooLargeError`), and a request the broker refuses is replayed partition by partition
+ * (see `recover`), so only the sends holding the records the broker refuses fail. A producer whose
+ * idempotence state went bad is replaced by a new one, and what it held is sent again.
+ */
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private queue: Pending[] = [];
   private queued = 0;
   private queuedBytes = 0;
@@ -45,16 +143,28 @@ export class EventProducer {
   private inFlight: Promise<void> = Promise.resolve();
   private writing = false;
   private connected = false;
+  /** When the broker last acknowledged a request, and when the oldest unacknowledged work was queued. */
+  private lastAckAt = Date.now();
+  private waitingSince: number | undefined;
+  private lastError: { at: number; message: string } | undefined;
+  private recreations = 0;
+
+  private readonly config: KafkaConfig['producer'];
 
   constructor(
-    kafka: Kafka,
-    private readonly config: KafkaConfig['producer'],
+    private readonly kafka: Kafka,
+    config: ProducerSettings,
     private readonly logger: Logger,
   ) {
-    this.producer = kafka.producer({
+    this.config = { maxRecordBytes: 1_000_000, stallMs: 30_000, ...config };
+    this.producer = this.create();
+  }
+
+  private create(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: pinningPartitioner,
       // An idempotent producer retries until delivered (as Kafka's own clients do); a cap would let a
       // broker outage turn into lost records.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
@@ -66,29 +176,44 @@ export class EventProducer {
     this.connected = true;
   }
 
+  /** The largest record (key + value + headers) `send` accepts. */
+  get maxRecordBytes(): number {
+    return this.config.maxRecordBytes;
+  }
+
   send(topic: string, messages: Message[]): Promise<void> {
     if (!this.connected) return Promise.reject(new Error('producer is not connected'));
     if (messages.length === 0) return Promise.resolve();
+    for (const message of messages) {
+      const bytes = recordBytes(message);
+      if (bytes > this.config.maxRecordBytes) {
+        refused.inc({ topic });
+        return Promise.reject(new RecordTooLargeError(topic, bytes, this.config.maxRecordBytes));
+      }
+    }
+    // Own copies: the partitioner pins each record's partition on it (see pinningPartitioner).
+    const own = messages.map((m) => ({ ...m }));
     // Large sends are cut into request-sized pieces, so no partition's batch outgrows the broker's limit.
     const pieces: Promise<void>[] = [];
     let start = 0;
-    while (start < messages.length) {
+    while (start < own.length) {
       let bytes = 0;
       let end = start;
       while (
-        end < messages.length &&
+        end < own.length &&
         end - start < this.config.batchSize &&
         (end === start || bytes < this.config.batchBytes)
       ) {
-        bytes += size(messages[end]!);
+        bytes += size(own[end]!);
         end++;
       }
-      const piece = messages.slice(start, end);
+      const piece = own.slice(start, end);
       pieces.push(
         new Promise<void>((resolve, reject) => {
           this.queue.push({ topic, messages: piece, bytes, resolve, reject });
           this.queued += piece.length;
           this.queuedBytes += bytes;
+          this.waitingSince ??= Date.now();
           this.schedule();
         }),
       );
@@ -109,6 +234,36 @@ export class EventProducer {
     await this.flush();
     this.connected = false;
     await this.producer.disconnect();
+  }
+
+  /**
+   * Degraded while records wait longer than `stallMs` for the broker (an outage: the producer retries
+   * without end, so callers wait rather than fail), with when the broker last acknowledged and why the
+   * last request failed.
+   */
+  health(): HealthReport {
+    const now = Date.now();
+    const pending = this.queued + (this.writing ? 1 : 0);
+    const detail = {
+      queuedRecords: this.queued,
+      lastAckAt: new Date(this.lastAckAt).toISOString(),
+      lastError: this.lastError
+        ? { at: new Date(this.lastError.at).toISOString(), message: this.lastError.message }
+        : null,
+      recreated: this.recreations,
+    };
+    if (!this.connected) return { state: 'down', detail: { ...detail, reason: 'not connected' } };
+    const waiting = this.waitingSince === undefined ? 0 : now - this.waitingSince;
+    if (pending > 0 && waiting > this.config.stallMs) {
+      return {
+        state: 'degraded',
+        detail: {
+          ...detail,
+          reason: `stalled: records waiting ${Math.round(waiting / 1000)} s for the broker`,
+        },
+      };
+    }
+    return { state: 'up', detail };
   }
 
   private schedule(): void {
@@ -144,6 +299,7 @@ export class EventProducer {
     this.writing = true;
     this.inFlight = this.write(batch).finally(() => {
       this.writing = false;
+      this.waitingSince = this.queue.length > 0 ? Date.now() : undefined;
       // What queued during the request has waited long enough: send it now.
       if (this.queue.length > 0) this.dispatch();
     });
@@ -151,28 +307,136 @@ export class EventProducer {
 
   private async write(batch: Pending[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
-    let records = 0;
     for (const p of batch) {
       const list = byTopic.get(p.topic);
       if (list) for (const m of p.messages) list.push(m);
       else byTopic.set(p.topic, [...p.messages]);
-      records += p.messages.length;
     }
     const end = requestSeconds.startTimer();
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.request([...byTopic].map(([topic, messages]) => ({ topic, messages })));
       for (const [topic, messages] of byTopic) sent.inc({ topic }, messages.length);
       for (const p of batch) p.resolve();
     } catch (error) {
-      for (const [topic, messages] of byTopic) failed.inc({ topic }, messages.length);
-      this.logger.error({ err: error, records }, 'produce failed after retries');
-      for (const p of batch) p.reject(error as Error);
+      this.failure(error);
+      this.logger.warn({ err: error }, 'produce request refused; replaying it partition by partition');
+      await this.recover(batch);
     } finally {
       end();
     }
+  }
+
+  private async request(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<void> {
+    await this.producer.sendBatch({
+      acks: -1,
+      compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+      topicMessages,
+    });
+    this.lastAckAt = Date.now();
+  }
+
+  private failure(error: unknown): void {
+    this.lastError = { at: Date.now(), message: (error as Error).message };
+  }
+
+  /**
+   * After a refused request. KafkaJS rolls every partition's sequence back when a request fails, though
+   * the broker may have written some partitions of it: sending the same records of each partition again,
+   * alone and in the same order, reuses those sequences, so the broker acknowledges a written partition
+   * without writing it twice and writes the others. A partition refused again is sent record by record
+   * (the broker wrote none of it), so only the records it refuses fail. When the producer's id or
+   * sequences are what the broker refuses, nothing of that partition was written: a new producer (new id,
+   * sequences from 0) sends it, once every partition the old one may have written is settled.
+   */
+  private async recover(batch: Pending[]): Promise<void> {
+    const owner = new Map<Message, Pending>();
+    const groups = new Map<string, { topic: string; messages: Message[] }>();
+    for (const p of batch) {
+      for (const m of p.messages) {
+        owner.set(m, p);
+        const key = `${p.topic}\0${m.partition ?? 'unassigned'}`;
+        const group = groups.get(key);
+        if (group) group.messages.push(m);
+        else groups.set(key, { topic: p.topic, messages: [m] });
+      }
+    }
+    const failures = new Map<Pending, Error>();
+    const stale: Array<{ topic: string; messages: Message[] }> = [];
+    for (const group of groups.values()) {
+      try {
+        await this.request([group]);
+        sent.inc({ topic: group.topic }, group.messages.length);
+        continue;
+      } catch (error) {
+        const type = errorType(error);
+        // The broker has these records already (an old broker's answer to a replay): nothing to send.
+        if (type === 'DUPLICATE_SEQUENCE_NUMBER') continue;
+        this.failure(error);
+        if (type && stateErrors.has(type)) {
+          stale.push(group);
+          continue;
+        }
+        if (group.messages.length === 1 || !type || !recordErrors.has(type)) {
+          failed.inc({ topic: group.topic }, group.messages.length);
+          const cause =
+            type && recordErrors.has(type)
+              ? new RecordRefusedError(group.topic, type, error)
+              : (error as Error);
+          for (const m of group.messages) failures.set(owner.get(m)!, cause);
+          continue;
+        }
+      }
+      for (const m of group.messages) {
+        try {
+          await this.request([{ topic: group.topic, messages: [m] }]);
+          sent.inc({ topic: group.topic });
+        } catch (error) {
+          this.failure(error);
+          failed.inc({ topic: group.topic });
+          const type = errorType(error);
+          failures.set(
+            owner.get(m)!,
+            type && recordErrors.has(type)
+              ? new RecordRefusedError(group.topic, type, error)
+              : (error as Error),
+          );
+        }
+      }
+    }
+    if (stale.length > 0) {
+      await this.recreate();
+      for (const group of stale) {
+        try {
+          await this.request([group]);
+          sent.inc({ topic: group.topic }, group.messages.length);
+        } catch (error) {
+          this.failure(error);
+          failed.inc({ topic: group.topic }, group.messages.length);
+          for (const m of group.messages) failures.set(owner.get(m)!, error as Error);
+        }
+      }
+    }
+    for (const p of batch) {
+      const error = failures.get(p);
+      if (error) p.reject(error);
+      else p.resolve();
+    }
+    if (failures.size > 0) {
+      this.logger.error(
+        { err: [...failures.values()][0], sends: failures.size },
+        'records refused by the broker; the rest of their request is delivered',
+      );
+    }
+  }
+
+  /** Replaces the KafkaJS producer: a new producer id, with sequences from 0. */
+  private async recreate(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.create();
+    this.recreations++;
+    recreated.inc();
+    this.logger.warn({ recreated: this.recreations }, 'producer state refused by the broker: new producer');
+    await old.disconnect().catch(() => undefined);
+    await this.producer.connect();
   }
 }

@@ -4,7 +4,7 @@ import './kafkajs-patches.js';
 export { kafkaConfigSection, type KafkaConfig } from './kafka.config.js';
 export { createKafka } from './kafka-client.js';
 export { ensureTopics, type TopicSpec } from './topic-admin.js';
-export { EventProducer } from './event-producer.js';
+export { EventProducer, RecordRefusedError, RecordTooLargeError } from './event-producer.js';
 export {
   BatchConsumer,
   type AssignmentListener,

@@ -13,6 +13,13 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/**
+ * Answers a broker gives while it settles, which KafkaJS logs as errors and then retries: the group
+ * coordinator still loading or not elected, a topic just created not yet hosted, a leader being elected.
+ */
+const transientErrors =
+  /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|leader is not available|There is no leader for this topic-partition|rebalance in progress|Topic creation errors/i;
+
 /** A KafkaJS client whose own logs join the service's JSON log stream. */
 export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.clientId): KafkaClient {
   const log = logger.child({ component: 'kafkajs' });
@@ -25,7 +32,11 @@ export function createKafka(config: KafkaConfig, logger: Logger, clientId = conf
       () =>
       ({ level, log: entry }: LogEntry) => {
         const { message, ...rest } = entry;
-        log[levels[level] ?? 'info'](rest, message);
+        const transient =
+          level === logLevel.ERROR && transientErrors.test(`${String(rest['error'] ?? '')} ${message}`);
+        // Expected while a broker or a group settles (start-up, a rebalance): not worth an error line.
+        if (transient) log.info({ ...rest, transient: true }, message);
+        else log[levels[level] ?? 'info'](rest, message);
       },
   });
 }

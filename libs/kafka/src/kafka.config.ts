@@ -31,8 +31,22 @@ export const kafkaConfigSection = defineConfigSection(
         /** ...or this many bytes: one request stays under the broker's message.max.bytes (1 MiB). */
         batchBytes: configFields.positiveInt().default(900_000),
         compression: z.enum(['none', 'gzip']).default('none'),
+        /**
+         * The largest record (key + value + headers) sent: a larger one is refused before it joins a request,
+         * so it cannot fail its neighbours. Below the broker's message.max.bytes (1 MiB by default).
+         */
+        maxRecordBytes: configFields.positiveInt().default(1_000_000),
+        /** Health turns degraded when records wait this long for the broker. */
+        stallMs: configFields.positiveInt().default(30_000),
       })
-      .default({ lingerMs: 5, batchSize: 5000, batchBytes: 900_000, compression: 'none' }),
+      .default({
+        lingerMs: 5,
+        batchSize: 5000,
+        batchBytes: 900_000,
+        compression: 'none',
+        maxRecordBytes: 1_000_000,
+        stallMs: 30_000,
+      }),
   }),
   {
     brokers: 'KAFKA_BROKERS',
@@ -45,6 +59,8 @@ export const kafkaConfigSection = defineConfigSection(
     'producer.batchSize': 'KAFKA_PRODUCER_BATCH_SIZE',
     'producer.batchBytes': 'KAFKA_PRODUCER_BATCH_BYTES',
     'producer.compression': 'KAFKA_PRODUCER_COMPRESSION',
+    'producer.maxRecordBytes': 'KAFKA_PRODUCER_MAX_RECORD_BYTES',
+    'producer.stallMs': 'KAFKA_PRODUCER_STALL_MS',
   },
 );
 

@@ -55,14 +55,15 @@ export class KafkaModule implements OnApplicationShutdown {
         },
         {
           provide: EventProducer,
-          inject: [KAFKA],
-          useFactory: async (kafka: Kafka) => {
+          inject: [KAFKA, HealthRegistry],
+          useFactory: async (kafka: Kafka, health: HealthRegistry) => {
             const producer = new EventProducer(
               kafka,
               config.producer,
               logger.child({ component: 'producer' }),
             );
             await producer.connect();
+            health.register('producer', () => producer.health());
             return producer;
           },
         },
@@ -70,7 +71,7 @@ export class KafkaModule implements OnApplicationShutdown {
           provide: DeadLetterPublisher,
           inject: [EventProducer, EVENT_TOPICS],
           useFactory: (producer: EventProducer, topics: EventTopics) =>
-            new DeadLetterPublisher(producer, topics.deadLetter),
+            new DeadLetterPublisher(producer, topics.deadLetter, logger.child({ component: 'dead-letters' })),
         },
       ],
       exports: [KAFKA, KAFKA_CONFIG, LOGGER, EVENT_TOPICS, EventProducer, DeadLetterPublisher],
