@@ -10,6 +10,7 @@ import { DevicesRepository } from './repositories/devices.repository.js';
 import { AnomaliesRepository, ForecastsRepository } from './repositories/detections.repository.js';
 import { AlertsRepository } from './repositories/alerts.repository.js';
 import { SinkBatchesRepository } from './repositories/sink-batches.repository.js';
+import { STREAM_PROJECTIONS, streamProjections } from './stream-projections.constant.js';
 
 const repositories = [
   MetricsRepository,
@@ -22,7 +23,10 @@ const repositories = [
   SinkBatchesRepository,
 ];
 
-/** The process's ClickHouse store, migrated before anything uses it, and one repository per table family. */
+/**
+ * The process's ClickHouse store, migrated before anything uses it, one repository per table family, and
+ * the map from each stream to the repository that projects it (`STREAM_PROJECTIONS`).
+ */
 @Global()
 @Module({})
 export class ClickHouseModule implements OnApplicationShutdown {
@@ -54,8 +58,29 @@ export class ClickHouseModule implements OnApplicationShutdown {
           inject: [ClickHouseStore],
           useFactory: (store: ClickHouseStore) => new repository(store),
         })),
+        {
+          provide: STREAM_PROJECTIONS,
+          inject: [
+            MetricsRepository,
+            LogsRepository,
+            SpansRepository,
+            DevicesRepository,
+            AnomaliesRepository,
+            ForecastsRepository,
+            AlertsRepository,
+          ],
+          useFactory: (
+            metrics: MetricsRepository,
+            logs: LogsRepository,
+            spans: SpansRepository,
+            devices: DevicesRepository,
+            anomalies: AnomaliesRepository,
+            forecasts: ForecastsRepository,
+            alerts: AlertsRepository,
+          ) => streamProjections({ metrics, logs, spans, devices, anomalies, forecasts, alerts }),
+        },
       ],
-      exports: [ClickHouseStore, ...repositories],
+      exports: [ClickHouseStore, ...repositories, STREAM_PROJECTIONS],
     };
   }
 

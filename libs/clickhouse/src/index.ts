@@ -10,6 +10,11 @@ export { AnomaliesRepository, ForecastsRepository } from './repositories/detecti
 export { AlertsRepository } from './repositories/alerts.repository.js';
 export { SinkBatchesRepository, type SinkBatch } from './repositories/sink-batches.repository.js';
 export { ClickHouseModule } from './clickhouse.module.js';
+export {
+  STREAM_PROJECTIONS,
+  streamProjections,
+  type StreamProjections,
+} from './stream-projections.constant.js';
 // Reads of the same table families, for the query API (and its benchmark, which prices the API against them).
 export {
   DetectionsQueryRepository,

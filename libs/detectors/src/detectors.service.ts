@@ -1,22 +1,23 @@
 import { createHash } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { AvroSerde, EventCodec } from '@sentio/avro';
-import { eventStreams, type Anomaly, type Forecast, type TelemetrySample } from '@sentio/events';
 import {
-  BatchConsumer,
-  DeadLetterPublisher,
+  Inject,
+  Injectable,
+  type OnApplicationShutdown,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import type { EventCodec } from '@sentio/avro';
+import type { Anomaly, Forecast, TelemetrySample } from '@sentio/events';
+import {
   EVENT_TOPICS,
   EventProducer,
-  KAFKA,
-  KAFKA_CONFIG,
-  LOGGER,
-  type ConsumedBatch,
-  type DeadLetter,
+  StreamCodecs,
+  StreamHandler,
   type EventTopics,
-  type KafkaConfig,
+  type StreamBatch,
 } from '@sentio/kafka';
-import { counter, HealthRegistry, type Logger } from '@sentio/observability';
-import type { Kafka, Message } from 'kafkajs';
+import { counter, LOGGER, type HealthReport, type Logger } from '@sentio/observability';
+import type { Message } from 'kafkajs';
 import type { DetectorsConfig } from './detectors.config.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
@@ -43,7 +44,6 @@ interface DeviceDetector {
 }
 
 interface Codecs {
-  telemetry: EventCodec<TelemetrySample>;
   anomalies: EventCodec<Anomaly>;
   forecasts: EventCodec<Forecast>;
 }
@@ -57,8 +57,8 @@ interface Codecs {
  * rebuilt from the next records. New model versions are swapped in between batches.
  */
 @Injectable()
-export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumer: BatchConsumer | undefined;
+export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
+  private codecs: Codecs | undefined;
   private readonly devices = new Map<string, DeviceDetector>();
   private readonly assembler: WindowAssembler;
   private readonly store: ModelStore;
@@ -72,14 +72,10 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
 
   constructor(
     @Inject(DETECTORS_CONFIG) private readonly config: DetectorsConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(EVENT_TOPICS) private readonly topics: EventTopics,
     @Inject(LOGGER) logger: Logger,
-    private readonly serde: AvroSerde,
-    private readonly producer: EventProducer,
-    private readonly deadLetters: DeadLetterPublisher,
-    private readonly health: HealthRegistry,
+    @Inject(StreamCodecs) private readonly streamCodecs: StreamCodecs,
+    @Inject(EventProducer) private readonly producer: EventProducer,
   ) {
     this.logger = logger.child({ component: 'detectors' });
     this.assembler = new WindowAssembler({
@@ -93,62 +89,62 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     this.preprocessing = modelPreprocessing(config);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Ready before the consumers start: the TF.js backend and the codecs of what this component produces. */
+  async onModuleInit(): Promise<void> {
     await initTfBackend(this.logger);
-    const codecs: Codecs = {
-      telemetry: await EventCodec.register(this.serde, eventStreams.telemetry, this.topics.telemetry),
-      anomalies: await EventCodec.register(this.serde, eventStreams.anomalies, this.topics.anomalies),
-      forecasts: await EventCodec.register(this.serde, eventStreams.forecasts, this.topics.forecasts),
+    this.codecs = {
+      anomalies: await this.streamCodecs.get('anomalies'),
+      forecasts: await this.streamCodecs.get('forecasts'),
     };
-    const consumer = new BatchConsumer(
-      this.kafka,
-      {
-        groupId: this.config.groupId,
-        topics: [this.topics.telemetry],
-        sessionTimeoutMs: this.kafkaConfig.consumer.sessionTimeoutMs,
-      },
-      this.logger,
-    );
-    this.consumer = consumer;
     process.on('SIGHUP', this.onHangup);
-    await consumer.start(async (batch) => {
-      await this.reloadModelsIfDue();
-      const out = await this.handle(batch, codecs);
-      await Promise.all([
-        this.producer.send(this.topics.anomalies, out.anomalies),
-        this.producer.send(this.topics.forecasts, out.forecasts),
-        this.deadLetters.publish(out.dead),
-      ]);
-      await consumer.commit(
-        batch.topic,
-        batch.partition,
-        (BigInt(batch.messages.at(-1)!.offset) + 1n).toString(),
-      );
-    });
-    this.health.register('detectors', () => ({
+  }
+
+  /**
+   * A batch's anomalies and forecasts are acknowledged by the broker when this resolves; its dead letters
+   * and its commit follow (commit mode `batch`).
+   */
+  @StreamHandler({
+    streams: ['telemetry'],
+    group: (self: DetectorsService) => self.config.groupId,
+    component: 'detectors',
+    health: (self: DetectorsService) => self.report(),
+  })
+  async detect(batch: StreamBatch<TelemetrySample>): Promise<void> {
+    await this.reloadModelsIfDue();
+    const out = await this.handle(batch, this.codecs!);
+    await Promise.all([
+      this.producer.send(this.topics.anomalies, out.anomalies),
+      this.producer.send(this.topics.forecasts, out.forecasts),
+    ]);
+  }
+
+  private report(): HealthReport {
+    return {
       state: 'up',
       detail: {
-        groupId: this.config.groupId,
         devices: this.devices.size,
         models: [...this.devices.values()].filter((d) => d.model).length,
         ...this.assembler.stats,
       },
-    }));
-    this.logger.info({ groupId: this.config.groupId, metrics: this.config.metrics }, 'detectors consuming');
+    };
   }
 
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): void {
     process.off('SIGHUP', this.onHangup);
-    await this.consumer?.stop();
+  }
+
+  /** After the consumer has left the group (it stops during onModuleDestroy): no batch uses the models now. */
+  onApplicationShutdown(): void {
     for (const d of this.devices.values()) d.model?.dispose();
   }
 
   private async handle(
-    batch: ConsumedBatch,
+    batch: StreamBatch<TelemetrySample>,
     codecs: Codecs,
-  ): Promise<{ anomalies: Message[]; forecasts: Message[]; dead: DeadLetter[] }> {
-    await codecs.telemetry.prepare(batch.messages.map((m) => m.value));
-    const out = { anomalies: [] as Message[], forecasts: [] as Message[], dead: [] as DeadLetter[] };
+  ): Promise<{ anomalies: Message[]; forecasts: Message[] }> {
+    // Records that do not decode are dead-lettered by the stream consumer, before the commit.
+    const records = await batch.decode();
+    const out = { anomalies: [] as Message[], forecasts: [] as Message[] };
     // Scored per device after the loop: one forward pass per device and batch instead of one per window.
     const pending = new Map<
       string,
@@ -156,22 +152,9 @@ export class DetectorsService implements OnApplicationBootstrap, OnModuleDestroy
     >();
     const emit = (anomaly: Anomaly) =>
       out.anomalies.push({ key: anomaly.deviceId, value: codecs.anomalies.encode(anomaly) });
-    for (const message of batch.messages) {
-      const decoded = codecs.telemetry.decode(message.value);
-      if (!decoded.ok) {
-        out.dead.push({
-          sourceTopic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          reason: decoded.reason,
-          component: 'detectors',
-        });
-        continue;
-      }
-      if (decoded.value.quality === 'BAD') continue;
-      for (const window of this.assembler.add(decoded.value)) {
+    for (const { value: sample } of records) {
+      if (sample.quality === 'BAD') continue;
+      for (const window of this.assembler.add(sample)) {
         const device = await this.device(window.deviceId);
         const next = device.stream.push(window);
         for (const row of next.added) {

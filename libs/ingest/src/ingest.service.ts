@@ -1,137 +1,94 @@
 import { writeSync } from 'node:fs';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { AvroSerde } from '@sentio/avro';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { SinkBatchesRepository, STREAM_PROJECTIONS, type StreamProjections } from '@sentio/clickhouse';
+import type { StreamName } from '@sentio/events';
 import {
-  AlertsRepository,
-  AnomaliesRepository,
-  DevicesRepository,
-  ForecastsRepository,
-  LogsRepository,
-  MetricsRepository,
-  SinkBatchesRepository,
-  SpansRepository,
-} from '@sentio/clickhouse';
-import {
-  BatchConsumer,
   DeadLetterPublisher,
-  EVENT_TOPICS,
-  KAFKA,
-  KAFKA_CONFIG,
-  LOGGER,
-  type EventTopics,
-  type KafkaConfig,
+  StreamCodecs,
+  StreamHandler,
+  type StreamBatch,
+  type StreamGroup,
 } from '@sentio/kafka';
-import { HealthRegistry, type Logger } from '@sentio/observability';
-import type { Kafka } from 'kafkajs';
+import { LOGGER, type HealthReport, type Logger } from '@sentio/observability';
 import type { IngestConfig } from './ingest.config.js';
 import { ProjectionSink } from './projection-sink.js';
-import { streamProjections } from './stream-projections.js';
+import { projectedStreams, sinkStreams } from './stream-projections.js';
 
 export const INGEST_CONFIG = Symbol('IngestConfig');
 
-/** Runs the projection sink inside a consumer group for as long as the process lives. */
+/**
+ * The projection sink as the stream handler of every projected stream: one consumer group, commits made by
+ * the sink once a range is in ClickHouse, and the buffered records landed before the group is left.
+ */
 @Injectable()
-export class IngestService implements OnApplicationBootstrap, OnModuleDestroy {
-  private consumer: BatchConsumer | undefined;
+export class IngestService implements OnModuleInit {
+  readonly streams: StreamName[];
   private sink: ProjectionSink | undefined;
+  private group: StreamGroup | undefined;
   private readonly logger: Logger;
 
   constructor(
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
-    @Inject(EVENT_TOPICS) private readonly topics: EventTopics,
+    @Inject(STREAM_PROJECTIONS) private readonly projections: StreamProjections,
+    @Inject(StreamCodecs) private readonly codecs: StreamCodecs,
+    @Inject(SinkBatchesRepository) private readonly batches: SinkBatchesRepository,
+    @Inject(DeadLetterPublisher) private readonly deadLetters: DeadLetterPublisher,
     @Inject(LOGGER) logger: Logger,
-    private readonly serde: AvroSerde,
-    private readonly deadLetters: DeadLetterPublisher,
-    private readonly batches: SinkBatchesRepository,
-    private readonly metrics: MetricsRepository,
-    private readonly logs: LogsRepository,
-    private readonly spans: SpansRepository,
-    private readonly devices: DevicesRepository,
-    private readonly anomalies: AnomaliesRepository,
-    private readonly forecasts: ForecastsRepository,
-    private readonly alerts: AlertsRepository,
-    private readonly health: HealthRegistry,
   ) {
     this.logger = logger.child({ component: 'ingest' });
+    this.streams = projectedStreams(projections);
   }
 
-  async onApplicationBootstrap(): Promise<void> {
-    const { metrics, logs, spans, devices, anomalies, forecasts, alerts } = this;
-    const streams = await streamProjections(this.serde, this.topics, {
-      metrics,
-      logs,
-      spans,
-      devices,
-      anomalies,
-      forecasts,
-      alerts,
-    });
-    const consumer = new BatchConsumer(
-      this.kafka,
-      {
-        groupId: this.config.groupId,
-        topics: streams.map((s) => s.topic),
-        sessionTimeoutMs: this.kafkaConfig.consumer.sessionTimeoutMs,
-        partitionsConsumedConcurrently: this.config.partitionConcurrency,
-      },
-      this.logger,
-    );
+  async onModuleInit(): Promise<void> {
     const crashAfter = this.config.crashAfterInserts;
-    const sink = new ProjectionSink(
-      streams,
+    this.sink = new ProjectionSink(
+      await sinkStreams(this.codecs, this.projections, this.streams),
       this.batches,
       this.deadLetters,
-      (topic, partition, offset) => consumer.commit(topic, partition, offset),
+      // The sink commits only ranges it flushed, and only batches it was handed start a range.
+      (topic, partition, offset) => this.group!.commit(topic, partition, offset),
       {
         groupId: this.config.groupId,
         flushIntervalMs: this.config.flushIntervalMs,
         maxBatchRecords: this.config.maxBatchRecords,
-        afterInsert:
-          crashAfter > 0
-            ? (inserts) => {
-                if (inserts < crashAfter) return;
-                // Written synchronously: the log stream would not be flushed before the kill.
-                const line = {
-                  level: 'warn',
-                  inserts,
-                  msg: 'fault injection: killing the process between insert and commit',
-                };
-                writeSync(2, `${JSON.stringify(line)}\n`);
-                process.kill(process.pid, 'SIGKILL');
-              }
-            : undefined,
+        afterInsert: crashAfter > 0 ? (inserts) => crashIfDue(inserts, crashAfter) : undefined,
       },
       this.logger,
     );
-    this.consumer = consumer;
-    this.sink = sink;
-    sink.start();
-    await consumer.start(
-      (batch) => sink.handle(batch),
-      (assigned) => sink.onAssignment(assigned),
-    );
-    // Degraded, not down: a partition whose inserts fail holds its records and retries; the rest flow.
-    this.health.register('ingest', () => {
-      const failing = sink.failing();
-      return {
-        state: failing.length > 0 ? 'degraded' : 'up',
-        detail: { groupId: this.config.groupId, topics: sink.topics.length, failing },
-      };
-    });
-    this.logger.info({ groupId: this.config.groupId, topics: sink.topics }, 'ingest consuming');
+    this.sink.start();
   }
 
-  /** Stop taking batches, insert and commit what is buffered, then leave the group: nothing is lost. */
-  async onModuleDestroy(): Promise<void> {
-    if (!this.consumer || !this.sink) return;
-    this.consumer.quiesce();
-    try {
-      await this.sink.drain();
-    } catch (error) {
-      this.logger.error({ err: error }, 'drain failed; uncommitted records will be read again on restart');
-    }
-    await this.consumer.stop();
+  @StreamHandler({
+    streams: (self: IngestService) => self.streams,
+    group: (self: IngestService) => self.config.groupId,
+    component: 'ingest',
+    commit: 'manual',
+    concurrency: (self: IngestService) => self.config.partitionConcurrency,
+    onAssignment: (self: IngestService, assigned) => self.sink!.onAssignment(assigned),
+    // Insert and commit what is buffered before leaving the group: nothing is lost on a graceful stop.
+    drain: (self: IngestService) => self.sink!.drain(),
+    health: (self: IngestService) => self.report(),
+  })
+  async project(batch: StreamBatch, group: StreamGroup): Promise<void> {
+    this.group = group;
+    await this.sink!.handle(batch);
   }
+
+  /** Degraded, not down: a partition whose inserts fail holds its records and retries; the rest flow. */
+  private report(): HealthReport {
+    const failing = this.sink?.failing() ?? [];
+    return { state: failing.length > 0 ? 'degraded' : 'up', detail: { failing } };
+  }
+}
+
+function crashIfDue(inserts: number, crashAfter: number): void {
+  if (inserts < crashAfter) return;
+  // Written synchronously: the log stream would not be flushed before the kill.
+  const line = {
+    level: 'warn',
+    inserts,
+    msg: 'fault injection: killing the process between insert and commit',
+  };
+  writeSync(2, `${JSON.stringify(line)}\n`);
+  process.kill(process.pid, 'SIGKILL');
 }

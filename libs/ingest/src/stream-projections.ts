@@ -1,15 +1,6 @@
-import { EventCodec, type AvroSerde } from '@sentio/avro';
-import {
-  AlertsRepository,
-  AnomaliesRepository,
-  DevicesRepository,
-  ForecastsRepository,
-  LogsRepository,
-  MetricsRepository,
-  SpansRepository,
-} from '@sentio/clickhouse';
-import { eventStreams } from '@sentio/events';
-import type { EventTopics } from '@sentio/kafka';
+import type { StreamProjections } from '@sentio/clickhouse';
+import type { RecordOf, StreamName } from '@sentio/events';
+import type { StreamCodecs } from '@sentio/kafka';
 import type { StreamProjection } from './projection-sink.js';
 import {
   validateAlert,
@@ -19,68 +10,45 @@ import {
   validateLog,
   validateSpan,
   validateTelemetry,
+  type Validator,
 } from './record-validation.js';
 
-export interface ProjectionTables {
-  metrics: MetricsRepository;
-  logs: LogsRepository;
-  spans: SpansRepository;
-  devices: DevicesRepository;
-  anomalies: AnomaliesRepository;
-  forecasts: ForecastsRepository;
-  alerts: AlertsRepository;
+/** What makes a record of each stream unfit for its table. */
+export const streamValidators: { readonly [S in StreamName]?: Validator<RecordOf<S>> } = {
+  telemetry: validateTelemetry,
+  logs: validateLog,
+  spans: validateSpan,
+  lifecycle: validateLifecycle,
+  anomalies: validateAnomaly,
+  forecasts: validateForecast,
+  alerts: validateAlert,
+};
+
+/** The streams that have a projection: every one of them must have a validator too. */
+export function projectedStreams(projections: StreamProjections): StreamName[] {
+  const streams = (Object.keys(projections) as StreamName[]).filter((s) => projections[s] !== undefined);
+  const unchecked = streams.filter((s) => streamValidators[s] === undefined);
+  if (unchecked.length > 0) {
+    throw new Error(`no record validation for projected stream(s) ${unchecked.join(', ')}`);
+  }
+  return streams;
 }
 
-/** Which stream feeds which table, and what makes one of its records unfit for it. */
-export async function streamProjections(
-  serde: AvroSerde,
-  topics: EventTopics,
-  tables: ProjectionTables,
+/** Each projected stream with its topic, codec, table and validation: what a ProjectionSink is built from. */
+export async function sinkStreams(
+  codecs: StreamCodecs,
+  projections: StreamProjections,
+  streams: readonly StreamName[] = projectedStreams(projections),
 ): Promise<StreamProjection<unknown>[]> {
-  const s = eventStreams;
-  const projections = [
-    {
-      topic: topics.telemetry,
-      codec: await EventCodec.register(serde, s.telemetry, topics.telemetry),
-      projection: tables.metrics,
-      validate: validateTelemetry,
-    },
-    {
-      topic: topics.logs,
-      codec: await EventCodec.register(serde, s.logs, topics.logs),
-      projection: tables.logs,
-      validate: validateLog,
-    },
-    {
-      topic: topics.spans,
-      codec: await EventCodec.register(serde, s.spans, topics.spans),
-      projection: tables.spans,
-      validate: validateSpan,
-    },
-    {
-      topic: topics.lifecycle,
-      codec: await EventCodec.register(serde, s.lifecycle, topics.lifecycle),
-      projection: tables.devices,
-      validate: validateLifecycle,
-    },
-    {
-      topic: topics.anomalies,
-      codec: await EventCodec.register(serde, s.anomalies, topics.anomalies),
-      projection: tables.anomalies,
-      validate: validateAnomaly,
-    },
-    {
-      topic: topics.forecasts,
-      codec: await EventCodec.register(serde, s.forecasts, topics.forecasts),
-      projection: tables.forecasts,
-      validate: validateForecast,
-    },
-    {
-      topic: topics.alerts,
-      codec: await EventCodec.register(serde, s.alerts, topics.alerts),
-      projection: tables.alerts,
-      validate: validateAlert,
-    },
-  ];
-  return projections as StreamProjection<unknown>[];
+  const result: StreamProjection<unknown>[] = [];
+  for (const stream of streams) {
+    const codec = await codecs.get(stream);
+    result.push({
+      topic: codec.topic,
+      codec,
+      projection: projections[stream],
+      validate: streamValidators[stream],
+    } as StreamProjection<unknown>);
+  }
+  return result;
 }

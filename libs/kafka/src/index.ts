@@ -13,5 +13,19 @@ export {
 } from './batch-consumer.js';
 export { DeadLetterPublisher, deadLetterHeaders, type DeadLetter } from './dead-letter.js';
 export { eventTopics, streamTopicSpecs } from './event-topics.js';
-export { EVENT_TOPICS, KAFKA, KAFKA_CONFIG, KafkaModule, LOGGER, type EventTopics } from './kafka.module.js';
+export { KafkaModule } from './kafka.module.js';
+export { EVENT_TOPICS, KAFKA, KAFKA_CONFIG, type EventTopics } from './kafka.tokens.js';
+/** @deprecated The token lives in `@sentio/observability`; this re-export keeps older imports working. */
+export { LOGGER } from '@sentio/observability';
+export {
+  StreamHandler,
+  type CommitMode,
+  type DecodedRecord,
+  type StreamBatch,
+  type StreamBatchHandler,
+  type StreamGroup,
+  type StreamHandlerOptions,
+} from './stream-handler.decorator.js';
+export { StreamCodecs } from './stream-codecs.service.js';
+export { StreamConsumers } from './stream-consumers.service.js';
 export { consumerLag } from './consumer-lag.js';

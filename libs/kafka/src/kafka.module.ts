@@ -1,4 +1,5 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { HealthRegistry, type Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
 import { DeadLetterPublisher } from './dead-letter.js';
@@ -6,18 +7,15 @@ import { EventProducer } from './event-producer.js';
 import { eventTopics, streamTopicSpecs } from './event-topics.js';
 import { createKafka } from './kafka-client.js';
 import type { KafkaConfig } from './kafka.config.js';
+import { EVENT_TOPICS, KAFKA, KAFKA_CONFIG, type EventTopics } from './kafka.tokens.js';
+import { StreamCodecs } from './stream-codecs.service.js';
+import { StreamConsumers } from './stream-consumers.service.js';
 import { ensureTopics } from './topic-admin.js';
 
-export const KAFKA = Symbol('Kafka');
-export const KAFKA_CONFIG = Symbol('KafkaConfig');
-export const EVENT_TOPICS = Symbol('EventTopics');
-export const LOGGER = Symbol('Logger');
-
-export type EventTopics = ReturnType<typeof eventTopics>;
-
 /**
- * The process's one Kafka client and one producer, shared by every component in the process. Topics are
- * created (or brought in line) before any component starts.
+ * The process's one Kafka client and one producer, shared by every component in the process, and the
+ * consumers of every `@StreamHandler` the process declares. Topics are created (or brought in line) before
+ * any component starts. Needs `ObservabilityModule` (LOGGER, /health) and `AvroModule` (codecs).
  */
 @Global()
 @Module({})
@@ -27,9 +25,9 @@ export class KafkaModule implements OnApplicationShutdown {
   static forRoot(config: KafkaConfig, logger: Logger): DynamicModule {
     return {
       module: KafkaModule,
+      imports: [DiscoveryModule],
       providers: [
         { provide: KAFKA_CONFIG, useValue: config },
-        { provide: LOGGER, useValue: logger },
         { provide: EVENT_TOPICS, useValue: eventTopics(config.namespace) },
         {
           provide: KAFKA,
@@ -73,8 +71,10 @@ export class KafkaModule implements OnApplicationShutdown {
           useFactory: (producer: EventProducer, topics: EventTopics) =>
             new DeadLetterPublisher(producer, topics.deadLetter, logger.child({ component: 'dead-letters' })),
         },
+        StreamCodecs,
+        StreamConsumers,
       ],
-      exports: [KAFKA, KAFKA_CONFIG, LOGGER, EVENT_TOPICS, EventProducer, DeadLetterPublisher],
+      exports: [KAFKA, KAFKA_CONFIG, EVENT_TOPICS, EventProducer, DeadLetterPublisher, StreamCodecs],
     };
   }
 

@@ -1,4 +1,10 @@
 export { createLogger, NestJsonLogger, routeProcessWarnings, type Logger } from './logger.js';
+export { LOGGER } from './logger.constant.js';
+export {
+  configuredLogLevel,
+  observabilityConfigSection,
+  type ObservabilityConfig,
+} from './observability.config.js';
 export { counter, gauge, histogram, metricsRegistry } from './metrics.js';
 export {
   HealthRegistry,

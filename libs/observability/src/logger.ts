@@ -1,10 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger } from 'pino';
+import { configuredLogLevel } from './observability.config.js';
 
 export type { Logger } from 'pino';
 
-/** One JSON line per event on stdout; the level comes from SENTIO_LOG_LEVEL so scripts and tests can quiet it. */
-export function createLogger(service: string, level = process.env['SENTIO_LOG_LEVEL'] ?? 'info'): Logger {
+/**
+ * One JSON line per event on stdout. The level comes from the observability config section
+ * (`SENTIO_LOG_LEVEL`) unless the caller sets one, so scripts and tests can quiet it.
+ */
+export function createLogger(service: string, level: string = configuredLogLevel()): Logger {
   return pino({
     level,
     base: { service },

@@ -23,7 +23,7 @@ export function platformModule(
   logger = createLogger('sentio'),
 ): DynamicModule {
   const imports: DynamicModule[] = [
-    { module: ObservabilityModule },
+    ObservabilityModule.forRoot(logger),
     KafkaModule.forRoot(config.kafka, logger),
     AvroModule.forRoot(config.avro),
   ];

@@ -5,6 +5,7 @@ import { detectorsConfigSection } from '@sentio/detectors';
 import { loadConfig, type ConfigOf, type LoadConfigOptions } from '@sentio/config';
 import { ingestConfigSection } from '@sentio/ingest';
 import { kafkaConfigSection } from '@sentio/kafka';
+import { observabilityConfigSection } from '@sentio/observability';
 import { otlpConfigSection } from '@sentio/otlp';
 import { queryApiConfigSection } from '@sentio/query-api';
 import { platformConfigSection } from './platform.config.js';
@@ -12,6 +13,7 @@ import { platformConfigSection } from './platform.config.js';
 /** The root configuration: every lib's section, validated together at start. */
 export const sentioSections = [
   platformConfigSection,
+  observabilityConfigSection,
   kafkaConfigSection,
   avroConfigSection,
   clickHouseConfigSection,

@@ -1,12 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { AvroSerde, EventCodec } from '@sentio/avro';
-import { eventStreams, type Anomaly, type DeviceLifecycle, type TelemetrySample } from '@sentio/events';
-import { BatchConsumer, EVENT_TOPICS, KAFKA, type ConsumedBatch, type EventTopics } from '@sentio/kafka';
-import type { Logger } from '@sentio/observability';
-import type { Kafka } from 'kafkajs';
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { Anomaly, DeviceLifecycle, TelemetrySample } from '@sentio/events';
+import { StreamHandler, type StreamBatch } from '@sentio/kafka';
 import type { QueryApiConfig } from '../query-api.config.js';
-import { QUERY_API_CONFIG, QUERY_API_LOGGER } from '../query-api.tokens.js';
+import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import type { AnomalyDto } from '../query/detections.dto.js';
 import type { LatestValueDto } from '../query/metrics.dto.js';
 import { LiveChannel } from './live-channel.util.js';
@@ -23,70 +20,52 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /**
  * Feeds GraphQL subscriptions from Kafka. Each process reads with a consumer group of its own, from the end
  * of the topics and without committing: every replica must see every event, and a restarted one wants what
- * happens from now on, not what it missed.
+ * happens from now on, not what it missed. Nobody listening to a channel: its batches are not even decoded,
+ * so a live feed costs only when it is used. Undecodable records are skipped (ingest dead-letters them).
  */
+const live = (stream: 'telemetry' | 'anomalies' | 'lifecycle') => ({
+  streams: [stream] as const,
+  group: (self: LiveFeed) => self.groupId,
+  component: 'live-feed',
+  commit: 'none' as const,
+  fromBeginning: false,
+});
+
 @Injectable()
-export class LiveFeed implements OnApplicationBootstrap, OnModuleDestroy {
+export class LiveFeed implements BeforeApplicationShutdown {
   readonly telemetry = new LiveChannel<DeviceTelemetryDto>();
   readonly anomalies = new LiveChannel<AnomalyDto>();
   readonly lifecycle = new LiveChannel<LifecycleChangeDto>();
+  readonly groupId: string;
   private readonly devices = new Map<string, DeviceState>();
-  private consumer?: BatchConsumer;
   private stopped = false;
 
-  constructor(
-    @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
-    @Inject(QUERY_API_LOGGER) private readonly logger: Logger,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(EVENT_TOPICS) private readonly topics: EventTopics,
-    @Inject(AvroSerde) private readonly serde: AvroSerde,
-  ) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    // One at a time: Apicurio answers concurrent first registrations with a spurious conflict.
-    const telemetry = await EventCodec.register(this.serde, eventStreams.telemetry, this.topics.telemetry);
-    const anomalies = await EventCodec.register(this.serde, eventStreams.anomalies, this.topics.anomalies);
-    const lifecycle = await EventCodec.register(this.serde, eventStreams.lifecycle, this.topics.lifecycle);
-    const groupId = `${this.config.live.groupPrefix}-${randomBytes(6).toString('hex')}`;
-    const consumer = new BatchConsumer(
-      this.kafka,
-      { groupId, topics: [telemetry.topic, anomalies.topic, lifecycle.topic], fromBeginning: false },
-      this.logger,
-    );
-    this.consumer = consumer;
-    const handle = async (batch: ConsumedBatch) => {
-      const values = batch.messages.map((m) => m.value);
-      if (batch.topic === telemetry.topic) {
-        // Nobody listening: skip the decoding, the cost of a live feed is paid only when it is used.
-        if (this.telemetry.size === 0) return;
-        await telemetry.prepare(values);
-        for (const v of values) this.onDecoded(telemetry.decode(v), (s) => this.onSample(s));
-      } else if (batch.topic === anomalies.topic) {
-        if (this.anomalies.size === 0) return;
-        await anomalies.prepare(values);
-        for (const v of values)
-          this.onDecoded(anomalies.decode(v), (a) => this.anomalies.publish(toAnomaly(a)));
-      } else {
-        if (this.lifecycle.size === 0) return;
-        await lifecycle.prepare(values);
-        for (const v of values) {
-          this.onDecoded(lifecycle.decode(v), (e) => this.lifecycle.publish(toLifecycle(e)));
-        }
-      }
-    };
-    await consumer.start(handle);
-    this.logger.info({ groupId }, 'query-api: live feed consuming from the end of the topics');
+  constructor(@Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig) {
+    this.groupId = `${config.live.groupPrefix}-${randomBytes(6).toString('hex')}`;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  @StreamHandler(live('telemetry'))
+  async onTelemetry(batch: StreamBatch<TelemetrySample>): Promise<void> {
+    if (this.telemetry.size === 0) return;
+    for (const { value } of await batch.decode()) this.onSample(value);
+  }
+
+  @StreamHandler(live('anomalies'))
+  async onAnomalies(batch: StreamBatch<Anomaly>): Promise<void> {
+    if (this.anomalies.size === 0) return;
+    for (const { value } of await batch.decode()) this.anomalies.publish(toAnomaly(value));
+  }
+
+  @StreamHandler(live('lifecycle'))
+  async onLifecycle(batch: StreamBatch<DeviceLifecycle>): Promise<void> {
+    if (this.lifecycle.size === 0) return;
+    for (const { value } of await batch.decode()) this.lifecycle.publish(toLifecycle(value));
+  }
+
+  /** The consumer has left by now (stream consumers stop during onModuleDestroy): drop pending sends. */
+  beforeApplicationShutdown(): void {
     this.stopped = true;
     for (const state of this.devices.values()) clearTimeout(state.timer);
-    await this.consumer?.stop();
-  }
-
-  private onDecoded<T>(result: ReturnType<EventCodec<T>['decode']>, use: (value: T) => void): void {
-    // Undecodable records are ingest's business (it dead-letters them); the live feed just skips them.
-    if (result.ok) use(result.value);
   }
 
   /**
