@@ -5,7 +5,13 @@ import {
   type DeviceLogRecord,
   type TelemetrySample,
 } from '@sentio/events';
-import type { DeadLetterPublisher, EventProducer } from '@sentio/kafka';
+import {
+  RecordRefusedError,
+  RecordTooLargeError,
+  type DeadLetterPublisher,
+  type EventProducer,
+} from '@sentio/kafka';
+import type { HealthReport } from '@sentio/observability';
 import type { EventSink, RawDeadLetter } from './connector.type.js';
 import type { ConnectorMetrics } from './connector-metrics.util.js';
 
@@ -29,8 +35,19 @@ export const connectorDeadLetterHeaders = {
 
 const attributeHeaderPrefix = 'sentio.connector.';
 
-/** One connector's way to Kafka: Avro-encoded, keyed by device id, counted under the connector's name. */
+/** How much of an event record that Kafka refuses its dead letter keeps. */
+const REFUSED_RECORD_KEEP_BYTES = 4096;
+
+/**
+ * One connector's way to Kafka: Avro-encoded, keyed by device id, counted under the connector's name.
+ * It also keeps what the connector's health reports: when Kafka last took its events, why it last
+ * failed, and how long the oldest send has been waiting (a stalled pipeline).
+ */
 export class ConnectorSink implements EventSink {
+  private lastSuccessAt: number | undefined;
+  private lastFailure: { at: number; reason: string } | undefined;
+  private readonly waiting = new Map<object, number>();
+
   constructor(
     private readonly connector: string,
     private readonly codecs: ConnectorCodecs,
@@ -52,6 +69,50 @@ export class ConnectorSink implements EventSink {
   }
 
   async deadLetter(letter: RawDeadLetter): Promise<void> {
+    await this.track(() => this.publishDeadLetter(letter));
+  }
+
+  /**
+   * Degraded when a send has waited longer than `stallMs` for Kafka while input is pending; the detail
+   * says when Kafka last took this connector's events and why a send last failed.
+   */
+  health(stallMs: number): HealthReport {
+    const now = Date.now();
+    const oldest = Math.min(...this.waiting.values());
+    const detail = {
+      lastSuccessAt: this.lastSuccessAt ? new Date(this.lastSuccessAt).toISOString() : null,
+      lastFailure: this.lastFailure
+        ? { at: new Date(this.lastFailure.at).toISOString(), reason: this.lastFailure.reason }
+        : null,
+      pendingSends: this.waiting.size,
+    };
+    if (this.waiting.size > 0 && now - oldest > stallMs) {
+      return {
+        state: 'degraded',
+        detail: {
+          ...detail,
+          reason: `stalled: ${this.waiting.size} sends waiting ${Math.round((now - oldest) / 1000)} s for Kafka`,
+        },
+      };
+    }
+    return { state: 'up', detail };
+  }
+
+  private async track(work: () => Promise<void>): Promise<void> {
+    const token = {};
+    this.waiting.set(token, Date.now());
+    try {
+      await work();
+      this.lastSuccessAt = Date.now();
+    } catch (error) {
+      this.lastFailure = { at: Date.now(), reason: (error as Error).message };
+      throw error;
+    } finally {
+      this.waiting.delete(token);
+    }
+  }
+
+  private async publishDeadLetter(letter: RawDeadLetter): Promise<void> {
     await this.deadLetters.publish([
       {
         // Not a Kafka record: the protocol and origin take the source topic's place, with no offset.
@@ -62,6 +123,7 @@ export class ConnectorSink implements EventSink {
         value: letter.payload,
         reason: letter.reason,
         component: this.connector,
+        ...(letter.keepBytes !== undefined && { maxValueBytes: letter.keepBytes }),
         headers: {
           ...Object.fromEntries(
             Object.entries(letter.attributes ?? {}).map(([name, value]) => [
@@ -84,10 +146,49 @@ export class ConnectorSink implements EventSink {
     records: T[],
   ): Promise<void> {
     if (records.length === 0) return;
-    await this.producer.send(
-      codec.topic,
-      records.map((r) => ({ key: key(r), value: codec.encode(r) })),
-    );
-    this.metrics.eventsOut(stream, records.length);
+    await this.track(async () => {
+      const messages = records.map((r) => ({ key: key(r), value: codec.encode(r) }));
+      // A record Kafka would refuse (a huge log line, say) goes to the DLQ instead of failing the others.
+      const fits: typeof messages = [];
+      for (const m of messages) {
+        const bytes = Buffer.byteLength(m.key) + m.value.length;
+        if (bytes <= this.producer.maxRecordBytes) fits.push(m);
+        else {
+          const error = new RecordTooLargeError(codec.topic, bytes, this.producer.maxRecordBytes);
+          await this.refused(stream, codec.topic, m, error);
+        }
+      }
+      try {
+        await this.producer.send(codec.topic, fits);
+      } catch (error) {
+        if (!(error instanceof RecordTooLargeError) && !(error instanceof RecordRefusedError)) throw error;
+        // Kafka refused what it was given: each record is dead-lettered rather than lost or retried forever.
+        for (const m of fits) await this.refused(stream, codec.topic, m, error);
+        return;
+      }
+      this.metrics.eventsOut(stream, fits.length);
+    });
+  }
+
+  private async refused(
+    stream: string,
+    topic: string,
+    message: { key: string; value: Buffer },
+    error: Error,
+  ): Promise<void> {
+    this.metrics.error('refused');
+    await this.deadLetters.publish([
+      {
+        sourceTopic: topic,
+        partition: -1,
+        offset: '-1',
+        key: message.key,
+        value: message.value,
+        reason: `${stream} event refused by Kafka: ${error.message}`,
+        component: this.connector,
+        maxValueBytes: REFUSED_RECORD_KEEP_BYTES,
+      },
+    ]);
+    this.metrics.eventsOut('dlq', 1);
   }
 }

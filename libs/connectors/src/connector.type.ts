@@ -20,6 +20,8 @@ export interface RawDeadLetter {
   reason: string;
   /** Protocol details beyond the origin, as `sentio.connector.<name>` headers (`opcua.status_code`). */
   attributes?: Record<string, string>;
+  /** Keep only this many bytes of the payload (an oversized input); its size and hash are kept in full. */
+  keepBytes?: number;
 }
 
 /**

@@ -1,7 +1,15 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AvroSerde, EventCodec } from '@sentio/avro';
 import { eventStreams } from '@sentio/events';
-import { DeadLetterPublisher, EVENT_TOPICS, EventProducer, LOGGER, type EventTopics } from '@sentio/kafka';
+import {
+  DeadLetterPublisher,
+  EVENT_TOPICS,
+  EventProducer,
+  KAFKA_CONFIG,
+  LOGGER,
+  type EventTopics,
+  type KafkaConfig,
+} from '@sentio/kafka';
 import { HealthRegistry, type Logger } from '@sentio/observability';
 import type { Connector } from './connector.type.js';
 import { ConnectorMetrics } from './connector-metrics.util.js';
@@ -25,6 +33,7 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(EventProducer) private readonly producer: EventProducer,
     @Inject(DeadLetterPublisher) private readonly deadLetters: DeadLetterPublisher,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
   ) {
     this.logger = logger.child({ component: 'connectors' });
   }
@@ -44,9 +53,17 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
       this.connectors.push(connector);
       // An unreachable peer degrades the process, never downs it: the connector keeps reconnecting, and a
       // liveness probe restarting the process (and every other component in it) would not bring the peer back.
+      // The connector's own view (its peer) joined with its sink's (Kafka): when events last got through,
+      // why they last failed, and whether sends are stalled.
       this.health.register(`connector:${config.name}`, async () => {
-        const report = await connector.health();
-        return report.state === 'down' ? { ...report, state: 'degraded' } : report;
+        const own = await connector.health();
+        const pipeline = sink.health(this.kafkaConfig.producer.stallMs);
+        const state = own.state !== 'up' ? 'degraded' : pipeline.state;
+        const reason = own.state !== 'up' ? own.detail?.['reason'] : pipeline.detail?.['reason'];
+        return {
+          state,
+          detail: { ...own.detail, ...pipeline.detail, ...(reason !== undefined && { reason }) },
+        };
       });
     }
     await Promise.all(this.connectors.map((c) => c.start()));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectSchema } from '../common/reconnect.config.js';
 
 const glob = z.string().regex(/^[a-z0-9_.*?]+$/, 'expected an entity id glob: a-z, 0-9, _, ., * and ?');
 
@@ -24,12 +25,7 @@ export const homeAssistantConfigSchema = z
     requestTimeoutMs: z.number().int().positive().default(10_000),
     /** A ping this often; no pong by the next one means a dead connection, which is then replaced. */
     heartbeatMs: z.number().int().positive().default(30_000),
-    reconnect: z
-      .strictObject({
-        initialMs: z.number().int().positive().default(1000),
-        maxMs: z.number().int().positive().default(30_000),
-      })
-      .default({ initialMs: 1000, maxMs: 30_000 }),
+    reconnect: reconnectSchema,
     labels: z.record(z.string(), z.string()).default({}),
   })
   .refine((c) => (c.token === undefined) !== (c.tokenEnv === undefined), {

@@ -4,7 +4,7 @@ import type { HealthReport } from '@sentio/observability';
 import WebSocket from 'ws';
 import type { Connector, ConnectorContext, ConnectorType, RawDeadLetter } from '../connector.type.js';
 import { stableEventId } from '../event-id.util.js';
-import { backoffMs } from '../mqtt/mqtt-session.util.js';
+import { backoffMs } from '../common/backoff.util.js';
 import { sampleProblem } from '../sample-checks.util.js';
 import { homeAssistantConfigSchema, type HomeAssistantConfig } from './home-assistant.config.js';
 import {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reconnectSchema } from '../common/reconnect.config.js';
 import { registerCount } from './modbus-registers.util.js';
 
 const order = z.enum(['big', 'little']);
@@ -76,12 +77,7 @@ export const modbusConfigSchema = z
   .strictObject({
     name: z.string(),
     type: z.literal('modbus'),
-    reconnect: z
-      .strictObject({
-        initialMs: z.number().int().positive().default(1000),
-        maxMs: z.number().int().positive().default(30_000),
-      })
-      .default({ initialMs: 1000, maxMs: 30_000 }),
+    reconnect: reconnectSchema,
     labels: z.record(z.string(), z.string()).default({}),
     devices: z.array(deviceSchema).min(1),
   })

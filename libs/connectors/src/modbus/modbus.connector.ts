@@ -10,7 +10,7 @@ import type { HealthReport } from '@sentio/observability';
 import modbusSerial from 'modbus-serial';
 import type { Connector, ConnectorContext, ConnectorType } from '../connector.type.js';
 import { stableEventId } from '../event-id.util.js';
-import { backoffMs } from '../mqtt/mqtt-session.util.js';
+import { backoffMs } from '../common/backoff.util.js';
 import { modbusConfigSchema, type ModbusConfig, type ModbusDevice } from './modbus.config.js';
 import {
   planBlocks,

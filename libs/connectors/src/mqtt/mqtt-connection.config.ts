@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { reconnectSchema } from '../common/reconnect.config.js';
 
 const file = z.string().refine((path) => existsSync(path), 'expected a readable file');
 
@@ -36,12 +37,25 @@ export const mqttConnectionFields = {
       rejectUnauthorized: z.boolean().default(true),
     })
     .optional(),
-  reconnect: z
-    .strictObject({
-      initialMs: z.number().int().positive().default(1000),
-      maxMs: z.number().int().positive().default(30_000),
-    })
-    .default({ initialMs: 1000, maxMs: 30_000 }),
+  /**
+   * The largest message taken: a larger one is acknowledged and dead-lettered with its first
+   * `deadLetterPayloadBytes`, size and SHA-256 (it would not fit in a Kafka record, and redelivery
+   * would only bring it back).
+   */
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
+  /** How much of an oversized message its dead letter keeps. */
+  deadLetterPayloadBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(512 * 1024)
+    .default(4096),
+  reconnect: reconnectSchema,
   labels: z.record(z.string(), z.string()).default({}),
 };
 

@@ -10,7 +10,7 @@ import {
   parseTimestamp,
   readPath,
 } from './payload-mapping.util.js';
-import { compileTopicPattern, fillTemplate, type TopicPattern } from './topic-pattern.util.js';
+import { compileTopicPattern, fillTemplate, type TopicPattern } from '../common/topic-pattern.util.js';
 
 export interface CompiledRule {
   rule: MqttRule;

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { HealthReport, Logger } from '@sentio/observability';
 import { AvroEncodeError } from '@sentio/avro';
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { backoffMs } from '../common/backoff.util.js';
 import type { ConnectorMetrics } from '../connector-metrics.util.js';
 import type { MqttConnectionConfig } from './mqtt-connection.config.js';
 
@@ -15,28 +17,38 @@ export interface MqttSessionOptions {
   filters: string[];
   qos: 0 | 1;
   handler: MessageHandler;
-  /** Where a message goes whose events Avro refuses: redelivering it would only fail again. */
-  deadLetter: (topic: string, payload: Buffer, reason: string) => Promise<void>;
+  /**
+   * Where a message goes that can never get through (Avro refuses its events, it is over
+   * `maxPayloadBytes`): redelivering it would only fail again. `keepBytes` cuts the payload kept.
+   */
+  deadLetter: (topic: string, payload: Buffer, reason: string, keepBytes?: number) => Promise<void>;
   metrics: ConnectorMetrics;
   logger: Logger;
 }
 
-/** Capped exponential backoff: initial, 2x, 4x ... up to max. */
 /**
  * Given to `handleMessage`'s callback so that mqtt.js reads on without sending the PUBACK itself (an error
  * there only skips the acknowledgement); the session sends it once Kafka has the message.
  */
 const readOn = new Error('acknowledged by the session once in Kafka');
 
-export function backoffMs(attempt: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-}
-
 /** A message handed to the handler and not yet acknowledged to the broker. */
 interface Pending {
   messageId: number | undefined;
   qos: number;
   settled: boolean;
+  /** Topic and payload hash: what recognises the broker's redelivery of a message already in Kafka. */
+  identity: string;
+}
+
+/** How many delivered-but-unacknowledged messages are remembered to recognise their redelivery. */
+const REMEMBERED = 10_000;
+/** Reconnections within this window that count as a reconnect loop. */
+const LOOP_WINDOW_MS = 60_000;
+const LOOP_RECONNECTS = 5;
+
+function identityOf(topic: string, payload: Buffer): string {
+  return `${topic}\0${createHash('sha1').update(payload).digest('base64')}`;
 }
 
 /** mqtt.js sends a PUBACK through this (private) method, which we call the same way it does. */
@@ -71,6 +83,16 @@ export class MqttSession {
   private deliveries = new Set<Promise<void>>();
   /** mqtt.js's callback held while the window is full. */
   private resume: (() => void) | undefined;
+  /**
+   * Messages that reached Kafka (or the DLQ) but whose PUBACK was lost with their connection: the broker
+   * sends them again, and they are acknowledged without being handled twice.
+   */
+  private readonly delivered = new Set<string>();
+  /** Consecutive deliveries that failed: the reconnection after each waits longer. */
+  private failures = 0;
+  private lastFailure: { at: number; reason: string } | undefined;
+  private readonly reconnects: number[] = [];
+  private lastSuccessAt: number | undefined;
 
   constructor(private readonly options: MqttSessionOptions) {}
 
@@ -84,25 +106,46 @@ export class MqttSession {
       const publish = packet as IPublishPacket;
       const payload = typeof publish.payload === 'string' ? Buffer.from(publish.payload) : publish.payload;
       const generation = this.generation;
-      const pending: Pending = { messageId: publish.messageId, qos: publish.qos, settled: false };
+      const identity = identityOf(publish.topic, payload);
+      const pending: Pending = { messageId: publish.messageId, qos: publish.qos, settled: false, identity };
       this.window.push(pending);
-      const delivery = this.deliver(publish.topic, payload, publish).then(
+      const redelivered = this.delivered.delete(identity);
+      const delivery = (redelivered ? Promise.resolve() : this.deliver(publish.topic, payload, publish)).then(
         () => {
           pending.settled = true;
-          this.acknowledge(client, generation);
+          this.failures = 0;
+          this.lastSuccessAt = Date.now();
+          if (generation !== this.generation) this.remember(identity);
+          else this.acknowledge(client, generation);
         },
         (error: unknown) => {
           if (this.stopping || generation !== this.generation) return;
           metrics.error('publish');
-          logger.error({ err: error, topic: publish.topic }, 'message not delivered to Kafka; reconnecting');
-          // Without a PUBACK the broker redelivers, from this message on, only on a new connection.
+          this.failures++;
+          this.lastFailure = { at: Date.now(), reason: (error as Error).message };
+          const waitMs = backoffMs(
+            this.failures - 1,
+            connection.reconnect.initialMs,
+            connection.reconnect.maxMs,
+          );
+          logger.error(
+            { err: error, topic: publish.topic, reconnectInMs: waitMs },
+            'message not delivered to Kafka; reconnecting',
+          );
+          // Without a PUBACK the broker redelivers, from this message on, only on a new connection; the
+          // wait grows with each failure in a row, so input that keeps failing cannot spin the session.
           this.dropWindow();
-          client.reconnect();
+          client.end(true, () => {
+            setTimeout(() => {
+              if (!this.stopping) client.reconnect();
+            }, waitMs).unref();
+          });
         },
       );
       this.deliveries.add(delivery);
       void delivery.finally(() => this.deliveries.delete(delivery));
       const proceed = () => callback(readOn);
+      if (redelivered) logger.debug({ topic: publish.topic }, 'redelivery of a message already in Kafka');
       if (this.window.length < connection.maxInFlight) proceed();
       else this.resume = proceed;
     };
@@ -124,6 +167,8 @@ export class MqttSession {
     });
     client.on('reconnect', () => {
       this.attempt++;
+      this.reconnects.push(Date.now());
+      if (this.reconnects.length > LOOP_RECONNECTS) this.reconnects.shift();
       metrics.reconnect();
       // mqtt.js waits a fixed period; raising it before the next close makes the wait grow per attempt.
       client.options.reconnectPeriod = backoffMs(
@@ -173,6 +218,7 @@ export class MqttSession {
    */
   private dropWindow(): void {
     this.generation++;
+    for (const pending of this.window) if (pending.settled) this.remember(pending.identity);
     this.window = [];
     const resume = this.resume;
     this.resume = undefined;
@@ -180,7 +226,26 @@ export class MqttSession {
     resume?.();
   }
 
+  private remember(identity: string): void {
+    this.delivered.add(identity);
+    if (this.delivered.size > REMEMBERED) this.delivered.delete(this.delivered.values().next().value!);
+  }
+
   private async deliver(topic: string, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    const { maxPayloadBytes, deadLetterPayloadBytes } = this.options.connection;
+    if (payload.length > maxPayloadBytes) {
+      this.options.metrics.error('oversized');
+      this.options.logger.warn(
+        { topic, bytes: payload.length, maxPayloadBytes },
+        'message over maxPayloadBytes: dead-lettered, cut down',
+      );
+      return this.options.deadLetter(
+        topic,
+        payload,
+        `payload of ${payload.length} bytes exceeds maxPayloadBytes (${maxPayloadBytes})`,
+        deadLetterPayloadBytes,
+      );
+    }
     try {
       await this.options.handler(topic, payload, packet);
     } catch (error) {
@@ -198,12 +263,34 @@ export class MqttSession {
     this.connected = false;
   }
 
+  /**
+   * Down while disconnected; degraded when a subscription failed, when the last delivery to Kafka failed
+   * (the session is waiting to reconnect), or when it reconnected `LOOP_RECONNECTS` times within a minute.
+   */
   health(): HealthReport {
-    if (this.connected && !this.lastError) return { state: 'up' };
-    return {
-      state: this.connected ? 'degraded' : 'down',
-      detail: { url: this.options.connection.url, error: this.lastError ?? null, attempt: this.attempt },
+    const now = Date.now();
+    const detail = {
+      url: this.options.connection.url,
+      error: this.lastError ?? null,
+      attempt: this.attempt,
+      lastDeliveredAt: this.lastSuccessAt ? new Date(this.lastSuccessAt).toISOString() : null,
+      lastFailure: this.lastFailure
+        ? { at: new Date(this.lastFailure.at).toISOString(), reason: this.lastFailure.reason }
+        : null,
     };
+    if (!this.connected) return { state: 'down', detail: { ...detail, reason: 'not connected' } };
+    if (this.lastError) return { state: 'degraded', detail: { ...detail, reason: this.lastError } };
+    if (this.failures > 0)
+      return {
+        state: 'degraded',
+        detail: { ...detail, reason: `delivery to Kafka failing: ${this.lastFailure?.reason}` },
+      };
+    if (this.reconnects.length >= LOOP_RECONNECTS && now - this.reconnects[0]! < LOOP_WINDOW_MS)
+      return {
+        state: 'degraded',
+        detail: { ...detail, reason: `reconnected ${this.reconnects.length} times within a minute` },
+      };
+    return { state: 'up', detail };
   }
 
   private clientOptions(): IClientOptions {

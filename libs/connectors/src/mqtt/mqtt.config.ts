@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { mqttConnectionFields } from './mqtt-connection.config.js';
 import { parseJsonPath } from './payload-mapping.util.js';
-import { compileTopicPattern, templateNames } from './topic-pattern.util.js';
+import { compileTopicPattern, templateNames } from '../common/topic-pattern.util.js';
 
 const jsonPath = z.string().superRefine((path, ctx) => {
   try {

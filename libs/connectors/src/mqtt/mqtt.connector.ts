@@ -25,8 +25,8 @@ export class MqttConnector implements Connector {
       filters: [...new Set(this.rules.map((r) => r.pattern.filter))],
       qos: config.qos,
       handler: (topic, payload) => this.handle(topic, payload),
-      deadLetter: (origin, payload, reason) =>
-        context.sink.deadLetter({ protocol: 'mqtt', origin, key: null, payload, reason }),
+      deadLetter: (origin, payload, reason, keepBytes) =>
+        context.sink.deadLetter({ protocol: 'mqtt', origin, key: null, payload, reason, keepBytes }),
       metrics: context.metrics,
       logger: context.logger,
     });

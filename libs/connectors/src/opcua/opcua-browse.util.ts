@@ -1,4 +1,4 @@
-import { compileTopicPattern, fillTemplate } from '../mqtt/topic-pattern.util.js';
+import { compileTopicPattern, fillTemplate } from '../common/topic-pattern.util.js';
 import type { OpcuaBrowseRule } from './opcua.config.js';
 
 /** One forward hierarchical reference, properties left out: what browsing a node yields. */

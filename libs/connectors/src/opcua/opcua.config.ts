@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { compileTopicPattern, templateNames } from '../mqtt/topic-pattern.util.js';
+import { reconnectSchema } from '../common/reconnect.config.js';
+import { compileTopicPattern, templateNames } from '../common/topic-pattern.util.js';
 
 const nodeId = z
   .string()
@@ -101,12 +102,7 @@ export const opcuaConfigSchema = z
         applicationUri: z.string().min(1).optional(),
       })
       .default({ folder: 'pki', trustedServerCertificates: [], autoTrust: false }),
-    reconnect: z
-      .strictObject({
-        initialMs: z.number().int().positive().default(1000),
-        maxMs: z.number().int().positive().default(30_000),
-      })
-      .default({ initialMs: 1000, maxMs: 30_000 }),
+    reconnect: reconnectSchema,
     subscription: z
       .strictObject({
         publishingIntervalMs: z.number().int().min(10).default(1000),

@@ -34,7 +34,7 @@ import {
 } from 'node-opcua';
 import type { Connector, ConnectorContext, ConnectorType } from '../connector.type.js';
 import { stableEventId } from '../event-id.util.js';
-import { backoffMs } from '../mqtt/mqtt-session.util.js';
+import { backoffMs } from '../common/backoff.util.js';
 import { opcuaConfigSchema, type OpcuaConfig } from './opcua.config.js';
 import { discoverVariables, type BrowsedChild } from './opcua-browse.util.js';
 import {

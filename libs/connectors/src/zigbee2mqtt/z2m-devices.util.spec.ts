@@ -118,6 +118,18 @@ describe('parseBridgeDevices', () => {
   it('refuses a payload that is not a list', () => {
     expect(parseBridgeDevices({ devices: [] })).toBeInstanceOf(Error);
   });
+
+  it('refuses the whole list when one entry has the wrong types, naming it', () => {
+    const refused = parseBridgeDevices([...bridgeDevices, { ieee_address: 5, friendly_name: null }]);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toBe(
+      `bridge/devices[${bridgeDevices.length}].ieee_address is 5, expected a string`,
+    );
+    expect(parseBridgeDevices([null])).toBeInstanceOf(Error);
+    expect(
+      parseBridgeDevices([{ ieee_address: '0x1', friendly_name: 'x', definition: 'no' }]),
+    ).toBeInstanceOf(Error);
+  });
 });
 
 describe('stateValues', () => {

@@ -69,14 +69,27 @@ export function exposedValues(exposes: Expose[], prefix: string[] = []): Exposed
 export function parseBridgeDevices(payload: unknown): Z2mDevice[] | Error {
   if (!Array.isArray(payload)) return new Error('bridge/devices is not a JSON array');
   const devices: Z2mDevice[] = [];
-  for (const entry of payload as Array<Record<string, unknown>>) {
+  // A list with one malformed entry is not Zigbee2MQTT's: taking the rest would mark the devices it
+  // lacks as removed, so the whole list is refused and the known one kept.
+  for (const [index, raw] of (payload as unknown[]).entries()) {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+      return new Error(`bridge/devices[${index}] is not an object`);
+    const entry = raw as Record<string, unknown>;
+    for (const field of ['ieee_address', 'friendly_name'])
+      if (typeof entry[field] !== 'string' || entry[field] === '')
+        return new Error(
+          `bridge/devices[${index}].${field} is ${JSON.stringify(entry[field]) ?? 'missing'}, expected a string`,
+        );
     const definition = entry['definition'] as
       { model?: string; vendor?: string; description?: string; exposes?: Expose[] } | null | undefined;
-    if (typeof entry['ieee_address'] !== 'string' || typeof entry['friendly_name'] !== 'string') continue;
+    if (definition !== undefined && definition !== null && typeof definition !== 'object')
+      return new Error(`bridge/devices[${index}].definition is not an object`);
+    if (definition && definition.exposes !== undefined && !Array.isArray(definition.exposes))
+      return new Error(`bridge/devices[${index}].definition.exposes is not an array`);
     if (entry['type'] === 'Coordinator' || !definition) continue;
     devices.push({
-      ieeeAddress: entry['ieee_address'],
-      friendlyName: entry['friendly_name'],
+      ieeeAddress: entry['ieee_address'] as string,
+      friendlyName: entry['friendly_name'] as string,
       type: String(entry['type'] ?? 'unknown'),
       vendor: definition.vendor ?? null,
       model: definition.model ?? null,

@@ -68,8 +68,8 @@ export class Zigbee2mqttConnector implements Connector {
       qos: config.qos,
       metrics: context.metrics,
       logger: context.logger,
-      deadLetter: (origin: string, payload: Buffer, reason: string) =>
-        context.sink.deadLetter({ protocol: 'mqtt' as const, origin, key: null, payload, reason }),
+      deadLetter: (origin: string, payload: Buffer, reason: string, keepBytes?: number) =>
+        context.sink.deadLetter({ protocol: 'mqtt' as const, origin, key: null, payload, reason, keepBytes }),
     };
     this.discovery = new MqttSession({
       ...common,

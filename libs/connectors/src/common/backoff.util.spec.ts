@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs } from './mqtt-session.util.js';
+import { backoffMs } from './backoff.util.js';
 
 describe('backoffMs', () => {
   it('doubles from the initial wait up to the cap', () => {
