@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { AvroSerde, EventCodec } from '@sentio/avro';
 import { eventStreams, type EventStream } from '@sentio/events';
-import { DeadLetterPublisher, EVENT_TOPICS, EventProducer, LOGGER, type EventTopics } from '@sentio/kafka';
+import {
+  DeadLetterPublisher,
+  EVENT_TOPICS,
+  EventProducer,
+  LOGGER,
+  RecordRefusedError,
+  type EventTopics,
+} from '@sentio/kafka';
 import { HealthRegistry, type Logger } from '@sentio/observability';
 import type { OtlpConfig } from './otlp.config.js';
 import {
@@ -38,6 +45,9 @@ const rejectedField: Record<OtlpSignal, string> = {
   metrics: 'rejectedDataPoints',
   logs: 'rejectedLogRecords',
 };
+
+/** How much of an oversized record its dead letter keeps. */
+const OVERSIZED_KEEP_BYTES = 4096;
 
 interface SignalRoute {
   map: (request: unknown, options: MappingOptions) => OtlpMapped<unknown>;
@@ -176,15 +186,51 @@ export class OtlpReceiver implements OnApplicationBootstrap, OnModuleDestroy {
       // Whatever the decoder or mapper trips over is the sender's input, never worth a retry.
       throw new HttpProblem(400, `request is not an OTLP ${signal} export: ${(error as Error).message}`);
     }
-    const { records, rejected, items } = mapped;
-    await Promise.all([
-      this.producer.send(
-        route.codec.topic,
-        records.map((r) => ({ key: route.stream.key(r as never), value: route.codec.encode(r) })),
-      ),
-      this.deadLetter(signal, encoding, rejected, peer),
-    ]);
-    otlpMetrics.eventsOut(route.stream.stream, records.length);
+    const { records, items } = mapped;
+    const rejected = [...mapped.rejected];
+    // A record over the producer's limit (a log body of megabytes, say) is rejected on its own: sent, it
+    // would be refused, and a 503 would make the exporter send the whole request again and again.
+    const messages: Array<{ key: string; value: Buffer }> = [];
+    const oversized: Array<{ key: string; value: Buffer; reason: string }> = [];
+    for (const r of records) {
+      const message = { key: route.stream.key(r as never), value: route.codec.encode(r) };
+      const bytes = Buffer.byteLength(message.key) + message.value.length;
+      if (bytes <= this.producer.maxRecordBytes) messages.push(message);
+      else
+        oversized.push({
+          ...message,
+          reason: `${signal} record of ${bytes} bytes exceeds the limit of ${this.producer.maxRecordBytes} (KAFKA_PRODUCER_MAX_RECORD_BYTES)`,
+        });
+    }
+    for (const o of oversized) rejected.push({ reason: o.reason, request: {}, key: o.key });
+    try {
+      await Promise.all([
+        this.producer.send(route.codec.topic, messages),
+        this.deadLetter(signal, encoding, mapped.rejected, peer),
+        this.deadLetters.publish(
+          oversized.map((o) => ({
+            sourceTopic: `otlp:/v1/${signal}`,
+            partition: -1,
+            offset: '-1',
+            key: o.key,
+            value: o.value,
+            reason: o.reason,
+            component: 'otlp',
+            maxValueBytes: OVERSIZED_KEEP_BYTES,
+            headers: {
+              [otlpDeadLetterHeaders.contentType]: 'avro/binary',
+              [otlpDeadLetterHeaders.peer]: peer,
+            },
+          })),
+        ),
+      ]);
+    } catch (error) {
+      // Kafka refuses these records whatever happens: retrying the export would never get through.
+      if (error instanceof RecordRefusedError)
+        throw new HttpProblem(400, `Kafka refused the ${signal}: ${error.message}`);
+      throw error;
+    }
+    otlpMetrics.eventsOut(route.stream.stream, messages.length);
     otlpMetrics.eventsOut('dlq', rejected.length);
     otlpMetrics.items(signal, items - rejected.length, rejected.length);
     const answer =
