@@ -20,8 +20,15 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 const transientErrors =
   /coordinator is loading|coordinator is not available|not the correct coordinator|does not host this topic-partition|leader is not available|There is no leader for this topic-partition|rebalance in progress|Topic creation errors/i;
 
-/** A KafkaJS client whose own logs join the service's JSON log stream. */
-export function createKafka(config: KafkaConfig, logger: Logger, clientId = config.clientId): KafkaClient {
+/**
+ * A KafkaJS client whose own logs join the service's JSON log stream. Every client of the project comes from
+ * here, so the producer patch (kafkajs-patches.ts) and the log handling apply to all of them.
+ */
+export function createKafka(
+  config: Pick<KafkaConfig, 'brokers' | 'clientId'>,
+  logger: Logger,
+  clientId = config.clientId,
+): KafkaClient {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { createKafka, ensureTopics } from '@sentio/kafka';
 import type { Logger } from '@sentio/observability';
 import type avro from 'avsc';
 import kafkajs, { type Admin, type Consumer, type Kafka as KafkaClient, type Producer } from 'kafkajs';
 
-const { Kafka, logLevel, Partitioners } = kafkajs;
+const { Partitioners } = kafkajs;
 import {
   checkCompatibility,
   DEFAULT_COMPATIBILITY,
@@ -62,19 +63,11 @@ export class SchemaStore {
   private producer?: Producer;
 
   constructor(private readonly options: SchemaStoreOptions) {
-    this.kafka = new Kafka({
-      clientId: 'sentio-schema-registry',
-      brokers: options.brokers,
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => {
-        const { message, timestamp: _timestamp, logger: _logger, ...detail } = entry.log;
-        const fields = { kafka: entry.namespace, ...detail };
-        // Connection-level "Response X" errors are retried by kafkajs; a final failure surfaces as a rejected call.
-        if (entry.namespace === 'Connection') options.logger.debug(fields, message);
-        else if (entry.level === logLevel.ERROR) options.logger.error(fields, message);
-        else options.logger.warn(fields, message);
-      },
-    });
+    // The project's shared client: its patches and log handling, under the registry's own client id.
+    this.kafka = createKafka(
+      { brokers: options.brokers, clientId: 'sentio-schema-registry' },
+      options.logger,
+    );
   }
 
   async start(): Promise<void> {
@@ -321,25 +314,14 @@ export class SchemaStore {
   }
 
   private async ensureTopic(): Promise<void> {
-    const admin = this.admin!;
-    const { topic } = this.options;
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          {
-            topic,
-            numPartitions: 1,
-            replicationFactor: 1,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          },
-        ],
-      });
-    } catch (error) {
-      // Two processes racing to create the topic is fine: the loser sees "already exists".
-      if ((error as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw error;
-    }
-    const partitions = await admin.fetchTopicOffsets(topic);
+    const { topic, logger } = this.options;
+    // Created like every topic of the project (a concurrent creation is success); compacted, kept forever.
+    await ensureTopics(
+      this.kafka,
+      [{ name: topic, partitions: 1, replicationFactor: 1, cleanupPolicy: 'compact', retentionMs: -1 }],
+      logger,
+    );
+    const partitions = await this.admin!.fetchTopicOffsets(topic);
     if (partitions.length !== 1) {
       // Ids come from replaying records in order, which only one partition guarantees.
       throw new Error(`schema topic ${topic} has ${partitions.length} partitions; it must have exactly 1`);
