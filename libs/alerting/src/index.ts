@@ -12,3 +12,14 @@ export {
   type InstanceSnapshot,
 } from './evaluation/alert-engine.js';
 export { contextSeverity, type AlertStatus } from './evaluation/alert-state-machine.js';
+export { alertingConfigSection, type AlertingConfig } from './alerting.config.js';
+export { AlertingModule } from './alerting.module.js';
+export { ALERTING_CONFIG } from './alerting.tokens.js';
+export { alertingTopics } from './alerting-topics.js';
+export { AlertRulesService } from './rules/alert-rules.service.js';
+export { RuleCatalog, canonicalRule, ruleRecord } from './rules/rule-catalog.js';
+export { transitionEvent } from './evaluation/alert-event.util.js';
+export * from './evaluation/engine-input.util.js';
+export { Silences, silenceActive, validateSilence, type Silence } from './dispatch/silences.js';
+export type { DeliveryAttempt } from './notify/notification-log.js';
+export { signBody } from './receivers/index.js';

@@ -1,3 +1,4 @@
+import { alertingConfigSection } from '@sentio/alerting';
 import { avroConfigSection } from '@sentio/avro';
 import { clickHouseConfigSection } from '@sentio/clickhouse';
 import { connectorsConfigSection } from '@sentio/connectors';
@@ -21,6 +22,7 @@ export const sentioSections = [
   detectorsConfigSection,
   ingestConfigSection,
   otlpConfigSection,
+  alertingConfigSection,
   queryApiConfigSection,
 ] as const;
 

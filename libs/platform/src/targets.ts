@@ -1,4 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
+import { AlertingModule } from '@sentio/alerting';
 import { ConnectorsModule } from '@sentio/connectors';
 import { DetectorsModule } from '@sentio/detectors';
 import { IngestModule } from '@sentio/ingest';
@@ -23,6 +24,7 @@ export const targets = {
   detectors: { usesClickHouse: false, module: (config) => DetectorsModule.forRoot(config.detectors) },
   ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
   otlp: { usesClickHouse: false, module: (config) => OtlpModule.forRoot(config.otlp) },
+  alerting: { usesClickHouse: false, module: (config) => AlertingModule.forRoot(config.alerting) },
   api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
 } satisfies Record<string, Target>;
 

@@ -44,7 +44,7 @@ interface Instance extends InstanceSnapshot {
   last: ConditionResult | undefined;
 }
 
-interface DeviceInfo {
+export interface DeviceInfo {
   deviceType: string | null;
   labels: Record<string, string>;
 }
@@ -54,6 +54,8 @@ export class RuleSet {
   readonly rules = new Map<string, AlertRule>();
   /** Firing devices per rule, over every partition of this process. */
   readonly firing = new Map<string, Set<string>>();
+  /** Device type and labels (from the lifecycle stream and telemetry labels), for selectors and severity. */
+  readonly devices = new Map<string, DeviceInfo>();
   version = 0;
 
   set(rule: AlertRule): void {
@@ -101,8 +103,10 @@ function formatValue(v: number | null): string {
  */
 export class AlertEngine {
   private readonly instances = new Map<string, Instance>();
-  private readonly devices = new Map<string, DeviceInfo>();
-  private readonly deviceRules = new Map<string, { version: number; rules: AlertRule[] }>();
+  private readonly deviceRules = new Map<
+    string,
+    { version: number; info: DeviceInfo | undefined; rules: AlertRule[] }
+  >();
   private readonly dirty = new Set<string>();
   /** Highest event time seen: the engine's clock. */
   watermark = 0;
@@ -119,9 +123,8 @@ export class AlertEngine {
 
   process(input: EngineInput): AlertTransition[] {
     if (input.type === 'device') {
-      if (input.removed) this.devices.delete(input.deviceId);
-      else this.devices.set(input.deviceId, { deviceType: input.deviceType, labels: input.labels });
-      this.deviceRules.delete(input.deviceId);
+      if (input.removed) this.ruleSet.devices.delete(input.deviceId);
+      else this.ruleSet.devices.set(input.deviceId, { deviceType: input.deviceType, labels: input.labels });
       return [];
     }
     if (input.ts < this.watermark - this.options.allowedLatenessMs) {
@@ -216,21 +219,24 @@ export class AlertEngine {
   }
 
   private learnLabels(input: Extract<EngineInput, { type: 'sample' }>): void {
-    const known = this.devices.get(input.deviceId);
-    if (known && Object.entries(input.labels!).every(([k, v]) => known.labels[k] === v)) return;
-    this.devices.set(input.deviceId, {
+    const known = this.ruleSet.devices.get(input.deviceId);
+    if (
+      known &&
+      Object.entries(input.labels!).every(([k, v]) => known.labels[k] !== undefined || v === undefined)
+    )
+      return;
+    this.ruleSet.devices.set(input.deviceId, {
       deviceType: known?.deviceType ?? input.labels!['deviceType'] ?? input.labels!['device_type'] ?? null,
       labels: { ...input.labels, ...known?.labels },
     });
-    this.deviceRules.delete(input.deviceId);
   }
 
   private rulesFor(deviceId: string): AlertRule[] {
     const cached = this.deviceRules.get(deviceId);
-    if (cached && cached.version === this.ruleSet.version) return cached.rules;
-    const info = this.devices.get(deviceId);
+    const info = this.ruleSet.devices.get(deviceId);
+    if (cached && cached.version === this.ruleSet.version && cached.info === info) return cached.rules;
     const rules = [...this.ruleSet.rules.values()].filter((r) => selectorMatches(r.selector, deviceId, info));
-    this.deviceRules.set(deviceId, { version: this.ruleSet.version, rules });
+    this.deviceRules.set(deviceId, { version: this.ruleSet.version, info, rules });
     return rules;
   }
 
@@ -274,7 +280,7 @@ export class AlertEngine {
     ts: number,
     ruleId: string,
   ): AlertTransition {
-    const info = this.devices.get(instance.deviceId);
+    const info = this.ruleSet.devices.get(instance.deviceId);
     const deviceLabels = info?.labels ?? {};
     const base = rule.severity ?? 'warning';
     const { severity, reason } = contextSeverity(base, {

@@ -305,7 +305,7 @@ function noDataTick(c: NoDataCondition, state: ConditionState, now: number): Con
     detail: {
       metric: c.metric ?? 'any',
       silentForMs: silent,
-      explanation: `${c.metric ?? 'no metric'} received for ${Math.round(silent / 1000)}s (limit ${c.silentFor / 1000}s)`,
+      explanation: `no ${c.metric ?? 'data'} for ${Math.round(silent / 1000)}s (limit ${c.silentFor / 1000}s)`,
     },
   };
 }

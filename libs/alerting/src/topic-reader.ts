@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@sentio/observability';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+
+/**
+ * Reads whole topics from the beginning and keeps following them, with no committed offsets (a group of
+ * its own per process): for compacted topics that every process needs entirely (rules, silences, the
+ * notification log) and for the history the dispatcher rebuilds its alerts from. `caughtUp` resolves once
+ * every partition has been read up to where it ended when reading began.
+ */
+export class TopicReader {
+  private readonly consumer: Consumer;
+  private resolveCaughtUp!: () => void;
+  readonly caughtUp: Promise<void>;
+  private remaining = new Map<string, bigint>();
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly topics: string[],
+    private readonly handler: (
+      topic: string,
+      partition: number,
+      message: KafkaMessage,
+    ) => void | Promise<void>,
+    private readonly logger: Logger,
+    name: string,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: `${name}-reader-${randomBytes(6).toString('hex')}`,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+    });
+    this.caughtUp = new Promise((resolve) => (this.resolveCaughtUp = resolve));
+  }
+
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of this.topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          if (BigInt(p.high) > BigInt(p.low)) this.remaining.set(`${topic}:${p.partition}`, BigInt(p.high));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.remaining.size === 0) this.resolveCaughtUp();
+    // Batch ends (data, or only transaction markers) say how far each partition has been read.
+    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      const key = `${payload.topic}:${payload.partition}`;
+      const end = this.remaining.get(key);
+      if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
+        this.remaining.delete(key);
+        if (this.remaining.size === 0) this.resolveCaughtUp();
+      }
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) =>
+      this.logger.error({ err: payload.error, topics: this.topics }, 'topic reader crashed'),
+    );
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        for (const message of batch.messages) {
+          await this.handler(batch.topic, batch.partition, message);
+          resolveOffset(message.offset);
+        }
+        await heartbeat();
+      },
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect().catch(() => undefined);
+  }
+}

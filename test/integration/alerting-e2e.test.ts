@@ -1,0 +1,353 @@
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AvroSerde, EventCodec } from '@sentio/avro';
+import { eventStreams, type AlertEvent, type Anomaly, type TelemetrySample } from '@sentio/events';
+import { EventProducer } from '@sentio/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { AlertmanagerPeer, HttpReceiver, SmtpPeer } from '../../tools/peers/alerting-peers.js';
+import { logger, sandbox, type Sandbox } from './support/backbone.js';
+import { PlatformProcess } from './support/platform-process.js';
+
+/**
+ * End to end against the real broker and registry: rules provisioned from YAML, telemetry and anomalies in,
+ * transitions on the alerts topic, grouped notifications to a webhook (signed, Alertmanager v4 payload),
+ * over SMTP (STARTTLS + AUTH, aiosmtpd) and to a real Alertmanager.
+ */
+const SECRET = 'webhook-secret-of-the-test';
+
+interface WebhookBody {
+  version: string;
+  status: string;
+  groupKey: string;
+  receiver: string;
+  groupLabels: Record<string, string>;
+  alerts: Array<{
+    status: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    fingerprint: string;
+  }>;
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Every alert event on the sandbox's alerts topic, read committed (what the projections see). */
+async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
+  const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+  const codec = await EventCodec.register(serde, eventStreams.alerts, box.topics.alerts);
+  const admin = box.kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(box.topics.alerts);
+  await admin.disconnect();
+  const total = ends.reduce((n, p) => n + Number(p.high), 0);
+  const out: AlertEvent[] = [];
+  if (total === 0) return out;
+  const consumer = box.kafka.consumer({ groupId: `read-${Math.random()}`, readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic: box.topics.alerts, fromBeginning: true });
+  const remaining = new Map(ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high)]));
+  await new Promise<void>((resolve) => {
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (Number(payload.lastOffset) + 1 >= (remaining.get(payload.partition) ?? 0))
+        remaining.delete(payload.partition);
+      if (remaining.size === 0) resolve();
+    });
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        await codec.prepare(batch.messages.map((m) => m.value));
+        for (const m of batch.messages) {
+          const d = codec.decode(m.value);
+          if (d.ok) out.push(d.value);
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return out.sort((a, b) => a.timestampMs - b.timestampMs || a.sequence - b.sequence);
+}
+
+describe('alerting end to end', () => {
+  let box: Sandbox;
+  let webhook: HttpReceiver;
+  let smtp: SmtpPeer;
+  let am: AlertmanagerPeer;
+  let platform: PlatformProcess | undefined;
+  let producer: EventProducer;
+  let telemetry: EventCodec<TelemetrySample>;
+  let anomalies: EventCodec<Anomaly>;
+  const t0 = Date.now() - 120_000;
+
+  const sample = (deviceId: string, s: number, metric: string, value: number): TelemetrySample => ({
+    eventId: `${deviceId}-${metric}-${s}`,
+    deviceId,
+    timestampMs: t0 + s * 1000,
+    metric,
+    value,
+    unit: null,
+    quality: 'GOOD',
+    labels: {
+      site: 'north',
+      deviceType: 'pump',
+      ...(deviceId === 'pump-0001' ? { criticality: 'high' } : {}),
+    },
+    source: 'test',
+  });
+  const send = (samples: TelemetrySample[]) =>
+    producer.send(
+      box.topics.telemetry,
+      samples.map((s) => ({ key: s.deviceId, value: telemetry.encode(s) })),
+    );
+
+  beforeAll(async () => {
+    box = await sandbox('alerting_e2e');
+    [webhook, smtp, am] = await Promise.all([
+      HttpReceiver.start(),
+      SmtpPeer.start(),
+      AlertmanagerPeer.start(),
+    ]);
+    const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+    telemetry = await EventCodec.register(serde, eventStreams.telemetry, box.topics.telemetry);
+    anomalies = await EventCodec.register(serde, eventStreams.anomalies, box.topics.anomalies);
+    producer = new EventProducer(
+      box.kafka,
+      { lingerMs: 5, batchSize: 10_000, batchBytes: 900_000, compression: 'none' },
+      logger,
+    );
+    await producer.connect();
+    const dir = mkdtempSync(join(tmpdir(), 'sentio-alerting-'));
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      stringify({
+        rules: [
+          {
+            id: 'pump-hot',
+            name: 'Pump bearing hot',
+            condition: {
+              kind: 'threshold',
+              metric: 'bearing_temperature',
+              aggregation: 'avg',
+              window: '10s',
+              op: '>',
+              threshold: 80,
+              clearThreshold: 70,
+            },
+            for: '3s',
+            severity: 'major',
+            selector: { deviceType: 'pump' },
+            labels: { team: 'maintenance' },
+            annotations: { summary: '{{device}} bearing at {{value}} °C (limit {{threshold}})' },
+          },
+          {
+            id: 'pump-silent',
+            name: 'Pump silent',
+            condition: { kind: 'nodata', metric: 'flow_rate', silentFor: '15s' },
+            severity: 'minor',
+            selector: { site: 'north' },
+          },
+          {
+            id: 'pump-anomaly',
+            name: 'Pump anomaly',
+            condition: { kind: 'anomaly', windows: 2, within: '60s' },
+            severity: 'warning',
+          },
+        ],
+      }),
+    );
+    writeFileSync(
+      join(dir, 'sentio.yaml'),
+      stringify({
+        alerting: {
+          receivers: [
+            {
+              name: 'ops',
+              webhook: [{ url: `${webhook.url}/hook`, secret: SECRET }],
+              email: [
+                {
+                  to: 'ops@example.com',
+                  from: 'sentio@example.com',
+                  smarthost: `127.0.0.1:${smtp.port}`,
+                  requireTls: true,
+                  tlsInsecure: true,
+                  auth: { username: smtp.user, password: smtp.password },
+                },
+              ],
+              alertmanager: [{ url: am.url }],
+            },
+          ],
+          route: {
+            receiver: 'ops',
+            groupBy: ['alertname'],
+            groupWait: '1s',
+            groupInterval: '2s',
+            repeatInterval: '1h',
+          },
+        },
+      }),
+    );
+    platform = await PlatformProcess.start(
+      'alerting',
+      {
+        ...box.env,
+        SENTIO_CONFIG_FILE: join(dir, 'sentio.yaml'),
+        ALERTING_RULES_PATH: join(dir, 'rules.yaml'),
+        ALERTING_GROUP_ID: `alerting-${box.namespace}`,
+        ALERTING_IDLE_ADVANCE_MS: '1000',
+      },
+      'alerting-dispatcher',
+    );
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await producer?.disconnect();
+    await Promise.all([webhook?.stop(), smtp?.stop(), am?.stop()]);
+  });
+
+  it('a hot bearing goes pending, fires once, is notified grouped to webhook, email and Alertmanager, and resolves', async () => {
+    const normal: TelemetrySample[] = [];
+    for (let s = 0; s < 20; s++)
+      for (const d of ['pump-0001', 'pump-0002'])
+        normal.push(sample(d, s, 'bearing_temperature', 50), sample(d, s, 'flow_rate', 30));
+    await send(normal);
+    const hot: TelemetrySample[] = [];
+    for (let s = 20; s < 40; s++)
+      hot.push(
+        sample('pump-0001', s, 'bearing_temperature', 100),
+        sample('pump-0001', s, 'flow_rate', 30),
+        sample('pump-0002', s, 'bearing_temperature', 50),
+        sample('pump-0002', s, 'flow_rate', 30),
+      );
+    await send(hot);
+
+    const firing = await until('firing webhook', () =>
+      webhook.requests.find((r) =>
+        (JSON.parse(r.body) as WebhookBody).alerts.some(
+          (a) => a.labels['alertname'] === 'Pump bearing hot' && a.status === 'firing',
+        ),
+      ),
+    );
+    const body = JSON.parse(firing.body) as WebhookBody;
+    expect(body.version).toBe('4');
+    expect(body.status).toBe('firing');
+    expect(body.groupLabels).toEqual({ alertname: 'Pump bearing hot' });
+    expect(body.alerts).toHaveLength(1);
+    expect(body.alerts[0]!.labels).toMatchObject({
+      device: 'pump-0001',
+      team: 'maintenance',
+      rule_id: 'pump-hot',
+    });
+    // Context: base major, raised by the device's criticality label.
+    expect(body.alerts[0]!.labels['severity']).toBe('critical');
+    expect(body.alerts[0]!.annotations['severity_reason']).toMatch(/criticality high/);
+    expect(body.alerts[0]!.annotations['summary']).toMatch(
+      /^pump-0001 bearing at \d+(\.\d+)? °C \(limit 80\)$/,
+    );
+    const ts = firing.headers['x-sentio-timestamp'] as string;
+    expect(firing.headers['x-sentio-signature']).toBe(
+      `sha256=${createHmac('sha256', SECRET).update(`${ts}.${firing.body}`).digest('hex')}`,
+    );
+    expect(firing.headers['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
+
+    const mail = await until('firing email', () =>
+      smtp.messages().find((m) => /Subject: \[FIRING:1\] alertname=Pump bearing hot/.test(m)),
+    );
+    expect(mail).toMatch(/pump-0001/);
+    const inAm = await until('alert in Alertmanager', async () =>
+      (await am.alerts()).find(
+        (a) => a.labels['alertname'] === 'Pump bearing hot' && a.labels['device'] === 'pump-0001',
+      ),
+    );
+    expect(inAm.status.state).toBe('active');
+
+    // Cool down below the clear threshold: resolved, notified once more.
+    const cool: TelemetrySample[] = [];
+    for (let s = 40; s < 60; s++)
+      for (const d of ['pump-0001', 'pump-0002'])
+        cool.push(sample(d, s, 'bearing_temperature', 40), sample(d, s, 'flow_rate', 30));
+    await send(cool);
+    await until('resolved webhook', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find(
+          (b) =>
+            b.status === 'resolved' && b.alerts.some((a) => a.labels['alertname'] === 'Pump bearing hot'),
+        ),
+    );
+    await until('resolved in Alertmanager', async () =>
+      (await am.alerts()).some((a) => a.labels['alertname'] === 'Pump bearing hot') ? undefined : true,
+    );
+    await until('resolved email', () =>
+      smtp.messages().find((m) => /Subject: \[RESOLVED\] alertname=Pump bearing hot/.test(m)),
+    );
+
+    const events = (await alertEvents(box)).filter((e) => e.ruleId === 'pump-hot');
+    expect(events.map((e) => `${e.deviceId} ${e.previousStatus}>${e.status}`)).toEqual([
+      'pump-0001 INACTIVE>PENDING',
+      'pump-0001 PENDING>FIRING',
+      'pump-0001 FIRING>RESOLVED',
+    ]);
+    expect(new Set(events.map((e) => e.eventId)).size).toBe(3);
+    // Exactly one firing and one resolved notification on the webhook for this group.
+    const hotBodies = webhook
+      .json<WebhookBody>('/hook')
+      .filter((b) => b.groupLabels['alertname'] === 'Pump bearing hot');
+    expect(hotBodies.map((b) => b.status)).toEqual(['firing', 'resolved']);
+  });
+
+  it('an anomaly rule fires after two flagged windows', async () => {
+    const anomaly = (s: number, score: number): Anomaly => ({
+      eventId: `an-${s}`,
+      deviceId: 'pump-0002',
+      assetId: 'pump-0002',
+      timestampMs: t0 + s * 1000,
+      windowStartMs: t0 + (s - 10) * 1000,
+      windowEndMs: t0 + s * 1000,
+      score,
+      threshold: 1,
+      contributions: [{ metric: 'vibration_rms', error: score }],
+      modelId: 'ae',
+      modelVersion: '1',
+    });
+    await producer.send(
+      box.topics.anomalies,
+      [anomaly(61, 1.5), anomaly(62, 3.1)].map((a) => ({ key: a.deviceId, value: anomalies.encode(a) })),
+    );
+    const hook = await until('anomaly webhook', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find((b) => b.groupLabels['alertname'] === 'Pump anomaly' && b.status === 'firing'),
+    );
+    expect(hook.alerts[0]!.labels).toMatchObject({ device: 'pump-0002', severity: 'minor' });
+    expect(hook.alerts[0]!.annotations['severity_reason']).toMatch(/anomaly score 3.1x/);
+  });
+
+  it('a silent flow meter fires a no-data alert', async () => {
+    // pump-0002 keeps reporting bearing temperature but its flow meter stops (event time moves on).
+    const rows: TelemetrySample[] = [];
+    for (let s = 60; s < 90; s++)
+      rows.push(sample('pump-0002', s, 'bearing_temperature', 50), sample('pump-0001', s, 'flow_rate', 30));
+    await send(rows);
+    const hook = await until('no-data webhook', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find((b) => b.groupLabels['alertname'] === 'Pump silent' && b.status === 'firing'),
+    );
+    expect(hook.alerts.map((a) => a.labels['device'])).toEqual(['pump-0002']);
+    expect(hook.alerts[0]!.annotations['explanation']).toMatch(/no flow_rate for \d+s \(limit 15s\)/);
+  });
+});
