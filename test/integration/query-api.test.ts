@@ -251,7 +251,7 @@ describe('query API over the ClickHouse projections', () => {
           QueryApiModule.forRoot(queryApi, logger),
         ],
       },
-      { logger: false },
+      { logger: false, abortOnError: false },
     );
     await app.get(MetricsRepository).insert(produced, 'test-metrics');
     await app.get(DevicesRepository).insert(lifecycle(), 'test-devices');
@@ -296,16 +296,17 @@ describe('query API over the ClickHouse projections', () => {
         });
         if (res.status !== 401) open.push(`${method.toUpperCase()} ${path}`);
       }
-      // Public on purpose: logging in, the OpenAPI document, and the probes of @sentio/observability.
-      // POST login/refresh/logout answer 400 to an empty body rather than 401.
+      // Public on purpose: logging in and out, whether an admin exists, the OpenAPI document (introspection
+      // is on outside production), and the probes of @sentio/observability. POST login answers 400 to an
+      // empty body, logout 204 (nothing to revoke); refresh is public too but answers 401 without a token.
       expect(open.sort()).toEqual(
         [
+          'GET /api/auth/status',
           'GET /api/docs-json',
           'GET /health',
           'GET /metrics',
           'POST /api/auth/login',
           'POST /api/auth/logout',
-          'POST /api/auth/refresh',
         ].sort(),
       );
     });
@@ -492,6 +493,36 @@ describe('query API over the ClickHouse projections', () => {
       });
     }
 
+    it('takes the step in GraphQL as REST does: seconds as a number, or a duration text', async () => {
+      const range = `device=pump-0001&metric=temperature&from=${T0}&to=${T0 + 2 * HOUR}`;
+      const rest = await call(`/api/metrics/series?${range}&step=60`, viewer);
+      expect(rest.status, rest.text).toBe(200);
+      for (const step of ['60', '"60"', '"1m"']) {
+        const res = await graphql(
+          `{ metricSeries(device: "pump-0001", metric: "temperature", from: "${T0}", to: "${T0 + 2 * HOUR}", step: ${step}) { stepMs resolution points { ts value } } }`,
+          viewer,
+        );
+        expect(res.body['errors'], `step: ${step}`).toBeUndefined();
+        const series = (res.body['data'] as { metricSeries: Record<string, unknown> }).metricSeries;
+        expect(series).toEqual({
+          stepMs: rest.body['stepMs'],
+          resolution: rest.body['resolution'],
+          points: rest.body['points'],
+        });
+      }
+      const bad = await graphql(
+        `
+          {
+            metricSeries(device: "pump-0001", metric: "temperature", step: 1.5) {
+              stepMs
+            }
+          }
+        `,
+        viewer,
+      );
+      expect(JSON.stringify(bad.body['errors'])).toMatch(/Duration: expected a whole number of seconds/);
+    });
+
     it('chooses a step from the range when none is given', async () => {
       const res = await call(
         `/api/metrics/series?device=pump-0001&metric=temperature&from=${T0}&to=${T0 + 4 * HOUR}`,
@@ -597,7 +628,10 @@ describe('query API over the ClickHouse projections', () => {
       const applied = await store.query<{ version: number; name: string }>(
         `SELECT version, name FROM ${store.table('schema_migrations')} ORDER BY version`,
       );
-      expect(applied.map((m) => `${m.version}_${m.name}`)).toEqual(['1_projections', '2_query_api']);
+      expect(applied.map((m) => `${m.version}_${m.name}`).slice(0, 2)).toEqual([
+        '1_projections',
+        '2_query_api',
+      ]);
       const tables = await store.query<{ name: string }>(
         `SELECT name FROM system.tables WHERE database = {db:String} AND name LIKE 'api_%' ORDER BY name`,
         { db: store.database },
@@ -659,6 +693,10 @@ describe('query API over the ClickHouse projections', () => {
           'user:admin user.create operator',
           'user:admin api-key.create key',
           'user:admin api-key.revoke key',
+          // Logins, failed ones too: the login lockout is rebuilt from them after a restart.
+          'user:admin auth.login admin',
+          'user:victim auth.login-failed victim',
+          'user:viewer user.password-change viewer',
         ]),
       );
       expect(events.every((e) => Date.parse(e.ts) > T0)).toBe(true);

@@ -44,6 +44,20 @@ export {
   type SeriesQuery,
 } from './repositories/metrics-query.repository.js';
 export { SystemQueryRepository, type TableSizeRow } from './repositories/system-query.repository.js';
+// The query API's own state (migration 002): not projections of a topic, the only copy; written by the api.
+export {
+  API_ROLES,
+  ApiUsersRepository,
+  nextVersion,
+  type ApiRole,
+  type ApiUserRecord,
+} from './repositories/api-users.repository.js';
+export {
+  ApiRefreshTokensRepository,
+  type RefreshTokenRecord,
+} from './repositories/api-refresh-tokens.repository.js';
+export { ApiKeysRepository, type ApiKeyRecord } from './repositories/api-keys.repository.js';
+export { ApiAuditRepository, type ActorKind, type AuditEvent } from './repositories/api-audit.repository.js';
 export {
   SPAN_STATUSES,
   TracesQueryRepository,

@@ -1,4 +1,6 @@
 export { queryApiConfigSection, type QueryApiConfig } from './query-api.config.js';
 export { QueryApiModule } from './query-api.module.js';
-export { Public, Roles, ROLES, type AuthenticatedUser, type Role } from './auth/roles.decorator.js';
-export { CurrentUser } from './auth/current-user.decorator.js';
+export { ROLES, roleAdmits, type Role } from './common/role.type.js';
+export type { AuthenticatedUser } from './common/authenticated-user.type.js';
+export { Public, Roles } from './common/roles.decorator.js';
+export { CurrentUser } from './common/current-user.decorator.js';

@@ -25,4 +25,17 @@ describe('queryApi config', () => {
   it('accepts a strong secret in production', () => {
     expect(load({ NODE_ENV: 'production', SENTIO_JWT_SECRET: 'x'.repeat(32) }).jwtSecret).toHaveLength(32);
   });
+
+  it('turns introspection off and the cookie Secure in production, unless told otherwise', () => {
+    const secret = { SENTIO_JWT_SECRET: 'x'.repeat(32) };
+    expect(load({})).toMatchObject({ introspection: true, cookieSecure: false });
+    expect(load({ NODE_ENV: 'production', ...secret })).toMatchObject({
+      introspection: false,
+      cookieSecure: true,
+    });
+    expect(load({ NODE_ENV: 'production', QUERY_API_INTROSPECTION: 'true', ...secret }).introspection).toBe(
+      true,
+    );
+    expect(load({ QUERY_API_INTROSPECTION: 'false' }).introspection).toBe(false);
+  });
 });

@@ -13,6 +13,15 @@ export const queryApiConfigSection = defineConfigSection(
       jwtSecret: z.string().optional(),
       /** NODE_ENV; only `production` changes behaviour (a missing or weak secret stops start-up). */
       environment: z.string().default('development'),
+      /**
+       * GraphQL introspection and a public /api/docs-json (the API's shape, no data). Unset: on outside
+       * production, off in production (then the OpenAPI document needs a token and introspection is refused).
+       */
+      introspection: configFields.flag().optional(),
+      /** The refresh cookie's Secure flag; unset: set in production, and on any request that came over https. */
+      cookieSecure: configFields.flag().optional(),
+      /** The operator console's build (apps/web's Angular output), served at `/`. Unset: the repository's. */
+      consoleDir: z.string().min(1).optional(),
       accessTokenTtlSeconds: configFields.positiveInt().default(900),
       refreshTokenTtlSeconds: configFields.positiveInt().default(7 * DAY_S),
       /** The first admin, created only while there are no users at all; there is no default password. */
@@ -65,9 +74,17 @@ export const queryApiConfigSection = defineConfigSection(
           message: `expected a secret of at least ${MIN_JWT_SECRET_LENGTH} characters when NODE_ENV=production`,
         });
       }
-    }),
+    })
+    .transform((config) => ({
+      ...config,
+      introspection: config.introspection ?? config.environment !== 'production',
+      cookieSecure: config.cookieSecure ?? config.environment === 'production',
+    })),
   {
     jwtSecret: 'SENTIO_JWT_SECRET',
+    introspection: 'QUERY_API_INTROSPECTION',
+    cookieSecure: 'QUERY_API_COOKIE_SECURE',
+    consoleDir: 'SENTIO_CONSOLE_DIR',
     environment: 'NODE_ENV',
     accessTokenTtlSeconds: 'QUERY_API_ACCESS_TOKEN_TTL_SECONDS',
     refreshTokenTtlSeconds: 'QUERY_API_REFRESH_TOKEN_TTL_SECONDS',

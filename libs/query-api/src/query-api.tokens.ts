@@ -1,5 +1,4 @@
-/** Injection tokens of the module's configuration, the signing secret and its logger. */
+/** Injection tokens of the module's configuration, its logger and the access-token signing secret. */
 export const QUERY_API_CONFIG = Symbol('QueryApiConfig');
 export const QUERY_API_LOGGER = Symbol('QueryApiLogger');
-/** The module class itself, so the OpenAPI scan can be limited to it without an import cycle. */
-export const QUERY_API_MODULE = Symbol('QueryApiModule');
+export const JWT_SECRET = Symbol('JwtSecret');

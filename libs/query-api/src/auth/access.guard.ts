@@ -11,7 +11,11 @@ import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { ApiKeysService } from './api-keys.service.js';
 import { JWT_STRATEGY } from './jwt.strategy.js';
-import { PUBLIC_KEY, ROLES_KEY, roleAdmits, type AuthenticatedUser, type Role } from './roles.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { roleAdmits, type Role } from '../common/role.type.js';
+import { PUBLIC_KEY, ROLES_KEY, type PublicWhen } from '../common/roles.decorator.js';
+import type { QueryApiConfig } from '../query-api.config.js';
+import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 
 /**
  * Operational routes of @sentio/observability, which cannot carry our decorator: probes and Prometheus
@@ -32,6 +36,7 @@ export class AccessGuard extends AuthGuard(JWT_STRATEGY) {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(ApiKeysService) private readonly apiKeys: ApiKeysService,
+    @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
   ) {
     super();
   }
@@ -44,7 +49,8 @@ export class AccessGuard extends AuthGuard(JWT_STRATEGY) {
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    const open = this.reflector.getAllAndOverride<PublicWhen | undefined>(PUBLIC_KEY, targets);
+    if (open === 'always' || (open === 'introspection' && this.config.introspection)) return true;
     if (context.getType() === 'http') {
       const route = (context.switchToHttp().getRequest<Request>().route as { path?: string } | undefined)
         ?.path;

@@ -22,8 +22,9 @@ import type { Request } from 'express';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
 import { ApiKeysService } from './api-keys.service.js';
-import { CurrentUser } from './current-user.decorator.js';
-import { Roles, type AuthenticatedUser } from './roles.decorator.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { Roles } from '../common/roles.decorator.js';
 
 @ApiTags('api-keys')
 @ApiBearerAuth()

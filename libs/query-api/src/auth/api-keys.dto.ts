@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Matches } from 'class-validator';
-import { ROLES, type Role } from './roles.decorator.js';
+import { ROLES, type Role } from '../common/role.type.js';
 
 export class CreateApiKeyDto {
   @ApiProperty({ description: 'What the key is for, e.g. grafana-reader.', pattern: '^[\\w.@-]{3,64}$' })

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
-import { ApiKeysRepository, type ApiKeyRecord } from '../repositories/api-keys.repository.js';
+import { ApiKeysRepository, type ApiKeyRecord } from '@sentio/clickhouse';
 import type { ApiKeyDto, CreatedApiKeyDto } from './api-keys.dto.js';
-import type { AuthenticatedUser, Role } from './roles.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import type { Role } from '../common/role.type.js';
 
 /** Keys read `sk_<key id>.<secret>`: the id finds the row, the secret is compared to its hash. */
 const KEY_PATTERN = /^sk_([0-9a-f-]{36})\.([\w-]{43})$/;

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { MIN_PASSWORD_LENGTH } from './password.service.js';
-import { ROLES, type Role } from './roles.decorator.js';
+import { ROLES, type Role } from '../common/role.type.js';
 
 export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9._@-]{2,63}$/;
 
@@ -18,10 +18,14 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty({ description: 'The refresh token from login or the previous refresh; each works once.' })
+  @ApiPropertyOptional({
+    description:
+      'The refresh token from login or the previous refresh; each works once. Without it, the sentio_refresh cookie is used.',
+  })
+  @IsOptional()
   @IsString()
   @MaxLength(256)
-  refreshToken!: string;
+  refreshToken?: string;
 }
 
 export class LogoutDto extends RefreshDto {
@@ -87,4 +91,26 @@ export class TokenPairDto {
 
   @ApiProperty({ enum: ROLES })
   role!: Role;
+
+  @ApiProperty()
+  username!: string;
+}
+
+export class AuthStatusDto {
+  @ApiProperty({ description: 'False on a fresh install until the first admin is configured.' })
+  adminExists!: boolean;
+
+  @ApiPropertyOptional({ description: 'What to do when no admin exists.' })
+  message?: string;
+}
+
+export class CurrentUserDto {
+  @ApiProperty()
+  username!: string;
+
+  @ApiProperty({ enum: ROLES })
+  role!: Role;
+
+  @ApiProperty({ enum: ['user', 'api-key'] })
+  kind!: 'user' | 'api-key';
 }

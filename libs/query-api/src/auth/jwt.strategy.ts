@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthService, type AccessTokenClaims } from './auth.service.js';
-import type { AuthenticatedUser } from './roles.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { JWT_SECRET } from '../query-api.tokens.js';
 
 export const JWT_STRATEGY = 'sentio-jwt';
-export const JWT_SECRET = Symbol('JwtSecret');
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, JWT_STRATEGY) {

@@ -16,8 +16,10 @@ interface Attempts {
 const SWEEP_ABOVE = 10_000;
 
 /**
- * Failed logins per user and client address, in memory: a guess-spraying client is locked out of that user
- * for a while. Per process (several replicas each count on their own), which bounds, not stops, guessing.
+ * Failed logins per user and client address: a guess-spraying client is locked out of that user for a
+ * while. Counted in memory and rebuilt at start from the logins in the audit trail (`restore`), so a restart
+ * does not lift a lockout. Per process (several replicas each count on their own), which bounds, not stops,
+ * guessing.
  */
 export class LoginThrottle {
   private readonly attempts = new Map<string, Attempts>();
@@ -39,8 +41,20 @@ export class LoginThrottle {
     }
   }
 
-  failed(username: string, ip: string): void {
-    const now = this.now();
+  /** How far back `restore` needs the history: a failure older than this can no longer matter. */
+  get memoryMs(): number {
+    return this.options.windowMs + this.options.lockoutMs;
+  }
+
+  /** Replays recorded attempts, oldest first, as they happened (the state a restart would have lost). */
+  restore(attempts: Iterable<{ username: string; ip: string; ok: boolean; atMs: number }>): void {
+    for (const a of attempts) {
+      if (a.ok) this.succeeded(a.username, a.ip);
+      else this.failed(a.username, a.ip, a.atMs);
+    }
+  }
+
+  failed(username: string, ip: string, now = this.now()): void {
     if (this.attempts.size > SWEEP_ABOVE) this.sweep(now);
     const k = key(username, ip);
     let entry = this.attempts.get(k);

@@ -3,8 +3,9 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nest
 import type { Request } from 'express';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { CreateUserDto, UserDto } from './auth.dto.js';
-import { CurrentUser } from './current-user.decorator.js';
-import { Roles, type AuthenticatedUser } from './roles.decorator.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { Roles } from '../common/roles.decorator.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')

@@ -6,21 +6,22 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Logger } from '@sentio/observability';
-import { AuditService } from '../audit/audit.service.js';
+import { AuditService, LOGIN_ACTIONS } from '../audit/audit.service.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG, QUERY_API_LOGGER } from '../query-api.tokens.js';
-import { UsersRepository } from '../repositories/users.repository.js';
-import { USERNAME_PATTERN, type UserDto } from './auth.dto.js';
+import { ApiUsersRepository } from '@sentio/clickhouse';
+import { USERNAME_PATTERN, type AuthStatusDto, type UserDto } from './auth.dto.js';
 import { LoginThrottle } from './login-throttle.service.js';
 import { MIN_PASSWORD_LENGTH, PasswordService } from './password.service.js';
-import type { AuthenticatedUser, Role } from './roles.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import type { Role } from '../common/role.type.js';
 
 @Injectable()
 export class UsersService implements OnModuleInit {
   constructor(
     @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
     @Inject(QUERY_API_LOGGER) private readonly logger: Logger,
-    @Inject(UsersRepository) private readonly users: UsersRepository,
+    @Inject(ApiUsersRepository) private readonly users: ApiUsersRepository,
     @Inject(PasswordService) private readonly passwords: PasswordService,
     @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
     @Inject(AuditService) private readonly audit: AuditService,
@@ -71,11 +72,27 @@ export class UsersService implements OnModuleInit {
   async changePassword(username: string, current: string, next: string, ip: string): Promise<void> {
     this.throttle.check(username, ip);
     const user = await this.users.find(username);
+    const actor = { username, kind: 'user' } as const;
     if (!user || !(await this.passwords.verify(user.passwordHash, current))) {
+      // Counts like a failed login: a stolen access token must not become unlimited password guesses.
       this.throttle.failed(username, ip);
+      await this.audit.record(actor, LOGIN_ACTIONS.failed, username, { via: 'password-change' }, ip);
       throw new UnauthorizedException('current password does not match');
     }
     const passwordHash = await this.passwords.hash(next);
     await this.users.save({ ...user, passwordHash, tokenVersion: user.tokenVersion + 1 });
+    await this.audit.record(actor, 'user.password-change', username, {}, ip);
+  }
+
+  /** Whether anyone can sign in yet: a fresh install has no users until the first admin is configured. */
+  async status(): Promise<AuthStatusDto> {
+    const adminExists = (await this.users.list()).some((u) => u.role === 'admin' && !u.disabled);
+    return adminExists
+      ? { adminExists }
+      : {
+          adminExists,
+          message:
+            'No admin exists yet: start the platform with SENTIO_ADMIN_USER and SENTIO_ADMIN_PASSWORD set.',
+        };
   }
 }

@@ -1,6 +1,6 @@
 import { BadRequestException, HttpException, HttpStatus, Inject, UsePipes } from '@nestjs/common';
 import { Args, Context, Resolver, Subscription } from '@nestjs/graphql';
-import { Roles } from '../auth/roles.decorator.js';
+import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';

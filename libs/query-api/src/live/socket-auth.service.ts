@@ -4,7 +4,7 @@ import type { Request } from 'express';
 import type { Context } from 'graphql-ws';
 import { SOCKET_AUTHENTICATED } from '../auth/access.guard.js';
 import { AuthService, type AccessTokenClaims } from '../auth/auth.service.js';
-import type { AuthenticatedUser } from '../auth/roles.decorator.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
 
 /** What one WebSocket connection carries from its handshake to each of its subscriptions. */
 export interface SocketSession {

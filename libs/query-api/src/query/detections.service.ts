@@ -11,7 +11,7 @@ import type {
   ForecastDto,
   ForecastsQueryDto,
 } from './detections.dto.js';
-import { DAY_MS, resolveRange } from './time-range.util.js';
+import { DAY_MS, resolveRange } from '../common/time-range.util.js';
 
 const iso = (ms: string | number) => new Date(Number(ms)).toISOString();
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { Roles } from '../auth/roles.decorator.js';
+import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { LogPageDto, LogsQueryDto } from './logs.dto.js';
 import { LogsService } from './logs.service.js';

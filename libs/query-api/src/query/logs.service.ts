@@ -5,7 +5,7 @@ import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { LogsQueryRepository } from '@sentio/clickhouse';
 import type { LogPageDto, LogsQueryDto } from './logs.dto.js';
-import { DAY_MS, HOUR_MS, resolveRange } from './time-range.util.js';
+import { DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
 
 interface LogCursor {
   t: number;

@@ -4,6 +4,7 @@ import { IsIn, IsOptional } from 'class-validator';
 import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText } from '../common/query-fields.js';
 import { AGGREGATIONS, type Aggregation } from '@sentio/clickhouse';
+import { Duration } from '../graphql/duration.scalar.js';
 
 @ArgsType()
 export class SeriesQueryDto extends TimeRangeArgs('an hour') {
@@ -20,7 +21,7 @@ export class SeriesQueryDto extends TimeRangeArgs('an hour') {
   @ApiPropertyOptional({
     description: 'Bucket width: 30s, 5m, 1h, 1d or seconds. Default: about 300 points over the range.',
   })
-  @Field({ nullable: true })
+  @Field(() => Duration, { nullable: true })
   @FilterText(16)
   step?: string;
 

@@ -11,7 +11,7 @@ import {
   HOUR_MS,
   parseDuration,
   resolveRange,
-} from './time-range.util.js';
+} from '../common/time-range.util.js';
 
 @Injectable()
 export class MetricsService {

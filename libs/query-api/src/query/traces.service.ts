@@ -4,7 +4,7 @@ import { toLabels } from '../common/label.dto.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { TracesQueryRepository, type SpanQueryRow } from '@sentio/clickhouse';
-import { DAY_MS, HOUR_MS, resolveRange } from './time-range.util.js';
+import { DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
 import type { SpanDto, SpansQueryDto, TraceQueryDto } from './traces.dto.js';
 
 @Injectable()

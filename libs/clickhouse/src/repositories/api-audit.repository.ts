@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ClickHouseStore } from '@sentio/clickhouse';
+import type { ClickHouseStore } from '../clickhouse-store.js';
 
 export type ActorKind = 'user' | 'api-key' | 'system';
 
@@ -40,7 +40,7 @@ const auditColumns = {
 };
 
 /** The append-only audit trail of administrative actions (table from migration 002). */
-export class AuditRepository {
+export class ApiAuditRepository {
   readonly table = 'api_audit';
 
   constructor(private readonly store: ClickHouseStore) {}
@@ -48,6 +48,23 @@ export class AuditRepository {
   async append(event: AuditEvent): Promise<void> {
     const eventId = randomUUID();
     await this.store.insert(this.table, auditColumns, [{ ...event, eventId }], `api-audit-${eventId}`);
+  }
+
+  /**
+   * Events of the given actions from a time on, oldest first, at most `limit`: what a restarted process
+   * rebuilds short-lived state from (the login lockout).
+   */
+  async since(actions: readonly string[], fromMs: number, limit: number): Promise<AuditEvent[]> {
+    const rows = await this.store.query<AuditRow>(
+      `SELECT toUnixTimestamp64Milli(ts) AS ts_ms, actor, toString(actor_kind) AS actor_kind, action, target,
+              detail, ip
+       FROM ${this.store.table(this.table)}
+       WHERE ts >= fromUnixTimestamp64Milli({fromMs:Int64}) AND action IN {actions:Array(String)}
+       ORDER BY ts, event_id
+       LIMIT {limit:UInt32}`,
+      { fromMs, actions, limit },
+    );
+    return rows.map(toEvent);
   }
 
   /** Newest first, within a time range. */
@@ -61,14 +78,18 @@ export class AuditRepository {
        LIMIT {limit:UInt32}`,
       { fromMs, toMs, limit },
     );
-    return rows.map((r) => ({
-      tsMs: Number(r.ts_ms),
-      actor: r.actor,
-      actorKind: r.actor_kind,
-      action: r.action,
-      target: r.target,
-      detail: r.detail,
-      ip: r.ip,
-    }));
+    return rows.map(toEvent);
   }
+}
+
+function toEvent(r: AuditRow): AuditEvent {
+  return {
+    tsMs: Number(r.ts_ms),
+    actor: r.actor,
+    actorKind: r.actor_kind,
+    action: r.action,
+    target: r.target,
+    detail: r.detail,
+    ip: r.ip,
+  };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { ClickHouseStore } from '@sentio/clickhouse';
-import { nextVersion } from './users.repository.js';
+import type { ClickHouseStore } from '../clickhouse-store.js';
+import { nextVersion } from './api-users.repository.js';
 
 export interface RefreshTokenRecord {
   tokenId: string;
@@ -37,7 +37,7 @@ const refreshTokenColumns = {
 };
 
 /** Issued refresh tokens; a row is rewritten (revoked) when the token is used, so each works once. */
-export class RefreshTokensRepository {
+export class ApiRefreshTokensRepository {
   readonly table = 'api_refresh_tokens';
   private version = 0;
 

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { ClickHouseStore } from '@sentio/clickhouse';
-import type { Role } from '../auth/roles.decorator.js';
+import type { ClickHouseStore } from '../clickhouse-store.js';
 
-export interface UserRecord {
+/** The values of the `role` Enum8 of migration 002; the query API's roles are these. */
+export const API_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type ApiRole = (typeof API_ROLES)[number];
+
+export interface ApiUserRecord {
   username: string;
   passwordHash: string;
-  role: Role;
+  role: ApiRole;
   /** Bumped on password change and on refresh-token reuse: every token issued before is dead. */
   tokenVersion: number;
   disabled: boolean;
@@ -14,7 +17,7 @@ export interface UserRecord {
 interface UserRow {
   username: string;
   password_hash: string;
-  role: Role;
+  role: ApiRole;
   token_version: number;
   disabled: boolean;
 }
@@ -22,7 +25,7 @@ interface UserRow {
 /** Column order of inserts: the store takes rows as positional arrays. */
 const userColumns = {
   names: ['username', 'password_hash', 'role', 'token_version', 'disabled', 'version'],
-  row: (u: UserRecord & { version: number }) => [
+  row: (u: ApiUserRecord & { version: number }) => [
     u.username,
     u.passwordHash,
     u.role,
@@ -38,13 +41,13 @@ export function nextVersion(last: number, nowMs = Date.now()): number {
 }
 
 /** Users of the API (table from migration 002). Not a projection of a topic: this table is the only copy. */
-export class UsersRepository {
+export class ApiUsersRepository {
   readonly table = 'api_users';
   private version = 0;
 
   constructor(private readonly store: ClickHouseStore) {}
 
-  async find(username: string): Promise<UserRecord | undefined> {
+  async find(username: string): Promise<ApiUserRecord | undefined> {
     const [row] = await this.store.query<UserRow>(
       `SELECT username, password_hash, toString(role) AS role, token_version, disabled
        FROM ${this.store.table(this.table)} FINAL WHERE username = {username:String}`,
@@ -53,7 +56,7 @@ export class UsersRepository {
     return row && toRecord(row);
   }
 
-  async list(): Promise<UserRecord[]> {
+  async list(): Promise<ApiUserRecord[]> {
     const rows = await this.store.query<UserRow>(
       `SELECT username, password_hash, toString(role) AS role, token_version, disabled
        FROM ${this.store.table(this.table)} FINAL ORDER BY username`,
@@ -68,7 +71,7 @@ export class UsersRepository {
     return Number(row?.n ?? 0);
   }
 
-  async save(user: UserRecord): Promise<void> {
+  async save(user: ApiUserRecord): Promise<void> {
     this.version = nextVersion(this.version);
     await this.store.insert(
       this.table,
@@ -79,7 +82,7 @@ export class UsersRepository {
   }
 }
 
-function toRecord(row: UserRow): UserRecord {
+function toRecord(row: UserRow): ApiUserRecord {
   return {
     username: row.username,
     passwordHash: row.password_hash,

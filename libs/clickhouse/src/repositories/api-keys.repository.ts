@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { ClickHouseStore } from '@sentio/clickhouse';
-import type { Role } from '../auth/roles.decorator.js';
-import { nextVersion } from './users.repository.js';
+import type { ClickHouseStore } from '../clickhouse-store.js';
+import { nextVersion, type ApiRole } from './api-users.repository.js';
 
 export interface ApiKeyRecord {
   keyId: string;
   name: string;
-  role: Role;
+  role: ApiRole;
   /** SHA-256 of the key's secret part: the secret is random, so a slow hash buys nothing. */
   secretHash: string;
   createdBy: string;
@@ -17,7 +16,7 @@ export interface ApiKeyRecord {
 interface ApiKeyRow {
   key_id: string;
   name: string;
-  role: Role;
+  role: ApiRole;
   secret_hash: string;
   created_by: string;
   created_at_ms: string;

@@ -1,6 +1,6 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Inject, UsePipes } from '@nestjs/common';
-import { Roles } from '../auth/roles.decorator.js';
+import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { DevicePageDto, DevicesQueryDto } from '../query/devices.dto.js';
 import { DevicesService } from '../query/devices.service.js';

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import type { Request } from 'express';
-import type { AuthenticatedUser } from './roles.decorator.js';
+import type { AuthenticatedUser } from './authenticated-user.type.js';
 
 /** The user the access guard authenticated, in a controller or a resolver. */
 export const CurrentUser = createParamDecorator(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roleAdmits } from './roles.decorator.js';
+import { roleAdmits } from './role.type.js';
 
 describe('roleAdmits', () => {
   it('ranks viewer < operator < admin', () => {

@@ -2,8 +2,10 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { Public } from '../auth/roles.decorator.js';
-import { QUERY_API_MODULE } from '../query-api.tokens.js';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { Public, Roles } from './common/roles.decorator.js';
+import { QueryModule } from './query/query.module.js';
 
 /**
  * The OpenAPI document of the query API's own routes. SwaggerModule.setup wants the application object,
@@ -18,10 +20,11 @@ export class OpenApiController {
   constructor(
     @Inject(ModulesContainer) private readonly modules: ModulesContainer,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
-    @Inject(QUERY_API_MODULE) private readonly queryApiModule: object,
   ) {}
 
-  @Public()
+  /** Public while introspection is on (QUERY_API_INTROSPECTION; off in production), else for any signed-in role. */
+  @Public('introspection')
+  @Roles('viewer')
   @Get('docs-json')
   openApi(): OpenAPIObject {
     this.document ??= SwaggerModule.createDocument(
@@ -36,7 +39,7 @@ export class OpenApiController {
         .setVersion('1')
         .addBearerAuth()
         .build(),
-      { include: [this.queryApiModule as never] },
+      { include: [AuthModule, AuditModule, QueryModule] },
     );
     return this.document;
   }

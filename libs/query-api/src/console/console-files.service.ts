@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, extname, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from '@sentio/observability';
+import type { NextFunction, Request, Response } from 'express';
+import type { QueryApiConfig } from '../query-api.config.js';
+import { QUERY_API_CONFIG, QUERY_API_LOGGER } from '../query-api.tokens.js';
+import { consolePolicy } from './content-security-policy.util.js';
+
+/** apps/web's Angular build output in this repository (libs/query-api/src/console -> apps/web/dist/browser). */
+export const DEFAULT_CONSOLE_DIR = fileURLToPath(
+  new URL('../../../../apps/web/dist/browser', import.meta.url),
+);
+
+/** Paths that belong to the API and the probes: never answered with the console, even when unmatched. */
+const RESERVED = /^\/(?:api|health|metrics)(?:\/|$)/;
+/** Angular's hashed output names (`main-5NQ7ZSTY.js`) and everything under media/: their content never changes. */
+const HASHED = /-[A-Z0-9]{8}\.[a-z0-9]+$/;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** The placeholder apps/web puts where a per-response nonce belongs (`<app-root ngCspNonce="__CSP_NONCE__">`). */
+const NONCE_PLACEHOLDER = /__CSP_NONCE__/g;
+
+/**
+ * Serves the operator console's build at `/`: its files, and index.html for any other page address the
+ * browser navigates to (the console routes on the client). Runs after every route of the process, so it
+ * never hides one. Every answer carries the console's Content-Security-Policy.
+ */
+@Injectable()
+export class ConsoleFilesService {
+  readonly root: string;
+  private index?: { mtimeMs: number; html: string };
+
+  constructor(
+    @Inject(QUERY_API_CONFIG) config: QueryApiConfig,
+    @Inject(QUERY_API_LOGGER) private readonly logger: Logger,
+  ) {
+    this.root = resolve(config.consoleDir ?? DEFAULT_CONSOLE_DIR);
+  }
+
+  /** Express middleware; anything that is not the console's passes on (and ends as a 404 of the API). */
+  readonly handle = (req: Request, res: Response, next: NextFunction): void => {
+    this.serve(req, res).then(
+      (served) => {
+        if (!served) next();
+      },
+      (error: unknown) => next(error),
+    );
+  };
+
+  private async serve(req: Request, res: Response): Promise<boolean> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const path = safePath(req.path);
+    if (path === undefined || RESERVED.test(path)) return false;
+    if (path !== '/' && !path.endsWith('/')) {
+      const file = resolve(this.root, `.${path}`);
+      if (file.startsWith(this.root + sep) && (await isFile(file))) {
+        this.secure(req, res, '');
+        const hashed = HASHED.test(basename(file)) || path.startsWith('/media/');
+        await sendFile(res, file, hashed ? IMMUTABLE : 'no-cache');
+        return true;
+      }
+      // A missing asset is a 404; only a page address (no extension) falls back to the app.
+      if (extname(path) !== '' || !accepts(req, 'text/html')) return false;
+    }
+    return this.sendIndex(req, res);
+  }
+
+  private async sendIndex(req: Request, res: Response): Promise<boolean> {
+    const html = await this.readIndex();
+    const nonce = randomBytes(16).toString('base64');
+    this.secure(req, res, nonce);
+    res.setHeader('Cache-Control', 'no-cache');
+    if (html === undefined) {
+      res
+        .status(404)
+        .type('text/plain')
+        .send(`console not built: no index.html in ${this.root} (npm run build -w apps/web)\n`);
+      return true;
+    }
+    res.status(200).type('html').send(html.replace(NONCE_PLACEHOLDER, nonce));
+    return true;
+  }
+
+  /** Re-read when the file changes, so a rebuild shows without a restart. */
+  private async readIndex(): Promise<string | undefined> {
+    const file = resolve(this.root, 'index.html');
+    try {
+      const { mtimeMs } = await stat(file);
+      if (this.index?.mtimeMs !== mtimeMs) {
+        this.index = { mtimeMs, html: await readFile(file, 'utf8') };
+      }
+      return this.index.html;
+    } catch {
+      if (this.index === undefined) this.logger.warn({ root: this.root }, 'query-api: console not built');
+      this.index = undefined;
+      return undefined;
+    }
+  }
+
+  private secure(req: Request, res: Response, nonce: string): void {
+    res.setHeader(
+      'Content-Security-Policy',
+      consolePolicy(nonce || randomBytes(16).toString('base64'), req.headers.host),
+    );
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+  }
+}
+
+/** The decoded request path, or undefined for one that is malformed or reaches for hidden files. */
+function safePath(raw: string): string | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  if (path.includes('\0') || path.includes('\\') || path.split('/').some((s) => s.startsWith('.'))) {
+    return undefined;
+  }
+  return path;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function accepts(req: Request, type: string): boolean {
+  return (req.headers.accept ?? '').includes(type);
+}
+
+/** Express's sendFile: content type, ETag and Last-Modified, conditional GET (304), ranges, HEAD. */
+function sendFile(res: Response, file: string, cacheControl: string): Promise<void> {
+  return new Promise((done, fail) => {
+    res.sendFile(file, { cacheControl: false, headers: { 'Cache-Control': cacheControl } }, (error) =>
+      error && !res.headersSent ? fail(error) : done(),
+    );
+  });
+}
