@@ -14,15 +14,55 @@ export {
   type TrainingRange,
   type WindowScore,
 } from './window-autoencoder.js';
-export { listCsvFiles, readCsvSeries, type CsvSeries, type CsvSeriesOptions } from './csv-series.util.js';
-export * from './skab-metrics.util.js';
 export {
-  evaluateCsvFiles,
-  type EvaluationOptions,
-  type EvaluationResult,
-  type FileEvaluation,
-  type ScoredRow,
-} from './anomaly-evaluation.js';
+  listCsvFiles,
+  readCsvSeries,
+  type CsvSeries,
+  type CsvSeriesOptions,
+} from './evaluation/csv-series.util.js';
+export * from './evaluation/skab-metrics.util.js';
+export {
+  detectorChoices,
+  evaluateSeriesFiles,
+  trainRowsOf,
+  type DetectorChoice,
+  type DetectorKind,
+  type DetectorResult,
+  type FileSummary,
+  type RowResult,
+  type SeriesEvaluationOptions,
+  type SeriesEvaluationResult,
+  type TrainSplit,
+} from './evaluation/series-evaluation.js';
+export {
+  syntheticCorpus,
+  syntheticSeries,
+  type SyntheticSeries,
+} from './evaluation/synthetic-series.util.js';
+export {
+  calibrateMargin,
+  type MarginCalibration,
+  type MarginCalibrationOptions,
+} from './evaluation/margin-calibration.js';
+export {
+  RobustGroupModel,
+  GroupScorer,
+  defaultRobustGroupOptions,
+  groupMembers,
+  type GroupMember,
+  type GroupScore,
+  type RobustGroupOptions,
+  type RobustGroupState,
+} from './models/robust-group-model.js';
+export {
+  UnivariateDetector,
+  defaultUnivariateOptions,
+  univariateMembers,
+  univariateOptionsFor,
+  type UnivariateMember,
+  type UnivariateOptions,
+  type UnivariateScore,
+} from './models/univariate-detector.js';
 export {
   WindowAssembler,
   type AssembledWindow,

@@ -1,21 +1,32 @@
 import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
-import { relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
 import { AvroSerde, avroConfigSection } from '@sentio/avro';
 import { loadConfig } from '@sentio/config';
 import {
+  binaryMetrics,
+  calibrateMargin,
   csvDeviceRows,
+  detectorChoices,
   detectorsConfigSection,
-  evaluateCsvFiles,
+  evaluateSeriesFiles,
   initTfBackend,
   listCsvFiles,
   ModelStore,
   readCsvSeries,
   replayDeviceRows,
+  syntheticCorpus,
   trainDeviceModel,
-  type EvaluationResult,
-  type ScoredRow,
+  type BinaryMetrics,
+  type DetectorChoice,
+  type DetectorKind,
+  type RowResult,
+  type SeriesEvaluationResult,
+  type TrainSplit,
 } from '@sentio/detectors';
 import { createKafka, eventTopics, kafkaConfigSection } from '@sentio/kafka';
 import { createLogger } from '@sentio/observability';
@@ -28,14 +39,30 @@ const leaderboard = [
   { method: 'MSCRED', f1: undefined, far: undefined, mar: undefined, nab: 32.42 },
 ] as const;
 
+/** The repository root, from this file's place in it: defaults are relative to the checkout, not the machine. */
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+/** SKAB is expected beside the checkout (README: `../shared/data/skab`) unless $SKAB_DIR says otherwise. */
+const defaultSkabDir = () => process.env['SKAB_DIR'] ?? resolve(repoRoot, '../shared/data/skab');
+/** The false alarm rate on SKAB's anomaly-free recording that `detect skab` derives the margin for. */
+const SKAB_TARGET_FAR = 0.1;
+
 const options = {
-  csv: { type: 'string' },
-  'timestamp-col': { type: 'string', default: 'datetime' },
+  csv: { type: 'string', multiple: true },
+  detector: { type: 'string', multiple: true },
+  'timestamp-col': { type: 'string' },
+  'no-timestamp': { type: 'boolean', default: false },
+  'value-col': { type: 'string' },
   'label-col': { type: 'string', default: 'anomaly' },
   'changepoint-col': { type: 'string', default: 'changepoint' },
-  'train-rows': { type: 'string', default: '400' },
+  'train-rows': { type: 'string' },
+  'train-fraction': { type: 'string' },
+  online: { type: 'boolean', default: false },
   sep: { type: 'string' },
   out: { type: 'string' },
+  'per-file': { type: 'boolean' },
+  margin: { type: 'string' },
+  'smooth-rows': { type: 'string' },
+  'alarm-probability': { type: 'string' },
   window: { type: 'string' },
   epochs: { type: 'string' },
   'threshold-quantile': { type: 'string' },
@@ -48,12 +75,21 @@ const options = {
 export const detectCommand: Command = {
   name: 'detect',
   summary:
-    'Evaluate the window-autoencoder anomaly detector on CSV time series (train on the first rows, score the rest).',
+    'Evaluate the anomaly detectors on CSV time series (fit on the first rows, score every row in order).',
   usage:
-    'evaluate --csv <file|folder> [--timestamp-col datetime] [--label-col anomaly] [--changepoint-col changepoint] ' +
-    '[--train-rows 400] [--sep ;] [--out scores.csv] [--window 10] [--epochs 40] [--threshold-quantile 0.99] ' +
-    '[--threshold-factor 1.5] [--calibration-rows 0] [--seed 42] [--nab-window-s 60]\n' +
-    '       sentio detect skab [--csv <SKAB data folder>] [same options]: the SKAB protocol beside the leaderboard\n' +
+    'evaluate [--csv] <file|folder>... [--detector auto|group|univariate|window-ae]... ' +
+    '[--train-fraction 0.15 | --train-rows N] [--online] [--timestamp-col <name> | --no-timestamp] ' +
+    '[--value-col a,b] [--label-col anomaly] [--changepoint-col changepoint] [--sep ;] [--out rows.csv] ' +
+    '[--per-file] [--margin 2.25] [--smooth-rows 30] [--alarm-probability 1e-4] [--nab-window-s 60]\n' +
+    '         window-ae only: [--window 10] [--epochs 40] [--threshold-quantile 0.99] [--threshold-factor 1.5] ' +
+    '[--calibration-rows 0] [--seed 42]\n' +
+    '         Many files and folders go in one call (one start-up). The report goes to stdout, JSON logs to\n' +
+    '         stderr; --out writes every input row (training rows too) with score, calibrated score in [0, 1],\n' +
+    "         threshold, prediction and each member's score. --online is Numenta's protocol: fit on the\n" +
+    '         training share, then score row by row and keep learning.\n' +
+    '       sentio detect skab [--csv <SKAB folder>] [same options]: the SKAB protocol beside the leaderboard\n' +
+    '         (data: $SKAB_DIR or ../shared/data/skab beside the checkout; first 400 rows of each file train;\n' +
+    "         the group model's margin is derived on the anomaly-free recording for <= 10 % false alarms)\n" +
     '       sentio detect models: the stored device models (detectors.modelDir), current version marked *\n' +
     '       sentio detect train --device <id> (--csv <file> | --from <time> [--to <time>]): train a device model\n' +
     '         from a CSV with one column per configured metric, or from a replay of the telemetry topic; the\n' +
@@ -62,32 +98,110 @@ export const detectCommand: Command = {
     const [sub, ...rest] = argv;
     if (sub === 'models') return listModels();
     if (sub === 'train') return train(rest);
+    if (sub === 'synthesize') return synthesize(rest);
     if (sub !== 'evaluate' && sub !== 'skab')
-      throw new Error('expected a subcommand: evaluate, skab, models or train');
-    const { values } = parseArgs({ args: rest, options });
-    const csv =
-      values.csv ?? (sub === 'skab' ? (process.env['SKAB_DIR'] ?? '/work/shared/data/skab') : undefined);
-    if (!csv) throw new Error('--csv <file or folder> is required');
-    let files = await listCsvFiles(csv);
-    // SKAB's protocol leaves out the anomaly-free recording: it has no labels to score.
-    if (sub === 'skab') files = files.filter((f) => !f.includes('anomaly-free'));
-    if (files.length === 0) throw new Error(`no .csv files under ${csv}`);
+      throw new Error('expected a subcommand: evaluate, skab, synthesize, forecast, models or train');
+    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+    const skab = sub === 'skab';
+    const paths = [...(values.csv ?? []), ...positionals];
+    if (paths.length === 0) {
+      if (!skab)
+        throw new Error('give one or more CSV files or folders (--csv <file|folder> or as arguments)');
+      paths.push(defaultSkabDir());
+    }
+    let files: string[] = [];
+    for (const p of paths) {
+      try {
+        files.push(...(await listCsvFiles(p)));
+      } catch (error) {
+        throw new Error(`cannot read ${p}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      }
+    }
+    files = [...new Set(files)];
+    // SKAB's protocol leaves out the anomaly-free recording: it has no labels to score. It calibrates instead.
+    const normalFile = skab ? files.find((f) => f.includes('anomaly-free')) : undefined;
+    if (skab) files = files.filter((f) => !f.includes('anomaly-free'));
+    if (files.length === 0) throw new Error(`no .csv files under ${paths.join(', ')}`);
+    if (values['train-rows'] && values['train-fraction'])
+      throw new Error('give --train-rows or --train-fraction, not both');
+    if (values['timestamp-col'] && values['no-timestamp'])
+      throw new Error('give --timestamp-col or --no-timestamp, not both');
+    const trainSplit: TrainSplit = values['train-rows']
+      ? { rows: positiveInt(values['train-rows'], '--train-rows') }
+      : values['train-fraction']
+        ? { fraction: fraction(values['train-fraction'], '--train-fraction') }
+        : skab
+          ? { rows: 400 }
+          : { fraction: 0.15 };
+    const detectors = (values.detector ?? (skab ? ['group', 'window-ae'] : ['auto'])).flatMap((d) =>
+      d.split(','),
+    );
+    for (const d of detectors)
+      if (!detectorChoices.includes(d as DetectorChoice))
+        throw new Error(`--detector expects one of ${detectorChoices.join(', ')}, got ${d}`);
 
-    const logger = createLogger('detect');
-    await initTfBackend(logger);
+    const logger = stderrLogger();
+    const csvOptions = {
+      timestampColumn: values['no-timestamp'] ? null : values['timestamp-col'],
+      labelColumn: values['label-col'],
+      changepointColumn: values['changepoint-col'],
+      valueColumns: values['value-col']?.split(',').map((c) => c.trim()),
+      separator: values.sep,
+    };
+    let margin = values.margin ? positiveNumber(values.margin, '--margin') : undefined;
+    const smoothRows = values['smooth-rows']
+      ? positiveInt(values['smooth-rows'], '--smooth-rows')
+      : undefined;
+    const notes: string[] = [];
+    if (skab && margin === undefined && normalFile && detectors.includes('group') && 'rows' in trainSplit) {
+      const normal = await readCsvSeries(normalFile, csvOptions);
+      const lengths = await Promise.all(
+        files.map(async (f) => (await readCsvSeries(f, csvOptions)).rows.length),
+      );
+      const segmentRows = lengths.sort((a, b) => a - b)[Math.floor(lengths.length / 2)]!;
+      const calibration = calibrateMargin(normal.features, normal.rows, {
+        segmentRows,
+        trainRows: trainSplit.rows,
+        targetFalseAlarmRate: SKAB_TARGET_FAR,
+        group: { ...(smoothRows && { smoothRows }) },
+      });
+      margin = calibration.margin;
+      notes.push(
+        `group margin ${margin} derived on ${relative(process.cwd(), normalFile) || normalFile} (normal data, ` +
+          `never scored): ${calibration.segments} pieces of ${segmentRows} rows, ${calibration.scoredRows} rows ` +
+          `scored, false alarms ${(100 * calibration.curve.find((c) => c.margin === margin)!.falseAlarmRate).toFixed(2)} % ` +
+          `(target <= ${100 * SKAB_TARGET_FAR} %)`,
+      );
+    }
+    if (detectors.some((d) => d === 'window-ae')) await initTfBackend(logger);
+
     const out = values.out ? createWriteStream(values.out) : undefined;
-    out?.write('file,timestamp,score,threshold,predicted,label,changepoint,top_feature\n');
-    const result = await evaluateCsvFiles(
+    const memberColumns = ['correlation', 'level', 'spike', 'shift', 'spread'];
+    out?.write(
+      'file,detector,row,timestamp,phase,score,calibrated,threshold,predicted,changepoint_predicted,label,changepoint,' +
+        memberColumns.join(',') +
+        ',top_feature\n',
+    );
+    const root = paths.length === 1 ? paths[0]! : process.cwd();
+    const result = await evaluateSeriesFiles(
       files,
       {
-        csv: {
-          timestampColumn: values['timestamp-col'],
-          labelColumn: values['label-col'],
-          changepointColumn: values['changepoint-col'],
-          separator: values.sep,
-        },
-        trainRows: positiveInt(values['train-rows'], '--train-rows'),
+        csv: csvOptions,
+        train: trainSplit,
+        online: values.online,
+        detectors: detectors as DetectorChoice[],
         nabWindowMs: positiveNumber(values['nab-window-s'], '--nab-window-s') * 1000,
+        group: {
+          ...(margin !== undefined && { margin }),
+          ...(smoothRows && { smoothRows }),
+        },
+        univariate: {
+          ...(values['alarm-probability'] && {
+            alarmProbability: fraction(values['alarm-probability'], '--alarm-probability'),
+          }),
+        },
         autoencoder: {
           ...(values.window && { windowLength: positiveInt(values.window, '--window') }),
           ...(values.epochs && { epochs: positiveInt(values.epochs, '--epochs') }),
@@ -105,17 +219,66 @@ export const detectCommand: Command = {
       },
       logger,
       async (rows) => {
-        if (out && !out.write(rows.map((r) => csvLine(r, csv)).join(''))) await once(out, 'drain');
+        if (out && !out.write(rows.map((r) => csvLine(r, root, memberColumns)).join('')))
+          await once(out, 'drain');
       },
     );
     if (out) {
       out.end();
       await once(out, 'finish');
     }
-    process.stdout.write(report(result, files.length, sub === 'skab'));
+    process.stdout.write(
+      report(result, {
+        fileCount: files.length,
+        skab,
+        perFile: values['per-file'] ?? !skab,
+        root,
+        notes,
+        protocol:
+          ('rows' in trainSplit ? `first ${trainSplit.rows} rows` : `first ${100 * trainSplit.fraction} %`) +
+          ` of each file fit${values.online ? ', then online row by row with continued learning' : ''}`,
+      }),
+    );
     return 0;
   },
 };
+
+/** JSON logs on stderr: stdout carries only the report, so it can be piped or saved as is. */
+function stderrLogger(): Logger {
+  return pino(
+    {
+      level: process.env['SENTIO_LOG_LEVEL'] ?? 'info',
+      base: { service: 'detect' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination(2),
+  );
+}
+
+/** Writes the synthetic single-metric corpus (timestamp, value, anomaly) into a folder, one CSV per series. */
+async function synthesize(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      out: { type: 'string' },
+      count: { type: 'string', default: '20' },
+      seed: { type: 'string', default: '1' },
+    },
+  });
+  if (!values.out) throw new Error('--out <folder> is required');
+  const corpus = syntheticCorpus(positiveInt(values.count, '--count'), positiveInt(values.seed, '--seed'));
+  await mkdir(values.out, { recursive: true });
+  for (const s of corpus) {
+    const lines = ['timestamp,value,anomaly'];
+    s.values.forEach((v, i) =>
+      lines.push(`${new Date(s.timestampsMs[i]!).toISOString()},${v},${s.labels[i]}`),
+    );
+    await writeFile(join(values.out, `${s.name}.csv`), lines.join('\n') + '\n');
+  }
+  process.stdout.write(`${corpus.length} series written to ${values.out}\n`);
+  return 0;
+}
 
 async function listModels(): Promise<number> {
   const config = loadConfig([detectorsConfigSection]).detectors;
@@ -151,7 +314,7 @@ const trainOptions = {
   csv: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
-  'timestamp-col': { type: 'string', default: 'datetime' },
+  'timestamp-col': { type: 'string' },
   sep: { type: 'string' },
 } as const;
 
@@ -202,64 +365,120 @@ function instant(text: string): number {
   return ms;
 }
 
-function csvLine(r: ScoredRow, root: string): string {
+function csvLine(r: RowResult, root: string, memberColumns: readonly string[]): string {
   const file = relative(root, r.file) || r.file;
+  const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : v.toPrecision(6));
   return (
     [
       JSON.stringify(file),
-      new Date(r.timestampMs).toISOString(),
-      r.score.toPrecision(6),
-      r.threshold.toPrecision(6),
+      r.detector,
+      r.row,
+      r.timestampMs === undefined ? '' : new Date(r.timestampMs).toISOString(),
+      r.phase,
+      num(r.score),
+      num(r.calibrated),
+      num(r.threshold),
       r.predicted,
+      r.changepointPredicted,
       r.label ?? '',
       r.changepoint ?? '',
+      ...memberColumns.map((m) => num(r.members[m])),
       JSON.stringify(r.topFeature),
     ].join(',') + '\n'
   );
 }
 
-function report(result: EvaluationResult, fileCount: number, withLeaderboard: boolean): string {
+const detectorNames: Record<DetectorKind, string> = {
+  group: 'sentio robust group (fusion)',
+  univariate: 'sentio univariate (fusion)',
+  'window-ae': 'sentio window-AE',
+};
+
+function report(
+  result: SeriesEvaluationResult,
+  o: { fileCount: number; skab: boolean; perFile: boolean; root: string; notes: string[]; protocol: string },
+): string {
   const lines: string[] = [];
-  const testRows = result.files.reduce((n, f) => n + f.testRows, 0);
+  const testRows = new Map<DetectorKind, number>();
+  for (const f of result.files) testRows.set(f.detector, (testRows.get(f.detector) ?? 0) + f.testRows);
+  const evaluated = new Set(result.files.map((f) => f.file)).size;
   lines.push(
-    `files: ${result.files.length}/${fileCount} evaluated, test rows: ${testRows}, ` +
-      `changepoints in test rows: ${result.changepoints}, ${result.seconds.toFixed(1)} s`,
+    `files: ${evaluated}/${o.fileCount} evaluated (${o.protocol}), test rows: ` +
+      `${Math.max(0, ...testRows.values())}, changepoints in test rows: ${result.changepoints}, ` +
+      `${result.seconds.toFixed(1)} s`,
+    ...o.notes,
   );
-  const b = result.binary;
-  const nab = result.nab;
-  if (b) {
-    lines.push(`pooled TP ${b.tp}  FP ${b.fp}  TN ${b.tn}  FN ${b.fn}`);
-  }
+  for (const s of result.skipped) lines.push(`skipped ${relative(o.root, s.file) || s.file}: ${s.reason}`);
   const fmt = (v: number | undefined, digits: number, suffix = '') =>
     v === undefined ? '-' : `${v.toFixed(digits)}${suffix}`;
-  const header = ['method', 'F1', 'FAR', 'MAR', 'NAB standard', 'NAB low FP', 'NAB low FN'];
-  const rows: string[][] = [
-    [
-      'sentio window-AE',
+  const table = (header: string[], rows: string[][]) => {
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd();
+    lines.push('', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line));
+  };
+  if (o.perFile) {
+    table(
+      ['file', 'detector', 'rows', 'train', 'threshold', 'flagged', 'flagged %', 'F1'],
+      result.files.map((f) => {
+        const b = f.confusion ? binaryMetrics(f.confusion) : undefined;
+        return [
+          relative(o.root, f.file) || f.file,
+          f.detector,
+          String(f.rows),
+          String(f.trainRows),
+          f.threshold.toPrecision(4),
+          String(f.flaggedRows),
+          fmt((100 * f.flaggedRows) / Math.max(1, f.testRows), 2),
+          fmt(b?.f1, 2),
+        ];
+      }),
+    );
+  }
+  const anyLabels = result.detectors.some((d) => d.binary || d.nab);
+  if (anyLabels) {
+    const rows: string[][] = [];
+    const metricRow = (
+      name: string,
+      b: BinaryMetrics | undefined,
+      nab: Record<string, number> | undefined,
+    ) => [
+      name,
       fmt(b?.f1, 2),
       fmt(b?.far, 2, ' %'),
       fmt(b?.mar, 2, ' %'),
-      fmt(nab?.standard, 2),
-      fmt(nab?.lowFp, 2),
-      fmt(nab?.lowFn, 2),
-    ],
-  ];
-  if (withLeaderboard) {
-    for (const l of leaderboard) {
-      rows.push([
-        `${l.method} (published)`,
-        fmt(l.f1, 2),
-        fmt(l.far, 2, ' %'),
-        fmt(l.mar, 2, ' %'),
-        fmt(l.nab, 2),
-        '-',
-        '-',
-      ]);
+      fmt(nab?.['standard'], 2),
+      fmt(nab?.['lowFp'], 2),
+      fmt(nab?.['lowFn'], 2),
+    ];
+    for (const d of result.detectors) {
+      rows.push(metricRow(detectorNames[d.detector], d.binary, d.nab));
+      for (const [m, r] of Object.entries(d.members)) rows.push(metricRow(`  member: ${m}`, r.binary, r.nab));
     }
+    for (const d of result.detectors)
+      if (d.binary) {
+        const b = d.binary;
+        lines.push(`${detectorNames[d.detector]}: pooled TP ${b.tp}  FP ${b.fp}  TN ${b.tn}  FN ${b.fn}`);
+      }
+    if (o.skab)
+      for (const l of leaderboard)
+        rows.push([
+          `${l.method} (published)`,
+          fmt(l.f1, 2),
+          fmt(l.far, 2, ' %'),
+          fmt(l.mar, 2, ' %'),
+          fmt(l.nab, 2),
+          '-',
+          '-',
+        ]);
+    table(['method', 'F1', 'FAR', 'MAR', 'NAB standard', 'NAB low FP', 'NAB low FN'], rows);
+  } else {
+    lines.push('', 'no label or changepoint columns: per-file flags above, no accuracy figures');
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
-  lines.push('', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '');
+  lines.push('');
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +19,34 @@ describe('CSV series', () => {
     );
     await writeFile(join(dir, 'b', '9.csv'), 'ts,v\n1583748873,1\n1583748874,2\n');
     await writeFile(join(dir, 'a.txt'), 'not a csv');
+    await mkdir(join(dir, 'links'));
+    await symlink(join(dir, 'b', '9.csv'), join(dir, 'links', 'linked.csv'));
+    await writeFile(join(dir, 'plain.csv'), 'value\n1\n2\n');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('lists csv files below a folder in natural order', async () => {
-    expect(await listCsvFiles(dir)).toEqual([join(dir, 'b', '9.csv'), join(dir, 'b', '10.csv')]);
+  it('lists csv files below a folder in natural order, symbolic links included', async () => {
+    expect(await listCsvFiles(dir)).toEqual([
+      join(dir, 'b', '9.csv'),
+      join(dir, 'b', '10.csv'),
+      join(dir, 'links', 'linked.csv'),
+      join(dir, 'plain.csv'),
+    ]);
+    expect(await listCsvFiles(join(dir, 'links'))).toEqual([join(dir, 'links', 'linked.csv')]);
+  });
+
+  it('finds the timestamp column by name, and says so when there is none instead of inventing times', async () => {
+    const s = await readCsvSeries(join(dir, 'b', '9.csv'), { ...columns, timestampColumn: undefined });
+    expect(s.timestampColumn).toBe('ts');
+    await expect(
+      readCsvSeries(join(dir, 'plain.csv'), { ...columns, timestampColumn: undefined }),
+    ).rejects.toThrow(/no timestamp column found.*--no-timestamp/);
+    await expect(readCsvSeries(join(dir, 'plain.csv'), columns)).rejects.toThrow(
+      /no timestamp column "datetime"/,
+    );
+    const numbered = await readCsvSeries(join(dir, 'plain.csv'), { ...columns, timestampColumn: null });
+    expect(numbered.timestampColumn).toBeUndefined();
+    expect(numbered.rows).toEqual([[1], [2]]);
   });
 
   it('reads numeric features, UTC timestamps and labels; detects the separator', async () => {

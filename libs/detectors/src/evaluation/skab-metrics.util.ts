@@ -88,7 +88,36 @@ export function nabTally(series: NabSeries, windowMs: number): NabTally {
   for (let i = 0; i + 1 < windows.length; i++) {
     if (windows[i]![1] >= windows[i + 1]![0]) windows[i + 1]![0] = windows[i]![1];
   }
-  const detections = series.timestampsMs.filter((_, i) => series.predicted[i] === 1);
+  return nabTallyOfWindows(series.timestampsMs, windows, series.predicted, 'tanh');
+}
+
+/**
+ * NAB's own layout: each run of consecutive label-1 rows is one anomaly window (NAB labels a window of
+ * 10 % of the file, split over its anomalies and centred on each). The first detection in a window earns
+ * NAB's scaled sigmoid of its position (0.99 at the window's start, 0 at its end); every detection
+ * outside all windows costs A_fp in full (NAB discounts those just after a window; this does not).
+ */
+export function nabTallyOfLabelWindows(
+  timestampsMs: readonly number[],
+  labels: readonly number[],
+  predicted: readonly number[],
+): NabTally {
+  const windows: Array<[number, number]> = [];
+  labels.forEach((l, i) => {
+    if (l !== 1) return;
+    if (i > 0 && labels[i - 1] === 1) windows[windows.length - 1]![1] = timestampsMs[i]!;
+    else windows.push([timestampsMs[i]!, timestampsMs[i]!]);
+  });
+  return nabTallyOfWindows(timestampsMs, windows, predicted, 'sigmoid');
+}
+
+function nabTallyOfWindows(
+  timestampsMs: readonly number[],
+  windows: ReadonlyArray<readonly [number, number]>,
+  predicted: readonly number[],
+  curve: 'tanh' | 'sigmoid',
+): NabTally {
+  const detections = timestampsMs.filter((_, i) => predicted[i] === 1);
 
   let falsePositives = 0;
   const firstHits: Array<{ position: number } | undefined> = windows.map(([start, end]) => {
@@ -109,10 +138,17 @@ export function nabTally(series: NabSeries, windowMs: number): NabTally {
   const tally = {} as NabTally;
   for (const [name, p] of Object.entries(nabProfiles) as [NabProfileName, NabProfile][]) {
     let score = p.fp * falsePositives + p.fn * misses;
-    for (const hit of firstHits) if (hit) score += scaledHit(hit.position, p);
-    tally[name] = { score, nullScore: windows.length * p.fn, perfect: windows.length * p.tp };
+    for (const hit of firstHits)
+      if (hit) score += curve === 'tanh' ? scaledHit(hit.position, p) : p.tp * nabSigmoid(hit.position - 1);
+    const best = curve === 'tanh' ? p.tp : p.tp * nabSigmoid(-1);
+    tally[name] = { score, nullScore: windows.length * p.fn, perfect: windows.length * best };
   }
   return tally;
+}
+
+/** NAB's scaled sigmoid of a detection's position relative to its window's end (-1 at the start, 0 at the end). */
+function nabSigmoid(y: number): number {
+  return 2 / (1 + Math.exp(5 * y)) - 1;
 }
 
 export function addNabTally(a: NabTally, b: NabTally): NabTally {

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../seeded-random.util.js';
+import { RobustGroupModel } from './robust-group-model.js';
+
+/** Two correlated noisy metrics around fixed levels. */
+function normalRows(n: number, seed: number): number[][] {
+  const random = seededRandom(seed);
+  return Array.from({ length: n }, () => {
+    const common = random() - 0.5;
+    return [10 + common + 0.3 * (random() - 0.5), 50 + 2 * common + 0.3 * (random() - 0.5)];
+  });
+}
+
+describe('RobustGroupModel', () => {
+  it('stays quiet on more normal data and flags a sustained shift of one metric, naming it', () => {
+    const model = RobustGroupModel.fit(['a', 'b'], normalRows(400, 1));
+    const normal = model.scoreSeries(normalRows(600, 2));
+    const falseAlarms = normal.slice(30).filter((s) => s.anomalous).length / 570;
+    expect(falseAlarms).toBeLessThan(0.05);
+    const shifted = normalRows(200, 3).map((r, i) => (i >= 100 ? [r[0]!, r[1]! + 3] : r));
+    const scored = model.scoreSeries(shifted);
+    expect(scored.slice(130).every((s) => s.anomalous)).toBe(true);
+    expect(scored[150]!.contributions[1]).toBeGreaterThan(0.5);
+    expect(scored[150]!.calibrated).toBeGreaterThan(0.5);
+    expect(scored[150]!.calibrated).toBeLessThanOrEqual(1);
+    expect(scored.slice(95, 135).some((s) => s.changepoint)).toBe(true);
+  });
+
+  it('gives a constant training slice a finite threshold: only a meaningful change alarms', () => {
+    const model = RobustGroupModel.fit(['v'], new Array(100).fill([5]));
+    expect(model.margin).toBeGreaterThan(0);
+    const tiny = model.scoreSeries(new Array(60).fill([5.0001]));
+    expect(tiny.some((s) => s.anomalous)).toBe(false);
+    const moved = model.scoreSeries(new Array(60).fill([6]));
+    expect(moved.at(-1)!.anomalous).toBe(true);
+    expect(Number.isFinite(moved.at(-1)!.raw)).toBe(true);
+  });
+
+  it('round-trips through its state', () => {
+    const model = RobustGroupModel.fit(['a', 'b'], normalRows(200, 4));
+    const copy = RobustGroupModel.from(JSON.parse(JSON.stringify(model.state)));
+    const rows = normalRows(50, 5);
+    expect(copy.scoreSeries(rows).map((s) => s.raw)).toEqual(model.scoreSeries(rows).map((s) => s.raw));
+    expect(copy.state.modelVersion).toMatch(/^[0-9a-f]{12}$/);
+  });
+});
