@@ -12,7 +12,10 @@ export default tseslint.config(
     plugins: { '@nx': nx },
     rules: {
       // Apps compose libs; libs never reach into apps, and every import of another project goes through its
-      // package name (its public index), never a relative path into its folder.
+      // package name (its public index), never a relative path into its folder. Layers (the `scope:` tag in
+      // each package.json) point one way: core (config, events, observability, avro, kafka, clickhouse) <-
+      // component (one job each: ingest, detectors, connectors, otlp, query-api, ...) <- platform (composes
+      // components into a process) <- app (thin shells, the CLI). A project imports its own layer or lower.
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -20,6 +23,16 @@ export default tseslint.config(
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:component', onlyDependOnLibsWithTags: ['scope:core', 'scope:component'] },
+            {
+              sourceTag: 'scope:platform',
+              onlyDependOnLibsWithTags: ['scope:core', 'scope:component', 'scope:platform'],
+            },
+            {
+              sourceTag: 'scope:app',
+              onlyDependOnLibsWithTags: ['scope:core', 'scope:component', 'scope:platform'],
+            },
           ],
         },
       ],

@@ -10,32 +10,27 @@
  * or tools/kafka/kafka.sh start + tools/schema-registry/apicurio.sh start).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AvroSerde, avroConfigSection, EventCodec } from '@sentio/avro';
 import { ClickHouseStore, clickHouseConfigSection, MetricsRepository } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
-import { eventStreams, type TelemetrySample } from '@sentio/events';
+import type { TelemetrySample } from '@sentio/events';
+import { ensureTopics, EventProducer } from '@sentio/kafka';
+import { progressReporter } from '@sentio/observability';
 import {
-  consumerLag,
-  createKafka,
-  ensureTopics,
-  eventTopics,
-  EventProducer,
-  kafkaConfigSection,
-  streamTopicSpecs,
-} from '@sentio/kafka';
-import { createLogger, progressReporter, routeProcessWarnings } from '@sentio/observability';
-import type { Kafka } from 'kafkajs';
+  BENCH_METRICS as METRICS,
+  benchBackbone,
+  benchDeviceId,
+  benchLoggers,
+  cpuMicros,
+  waitCaughtUp,
+} from './bench-setup.util.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
-const progressLog = createLogger('bench', 'info');
-routeProcessWarnings(logger);
+const { logger, progressLog } = benchLoggers();
 
 const { values: args } = parseArgs({
   options: {
@@ -49,23 +44,11 @@ const FLAT_OUT_EVENTS = Number(args.events);
 const RATES = args.rates.split(',').map(Number);
 const SECONDS = Number(args.seconds);
 const DEVICES = Number(args.devices);
-const METRICS = [
-  'temperature',
-  'pressure',
-  'vibration',
-  'current',
-  'flow',
-  'speed',
-  'power',
-  'humidity',
-  'level',
-  'torque',
-];
 
 function sample(i: number, now: number, source: string): TelemetrySample {
   return {
     eventId: `${source}-${i}`,
-    deviceId: `dev-${String(i % DEVICES).padStart(5, '0')}`,
+    deviceId: benchDeviceId(i % DEVICES),
     timestampMs: now,
     metric: METRICS[Math.floor(i / DEVICES) % METRICS.length]!,
     value: 20 + (i % 1000) / 100,
@@ -74,18 +57,6 @@ function sample(i: number, now: number, source: string): TelemetrySample {
     labels: { site: 'bench', line: `l${i % 8}` },
     source,
   };
-}
-
-function cpuMicros(): number {
-  const u = process.cpuUsage();
-  return u.user + u.system;
-}
-
-async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  for (;;) {
-    if ((await consumerLag(kafka, groupId, topic)) === 0) return performance.now();
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function ingestCpuSeconds(url: string): Promise<number> {
@@ -125,16 +96,10 @@ function startIngest(env: Record<string, string>, port: number) {
 }
 
 async function main(): Promise<void> {
-  const id = randomBytes(3).toString('hex');
-  const namespace = `bench-${id}`;
-  const config = loadConfig([kafkaConfigSection, avroConfigSection], {
-    env: { ...process.env, SENTIO_NAMESPACE: namespace, KAFKA_PRODUCER_BATCH_SIZE: '10000' },
-  });
-  const kafka = createKafka(config.kafka, logger, 'bench');
-  await ensureTopics(kafka, streamTopicSpecs(config.kafka), logger);
-  const topics = eventTopics(namespace);
-  const serde = AvroSerde.forUrl(config.avro.registryUrl);
-  const codec = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, topics.telemetry);
+  const backbone = await benchBackbone('bench', logger, { KAFKA_PRODUCER_BATCH_SIZE: '10000' });
+  const { id, namespace, kafka, topics } = backbone;
+  const config = { kafka: backbone.kafkaConfig };
+  const codec = await backbone.telemetryCodec();
   const recordSize = codec.encode(sample(0, Date.now(), 'x')).length;
   const chPath = mkdtempSync(join(tmpdir(), 'sentio-bench-'));
   const baseEnv = {

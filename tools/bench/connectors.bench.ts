@@ -31,23 +31,18 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AvroModule, avroConfigSection } from '@sentio/avro';
+import { avroConfigSection } from '@sentio/avro';
 import { loadConfig } from '@sentio/config';
 import { ConnectorsModule, parseConnectors } from '@sentio/connectors';
-import { createKafka, ensureTopics, KafkaModule, kafkaConfigSection, streamTopicSpecs } from '@sentio/kafka';
-import {
-  createLogger,
-  metricsRegistry,
-  ObservabilityModule,
-  routeProcessWarnings,
-} from '@sentio/observability';
+import { createKafka, ensureTopics, kafkaConfigSection, streamTopicSpecs } from '@sentio/kafka';
+import { metricsRegistry } from '@sentio/observability';
 import { Plant } from '@sentio/simulator';
 import { ModbusRegisterMap, ModbusServerPeer, OpcuaServerPeer } from '@sentio/simulator/peers';
 import mqtt from 'mqtt';
 import { startMosquitto } from '../peers/peers.js';
+import { benchLoggers, benchPlatformModules } from './bench-setup.util.js';
 
-const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
-routeProcessWarnings(logger);
+const { logger } = benchLoggers();
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
@@ -74,9 +69,7 @@ async function startConnectors(yaml: string): Promise<INestApplicationContext> {
     {
       module: BenchRoot,
       imports: [
-        { module: ObservabilityModule },
-        KafkaModule.forRoot(config.kafka, logger),
-        AvroModule.forRoot({ registryUrl: config.avro.registryUrl }),
+        ...benchPlatformModules(config.kafka, config.avro.registryUrl, logger),
         ConnectorsModule.forRoot({ file: undefined, connectors }),
       ],
     },

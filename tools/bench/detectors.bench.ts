@@ -13,13 +13,11 @@
  * Needs Kafka and a schema registry (KAFKA_BROKERS, SCHEMA_REGISTRY_URL).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AvroSerde, avroConfigSection, EventCodec } from '@sentio/avro';
 import { loadConfig } from '@sentio/config';
 import {
   DeviceStream,
@@ -29,23 +27,19 @@ import {
   trainDeviceModel,
   WindowAutoencoder,
 } from '@sentio/detectors';
-import { eventStreams, type TelemetrySample } from '@sentio/events';
-import {
-  consumerLag,
-  createKafka,
-  ensureTopics,
-  eventTopics,
-  EventProducer,
-  kafkaConfigSection,
-  streamTopicSpecs,
-} from '@sentio/kafka';
-import { createLogger, routeProcessWarnings } from '@sentio/observability';
+import type { TelemetrySample } from '@sentio/events';
+import { consumerLag, EventProducer } from '@sentio/kafka';
 import * as tf from '@tensorflow/tfjs';
-import type { Kafka } from 'kafkajs';
+import {
+  benchBackbone,
+  benchDeviceId as deviceId,
+  benchLoggers,
+  processCpuSeconds as childCpu,
+  waitCaughtUp,
+} from './bench-setup.util.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
-routeProcessWarnings(logger);
+const { logger } = benchLoggers();
 
 const { values: args } = parseArgs({
   options: {
@@ -116,12 +110,8 @@ function fmt(n: number): string {
 }
 
 async function lag(): Promise<void> {
-  const config = loadConfig([kafkaConfigSection, avroConfigSection]);
-  const namespace = `bench-detectors-${randomBytes(3).toString('hex')}`;
-  const topics = eventTopics(namespace);
-  const kafkaConfig = { ...config.kafka, namespace };
-  const kafka = createKafka(kafkaConfig, logger, 'bench-detectors');
-  await ensureTopics(kafka, streamTopicSpecs(kafkaConfig), logger);
+  const backbone = await benchBackbone('bench-detectors', logger);
+  const { namespace, topics, kafka } = backbone;
   const modelDir = mkdtempSync(join(tmpdir(), 'sentio-bench-detectors-'));
   const store = new ModelStore(modelDir);
   let start = performance.now();
@@ -129,9 +119,8 @@ async function lag(): Promise<void> {
   print(`\nlag: ${fmt(DEVICES)} devices x ${METRICS.length} metrics at 1 Hz, ${SECONDS} s of event time`);
   print(`  stored ${fmt(DEVICES)} device models in ${((performance.now() - start) / 1000).toFixed(1)} s`);
 
-  const serde = AvroSerde.forUrl(config.avro.registryUrl);
-  const codec = await EventCodec.register<TelemetrySample>(serde, eventStreams.telemetry, topics.telemetry);
-  const producer = new EventProducer(kafka, config.kafka.producer, logger);
+  const codec = await backbone.telemetryCodec();
+  const producer = new EventProducer(kafka, backbone.kafkaConfig.producer, logger);
   await producer.connect();
   const produce = async (fromS: number, toS: number) => {
     for (let s = fromS; s < toS; s++) {
@@ -234,21 +223,6 @@ async function lag(): Promise<void> {
     await producer.disconnect();
     rmSync(modelDir, { recursive: true, force: true });
   }
-}
-
-function deviceId(d: number): string {
-  return `dev-${String(d).padStart(5, '0')}`;
-}
-
-async function waitCaughtUp(kafka: Kafka, groupId: string, topic: string): Promise<void> {
-  while ((await consumerLag(kafka, groupId, topic)) > 0) await new Promise((r) => setTimeout(r, 100));
-}
-
-/** User + system CPU seconds of a process so far, from /proc (Linux). */
-async function childCpu(pid: number): Promise<number> {
-  const { readFile } = await import('node:fs/promises');
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 await initTfBackend(logger);

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { avroConfigSection, AvroModule } from '@sentio/avro';
+import { avroConfigSection } from '@sentio/avro';
 import {
   AnomaliesRepository,
   clickHouseConfigSection,
@@ -34,18 +34,18 @@ import {
 } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
 import type { Anomaly, DeviceLifecycle, DeviceLogRecord, TelemetrySample } from '@sentio/events';
-import { kafkaConfigSection, KafkaModule } from '@sentio/kafka';
-import {
-  createLogger,
-  ObservabilityModule,
-  progressReporter,
-  routeProcessWarnings,
-} from '@sentio/observability';
+import { kafkaConfigSection } from '@sentio/kafka';
+import { progressReporter } from '@sentio/observability';
 import { queryApiConfigSection, QueryApiModule } from '@sentio/query-api';
+import {
+  BENCH_METRICS as METRICS,
+  benchDeviceId as device,
+  benchLoggers,
+  benchPlatformModules,
+  percentile,
+} from './bench-setup.util.js';
 
-const logger = createLogger('bench', process.env['SENTIO_LOG_LEVEL'] ?? 'warn');
-const progressLog = createLogger('bench', 'info');
-routeProcessWarnings(logger);
+const { logger, progressLog } = benchLoggers();
 
 const { values: args } = parseArgs({
   options: {
@@ -62,21 +62,8 @@ const DEVICES = Number(args.devices);
 const DAYS = Number(args.days);
 const ITERATIONS = Number(args.iterations);
 const BLOCK = Number(args.block);
-const METRICS = [
-  'temperature',
-  'pressure',
-  'vibration',
-  'current',
-  'flow',
-  'speed',
-  'power',
-  'humidity',
-  'level',
-  'torque',
-];
 const DAY_MS = 86_400_000;
 const NOW = Math.floor(Date.now() / 60_000) * 60_000;
-const device = (d: number) => `dev-${String(d).padStart(5, '0')}`;
 
 @Module({})
 class BenchModule {}
@@ -170,10 +157,6 @@ function anomalies(): Anomaly[] {
   }));
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 async function measure(run: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number }> {
   for (let i = 0; i < 3; i++) await run(-1 - i);
   const times: number[] = [];
@@ -207,9 +190,7 @@ async function main(): Promise<void> {
     {
       module: BenchModule,
       imports: [
-        { module: ObservabilityModule },
-        KafkaModule.forRoot(config.kafka, logger),
-        AvroModule.forRoot(config.avro),
+        ...benchPlatformModules(config.kafka, config.avro.registryUrl, logger),
         ClickHouseModule.forRoot(config.clickhouse, logger),
         QueryApiModule.forRoot(queryApi, logger),
       ],
