@@ -3,11 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AvroSerde, EventCodec } from '@sentio/avro';
-import { eventStreams, type AlertEvent, type Anomaly, type TelemetrySample } from '@sentio/events';
+import { eventStreams, type Anomaly, type TelemetrySample } from '@sentio/events';
 import { EventProducer } from '@sentio/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AlertmanagerPeer, HttpReceiver, SmtpPeer } from '../../tools/peers/alerting-peers.js';
+import { alertEvents, until } from './alerting-support.js';
 import { logger, sandbox, type Sandbox } from './support/backbone.js';
 import { PlatformProcess } from './support/platform-process.js';
 
@@ -30,55 +31,6 @@ interface WebhookBody {
     annotations: Record<string, string>;
     fingerprint: string;
   }>;
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Every alert event on the sandbox's alerts topic, read committed (what the projections see). */
-async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
-  const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
-  const codec = await EventCodec.register(serde, eventStreams.alerts, box.topics.alerts);
-  const admin = box.kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(box.topics.alerts);
-  await admin.disconnect();
-  const total = ends.reduce((n, p) => n + Number(p.high), 0);
-  const out: AlertEvent[] = [];
-  if (total === 0) return out;
-  const consumer = box.kafka.consumer({ groupId: `read-${Math.random()}`, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic: box.topics.alerts, fromBeginning: true });
-  const remaining = new Map(ends.filter((p) => Number(p.high) > 0).map((p) => [p.partition, Number(p.high)]));
-  await new Promise<void>((resolve) => {
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      if (Number(payload.lastOffset) + 1 >= (remaining.get(payload.partition) ?? 0))
-        remaining.delete(payload.partition);
-      if (remaining.size === 0) resolve();
-    });
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        await codec.prepare(batch.messages.map((m) => m.value));
-        for (const m of batch.messages) {
-          const d = codec.decode(m.value);
-          if (d.ok) out.push(d.value);
-        }
-      },
-    });
-  });
-  await consumer.disconnect();
-  return out.sort((a, b) => a.timestampMs - b.timestampMs || a.sequence - b.sequence);
 }
 
 describe('alerting end to end', () => {
