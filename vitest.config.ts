@@ -27,6 +27,19 @@ export default defineConfig({
           setupFiles: ['test/integration/process-warnings.setup.ts'],
         },
       },
+      {
+        extends: true,
+        test: {
+          // The operator console in headless Chromium (Debian's, /usr/bin/chromium) against a real platform.
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/integration/process-warnings.setup.ts'],
+        },
+      },
     ],
   },
 });

@@ -3,7 +3,11 @@ import { roleGuard, signedInGuard } from './core/auth/auth.guard';
 
 /** Every page is its own lazy chunk; the shell (navigation, time range, live switch) wraps the signed-in ones. */
 export const routes: Routes = [
-  { path: 'sign-in', title: 'Sign in · Sentio', loadComponent: () => import('./features/sign-in/sign-in.page') },
+  {
+    path: 'sign-in',
+    title: 'Sign in · Sentio',
+    loadComponent: () => import('./features/sign-in/sign-in.page'),
+  },
   {
     path: '',
     canActivate: [signedInGuard],
@@ -16,9 +20,17 @@ export const routes: Routes = [
         title: 'Device · Sentio',
         loadComponent: () => import('./features/device/device.page'),
       },
-      { path: 'metrics', title: 'Metrics · Sentio', loadComponent: () => import('./features/metrics/metrics.page') },
+      {
+        path: 'metrics',
+        title: 'Metrics · Sentio',
+        loadComponent: () => import('./features/metrics/metrics.page'),
+      },
       { path: 'logs', title: 'Logs · Sentio', loadComponent: () => import('./features/logs/logs.page') },
-      { path: 'traces', title: 'Traces · Sentio', loadComponent: () => import('./features/traces/traces.page') },
+      {
+        path: 'traces',
+        title: 'Traces · Sentio',
+        loadComponent: () => import('./features/traces/traces.page'),
+      },
       {
         path: 'traces/:traceId',
         title: 'Trace · Sentio',
@@ -35,7 +47,11 @@ export const routes: Routes = [
         canActivate: [roleGuard('operator')],
         loadComponent: () => import('./features/system/system.page'),
       },
-      { path: 'settings', title: 'Settings · Sentio', loadComponent: () => import('./features/settings/settings.page') },
+      {
+        path: 'settings',
+        title: 'Settings · Sentio',
+        loadComponent: () => import('./features/settings/settings.page'),
+      },
       {
         path: 'admin',
         title: 'Administration · Sentio',

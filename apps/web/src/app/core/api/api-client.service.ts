@@ -30,7 +30,11 @@ export class ApiClient {
   private readonly auth = inject(AuthService);
   private readonly router = inject(Router);
 
-  async query<T>(document: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
+  async query<T>(
+    document: string,
+    variables: Record<string, unknown> = {},
+    signal?: AbortSignal,
+  ): Promise<T> {
     const body = JSON.stringify({ query: document, variables: dropUndefined(variables) });
     const res = await this.send('/api/graphql', { method: 'POST', body, signal }, true);
     const json = (await res.json()) as GraphqlResponse<T>;

@@ -75,15 +75,24 @@ export class LiveService {
   });
 
   telemetry(device: string | undefined, listener: (value: LiveTelemetry) => void): () => void {
-    return this.shared.subscribe(JSON.stringify({ channel: 'telemetry', device }), listener as (v: unknown) => void);
+    return this.shared.subscribe(
+      JSON.stringify({ channel: 'telemetry', device }),
+      listener as (v: unknown) => void,
+    );
   }
 
   anomalies(device: string | undefined, listener: (value: LiveAnomaly) => void): () => void {
-    return this.shared.subscribe(JSON.stringify({ channel: 'anomalies', device }), listener as (v: unknown) => void);
+    return this.shared.subscribe(
+      JSON.stringify({ channel: 'anomalies', device }),
+      listener as (v: unknown) => void,
+    );
   }
 
   lifecycle(device: string | undefined, listener: (value: LiveLifecycle) => void): () => void {
-    return this.shared.subscribe(JSON.stringify({ channel: 'lifecycle', device }), listener as (v: unknown) => void);
+    return this.shared.subscribe(
+      JSON.stringify({ channel: 'lifecycle', device }),
+      listener as (v: unknown) => void,
+    );
   }
 
   private connect(): Client {

@@ -72,10 +72,18 @@ import { NAV_ITEMS } from './nav.constant';
             data-testid="live-switch"
             >Live</mat-slide-toggle
           >
-          <span class="live-state {{ live.state() }}" role="status" aria-live="polite" data-testid="live-state">{{
-            liveLabel()
-          }}</span>
-          <button mat-icon-button (click)="toggleTheme()" [attr.aria-label]="light() ? 'Dark theme' : 'Light theme'">
+          <span
+            class="live-state {{ live.state() }}"
+            role="status"
+            aria-live="polite"
+            data-testid="live-state"
+            >{{ liveLabel() }}</span
+          >
+          <button
+            mat-icon-button
+            (click)="toggleTheme()"
+            [attr.aria-label]="light() ? 'Dark theme' : 'Light theme'"
+          >
             {{ light() ? '☾' : '☀' }}
           </button>
           <button mat-button [matMenuTriggerFor]="user" data-testid="user-menu">

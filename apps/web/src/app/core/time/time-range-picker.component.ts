@@ -2,7 +2,13 @@ import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@a
 import { MatButtonModule } from '@angular/material/button';
 import { MatMenuModule } from '@angular/material/menu';
 import { TimeRangeService } from './time-range.service';
-import { RELATIVE_PRESETS, REFRESH_CHOICES, describeRange, parseTime, type RefreshChoice } from './time-range.util';
+import {
+  RELATIVE_PRESETS,
+  REFRESH_CHOICES,
+  describeRange,
+  parseTime,
+  type RefreshChoice,
+} from './time-range.util';
 
 /** The one time-range picker: relative presets, an absolute range, auto-refresh, "refresh now". */
 @Component({
@@ -15,17 +21,34 @@ import { RELATIVE_PRESETS, REFRESH_CHOICES, describeRange, parseTime, type Refre
     </button>
     <mat-menu #menu="matMenu" class="sn-range-menu">
       @for (preset of presets; track preset.from) {
-        <button mat-menu-item (click)="time.setRange({ from: preset.from, to: 'now' })">{{ preset.label }}</button>
+        <button mat-menu-item (click)="time.setRange({ from: preset.from, to: 'now' })">
+          {{ preset.label }}
+        </button>
       }
-      <form class="absolute" (click)="$event.stopPropagation()" (keydown)="$event.stopPropagation()" (submit)="applyAbsolute($event)">
-        <label>From <input type="datetime-local" name="from" [value]="absFrom()" (input)="absFrom.set(value($event))" /></label>
-        <label>To <input type="datetime-local" name="to" [value]="absTo()" (input)="absTo.set(value($event))" /></label>
+      <form
+        class="absolute"
+        (click)="$event.stopPropagation()"
+        (keydown)="$event.stopPropagation()"
+        (submit)="applyAbsolute($event)"
+      >
+        <label
+          >From
+          <input type="datetime-local" name="from" [value]="absFrom()" (input)="absFrom.set(value($event))"
+        /></label>
+        <label
+          >To <input type="datetime-local" name="to" [value]="absTo()" (input)="absTo.set(value($event))"
+        /></label>
         <button mat-flat-button type="submit">Apply</button>
       </form>
     </mat-menu>
     <label class="refresh">
       <span class="visually-hidden">Auto-refresh</span>
-      <select [value]="time.refresh()" (change)="setRefresh($event)" aria-label="Auto-refresh" data-testid="auto-refresh">
+      <select
+        [value]="time.refresh()"
+        (change)="setRefresh($event)"
+        aria-label="Auto-refresh"
+        data-testid="auto-refresh"
+      >
         @for (choice of refreshChoices; track choice) {
           <option [value]="choice">{{ choice === 'off' ? 'Auto-refresh off' : 'Every ' + choice }}</option>
         }
@@ -57,7 +80,7 @@ import { RELATIVE_PRESETS, REFRESH_CHOICES, describeRange, parseTime, type Refre
       border: 1px solid var(--mat-sys-outline);
       border-radius: 6px;
       padding: 6px;
-      font: inherit;
+      font: var(--mat-sys-body-medium);
     }
   `,
 })

@@ -59,7 +59,11 @@ export function describeRange(spec: TimeRangeSpec): string {
   if (preset) return preset.label;
   const fmt = (t: string) => {
     const ms = parseTime(t, Date.now());
-    return ms === undefined ? t : t.startsWith('now') ? t : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+    return ms === undefined
+      ? t
+      : t.startsWith('now')
+        ? t
+        : new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
   };
   return `${fmt(spec.from)} → ${fmt(spec.to)}`;
 }

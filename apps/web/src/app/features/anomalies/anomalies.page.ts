@@ -22,18 +22,32 @@ const FORECAST_DEVICES = 60;
         <article class="sn-card">
           <h2>Top devices by score</h2>
           <table class="sn-table">
-            <thead><tr><th scope="col">Device</th><th scope="col">Max score</th><th scope="col">Anomalies</th><th scope="col">Last</th><th scope="col">Model</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Max score</th>
+                <th scope="col">Anomalies</th>
+                <th scope="col">Last</th>
+                <th scope="col">Model</th>
+              </tr>
+            </thead>
             <tbody>
-              @for (d of top.value() ?? []; track d.deviceId) {
+              @for (d of (top.hasValue() ? top.value() : undefined) ?? []; track d.deviceId) {
                 <tr data-testid="top-device">
-                  <td><a [routerLink]="['/devices', d.deviceId]" queryParamsHandling="merge">{{ d.deviceId }}</a></td>
+                  <td>
+                    <a [routerLink]="['/devices', d.deviceId]" queryParamsHandling="merge">{{
+                      d.deviceId
+                    }}</a>
+                  </td>
                   <td>{{ d.maxScore | number: '1.2-2' }}</td>
                   <td>{{ d.anomalies }}</td>
                   <td>{{ d.lastAnomaly | date: 'MMM d HH:mm:ss' }}</td>
                   <td>{{ d.modelVersion }}</td>
                 </tr>
               } @empty {
-                <tr><td colspan="5" class="sn-muted">No anomalies in this range.</td></tr>
+                <tr>
+                  <td colspan="5" class="sn-muted">No anomalies in this range.</td>
+                </tr>
               }
             </tbody>
           </table>
@@ -41,17 +55,37 @@ const FORECAST_DEVICES = 60;
         <article class="sn-card">
           <h2>Forecasts at risk</h2>
           <table class="sn-table">
-            <thead><tr><th scope="col">Device</th><th scope="col">Metric</th><th scope="col">Risk</th><th scope="col">Limit reached in</th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Device</th>
+                <th scope="col">Metric</th>
+                <th scope="col">Risk</th>
+                <th scope="col">Limit reached in</th>
+              </tr>
+            </thead>
             <tbody>
-              @for (f of atRisk.value() ?? []; track f.deviceId + f.metric) {
+              @for (
+                f of (atRisk.hasValue() ? atRisk.value() : undefined) ?? [];
+                track f.deviceId + f.metric
+              ) {
                 <tr data-testid="forecast-row">
-                  <td><a [routerLink]="['/devices', f.deviceId]" queryParamsHandling="merge">{{ f.deviceId }}</a></td>
+                  <td>
+                    <a [routerLink]="['/devices', f.deviceId]" queryParamsHandling="merge">{{
+                      f.deviceId
+                    }}</a>
+                  </td>
                   <td>{{ f.metric }}</td>
-                  <td><span class="sn-badge" [class.danger]="f.risk === 'HIGH'">{{ f.risk }}</span></td>
+                  <td>
+                    <span class="sn-badge" [class.danger]="f.risk === 'HIGH'">{{ f.risk }}</span>
+                  </td>
                   <td>{{ f.timeToFailureMs !== null ? duration(f.timeToFailureMs) : '—' }}</td>
                 </tr>
               } @empty {
-                <tr><td colspan="4" class="sn-muted">{{ atRisk.isLoading() ? 'Loading…' : 'No forecast at risk.' }}</td></tr>
+                <tr>
+                  <td colspan="4" class="sn-muted">
+                    {{ atRisk.isLoading() ? 'Loading…' : 'No forecast at risk.' }}
+                  </td>
+                </tr>
               }
             </tbody>
           </table>
@@ -60,22 +94,44 @@ const FORECAST_DEVICES = 60;
       <article class="sn-card">
         <h2>Anomalies</h2>
         <table class="sn-table">
-          <thead><tr><th scope="col">Time</th><th scope="col">Device</th><th scope="col">Score / threshold</th><th scope="col">Contributions</th><th scope="col">Model</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Device</th>
+              <th scope="col">Score / threshold</th>
+              <th scope="col">Contributions</th>
+              <th scope="col">Model</th>
+            </tr>
+          </thead>
           <tbody>
-            @for (a of list.value() ?? []; track a.ts + a.deviceId + a.windowStart) {
+            @for (
+              a of (list.hasValue() ? list.value() : undefined) ?? [];
+              track a.ts + a.deviceId + a.windowStart
+            ) {
               <tr data-testid="anomaly-row">
                 <td>{{ a.windowStart | date: 'MMM d HH:mm:ss' }}</td>
-                <td><a [routerLink]="['/devices', a.deviceId]" queryParamsHandling="merge">{{ a.deviceId }}</a></td>
+                <td>
+                  <a [routerLink]="['/devices', a.deviceId]" queryParamsHandling="merge">{{ a.deviceId }}</a>
+                </td>
                 <td>{{ a.score | number: '1.2-2' }} / {{ a.threshold | number: '1.2-2' }}</td>
                 <td class="bars">
                   @for (c of a.contributions.slice(0, 4); track c.metric) {
-                    <div class="bar"><span>{{ c.metric }}</span><span class="fill" [style.width.%]="share(a, c.error)" [attr.aria-label]="share(a, c.error) + '%'"></span></div>
+                    <div class="bar">
+                      <span>{{ c.metric }}</span
+                      ><span
+                        class="fill"
+                        [style.width.%]="share(a, c.error)"
+                        [attr.aria-label]="share(a, c.error) + '%'"
+                      ></span>
+                    </div>
                   }
                 </td>
                 <td>{{ a.modelVersion }}</td>
               </tr>
             } @empty {
-              <tr><td colspan="5" class="sn-muted">No anomalies in this range.</td></tr>
+              <tr>
+                <td colspan="5" class="sn-muted">No anomalies in this range.</td>
+              </tr>
             }
           </tbody>
         </table>
@@ -127,17 +183,22 @@ export default class AnomaliesPage {
   });
   protected readonly list = resource({
     params: () => this.time.range(),
-    loader: ({ params, abortSignal }) => this.data.anomalies(undefined, params.fromMs, params.toMs, 200, abortSignal),
+    loader: ({ params, abortSignal }) =>
+      this.data.anomalies(undefined, params.fromMs, params.toMs, 200, abortSignal),
   });
   protected readonly atRisk = resource({
-    params: () => ({ ...this.time.range(), top: this.top.value() ?? [] }),
+    params: () => ({ ...this.time.range(), top: (this.top.hasValue() ? this.top.value() : undefined) ?? [] }),
     loader: async ({ params, abortSignal }) => {
       const devices = await this.fleet.load(abortSignal);
-      const ordered = [...new Set([...params.top.map((t) => t.deviceId), ...devices.map((d) => d.deviceId)])].slice(0, FORECAST_DEVICES);
+      const ordered = [
+        ...new Set([...params.top.map((t) => t.deviceId), ...devices.map((d) => d.deviceId)]),
+      ].slice(0, FORECAST_DEVICES);
       const found: Forecast[] = [];
       const fromMs = params.toMs - 86_400_000;
       for (let i = 0; i < ordered.length; i += 6) {
-        const batch = await Promise.all(ordered.slice(i, i + 6).map((d) => this.data.forecasts(d, fromMs, params.toMs, abortSignal)));
+        const batch = await Promise.all(
+          ordered.slice(i, i + 6).map((d) => this.data.forecasts(d, fromMs, params.toMs, abortSignal)),
+        );
         found.push(...batch.flat().filter((f) => f.risk !== 'NONE'));
       }
       return found.sort((a, b) => (a.timeToFailureMs ?? Infinity) - (b.timeToFailureMs ?? Infinity));

@@ -3,7 +3,10 @@ import { downsamplePairs } from '../../shared/chart/lttb.util';
 import { timeChartOption, type ChartOption } from '../../shared/chart/chart-options.util';
 
 /** Series points plus live pushes newer than the last fetched bucket, as [ms, value] pairs. */
-export function mergeLive(series: Series, live: Array<[number, number]>): Array<{ ts: string; value: number }> {
+export function mergeLive(
+  series: Series,
+  live: Array<[number, number]>,
+): Array<{ ts: string; value: number }> {
   const last = series.points.length ? Date.parse(series.points.at(-1)!.ts) : -Infinity;
   const extra = live.filter(([t]) => t > last).map(([t, v]) => ({ ts: new Date(t).toISOString(), value: v }));
   return extra.length ? [...series.points, ...extra] : series.points;
@@ -32,7 +35,12 @@ export function deviceChartOption(
     })),
     forecast: forecast
       ? {
-          points: forecast.points.map((p) => ({ ts: Date.parse(p.ts), value: p.value, lower: p.lower, upper: p.upper })),
+          points: forecast.points.map((p) => ({
+            ts: Date.parse(p.ts),
+            value: p.value,
+            lower: p.lower,
+            upper: p.upper,
+          })),
           limitUpper: forecast.limitUpper,
           limitLower: forecast.limitLower,
         }

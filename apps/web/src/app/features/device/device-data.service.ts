@@ -30,7 +30,7 @@ export class DeviceDataService {
       )
       .join('\n');
     const vars = req.metrics.map((_, i) => `$m${i}: String!`).join(', ');
-    const doc = `query Series($device: String!, ${vars}, $from: String, $to: String, $step: String, $agg: String) { ${fields} }`;
+    const doc = `query Series($device: String!, ${vars}, $from: String, $to: String, $step: Duration, $agg: String) { ${fields} }`;
     const variables: Record<string, unknown> = {
       device: req.device,
       from: new Date(req.fromMs).toISOString(),
@@ -43,7 +43,13 @@ export class DeviceDataService {
     return req.metrics.map((_, i) => data[`s${i}`]!);
   }
 
-  async anomalies(device: string | undefined, fromMs: number, toMs: number, limit = 500, signal?: AbortSignal): Promise<Anomaly[]> {
+  async anomalies(
+    device: string | undefined,
+    fromMs: number,
+    toMs: number,
+    limit = 500,
+    signal?: AbortSignal,
+  ): Promise<Anomaly[]> {
     const data = await this.api.query<{ anomalies: Anomaly[] }>(
       `query A($device: String, $from: String, $to: String, $limit: Int) { anomalies(device: $device, from: $from, to: $to, limit: $limit) { ${ANOMALY_FIELDS} } }`,
       { device, from: iso(fromMs), to: iso(toMs), limit },
@@ -69,7 +75,15 @@ export class DeviceDataService {
   }
 
   async logs(
-    filter: { device?: string; level?: string; contains?: string; fromMs: number; toMs: number; limit?: number; cursor?: string },
+    filter: {
+      device?: string;
+      level?: string;
+      contains?: string;
+      fromMs: number;
+      toMs: number;
+      limit?: number;
+      cursor?: string;
+    },
     signal?: AbortSignal,
   ): Promise<{ items: LogRecord[]; nextCursor: string | null }> {
     const data = await this.api.query<{ logs: { items: LogRecord[]; nextCursor: string | null } }>(

@@ -1,5 +1,14 @@
 import { DatePipe, DecimalPipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, resource, signal } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  resource,
+  signal,
+} from '@angular/core';
 import { RouterLink } from '@angular/router';
 import type { Anomaly } from '../../core/api/api.types';
 import { LiveService, type LiveLifecycle } from '../../core/live/live.service';
@@ -20,9 +29,11 @@ import { deviceChartOption, formatDuration } from './device-chart.util';
     <section class="sn-page">
       <header class="head">
         <h1>{{ deviceId() }}</h1>
-        @if (device.value(); as d) {
+        @if (device.hasValue() ? device.value() : undefined; as d) {
           <span class="sn-badge {{ status() }}" data-testid="device-status">{{ status() }}</span>
-          <span class="sn-muted">{{ d.deviceType }} · {{ d.vendor }} {{ d.model }} · via {{ d.connector }}</span>
+          <span class="sn-muted"
+            >{{ d.deviceType }} · {{ d.vendor }} {{ d.model }} · via {{ d.connector }}</span
+          >
           @for (l of d.labels; track l.key) {
             <span class="sn-badge">{{ l.key }}={{ l.value }}</span>
           }
@@ -37,29 +48,65 @@ import { deviceChartOption, formatDuration } from './device-chart.util';
       }
       <div class="layout">
         <div class="charts">
-          @for (s of series.value() ?? []; track s.metric; let i = $index) {
-            <article class="sn-card" [attr.data-testid]="'chart-' + s.metric" [attr.data-from]="s.from" [attr.data-to]="s.to" [attr.data-step]="s.stepMs / 1000" [attr.data-agg]="s.agg">
+          @for (s of (series.hasValue() ? series.value() : undefined) ?? []; track s.metric; let i = $index) {
+            <article
+              class="sn-card"
+              [attr.data-testid]="'chart-' + s.metric"
+              [attr.data-from]="s.from"
+              [attr.data-to]="s.to"
+              [attr.data-step]="s.stepMs / 1000"
+              [attr.data-agg]="s.agg"
+            >
               <header class="chart-head">
-                <h2>{{ s.metric }} <span class="sn-muted">({{ unitOf(s.metric) }})</span></h2>
-                <span class="sn-muted">{{ s.agg }} per {{ s.stepMs / 1000 }} s · {{ s.resolution }} · {{ s.points.length }} points</span>
+                <h2>
+                  {{ s.metric }} <span class="sn-muted">({{ unitOf(s.metric) }})</span>
+                </h2>
+                <span class="sn-muted"
+                  >{{ s.agg }} per {{ s.stepMs / 1000 }} s · {{ s.resolution }} ·
+                  {{ s.points.length }} points</span
+                >
                 @if (forecastOf(s.metric); as f) {
                   <span class="sn-badge" [class.danger]="f.risk === 'HIGH'" data-testid="forecast">
-                    forecast {{ f.risk }}{{ f.timeToFailureMs !== null ? ' · limit in ' + duration(f.timeToFailureMs) : '' }}
+                    forecast {{ f.risk
+                    }}{{ f.timeToFailureMs !== null ? ' · limit in ' + duration(f.timeToFailureMs) : '' }}
                   </span>
                 }
-                <button type="button" class="link" (click)="toggleTable(s.metric)" [attr.aria-expanded]="tableOpen() === s.metric">
+                <button
+                  type="button"
+                  class="link"
+                  (click)="toggleTable(s.metric)"
+                  [attr.aria-expanded]="tableOpen() === s.metric"
+                >
                   {{ tableOpen() === s.metric ? 'Hide data' : 'Data table' }}
                 </button>
               </header>
-              <sn-chart [option]="options()[i]!" [label]="s.metric + ' over the selected range'" [group]="group()" (zoom)="time.zoomTo($event.fromMs, $event.toMs)" />
+              <sn-chart
+                [option]="options()[i]!"
+                [label]="s.metric + ' over the selected range'"
+                [group]="group()"
+                (zoom)="time.zoomTo($event.fromMs, $event.toMs)"
+              />
               @if (tableOpen() === s.metric) {
                 <div class="table-wrap">
                   <table class="sn-table" [attr.data-testid]="'table-' + s.metric">
-                    <caption class="visually-hidden">{{ s.metric }} values</caption>
-                    <thead><tr><th scope="col">Time</th><th scope="col">Value</th></tr></thead>
+                    <caption class="visually-hidden">
+                      {{
+                        s.metric
+                      }}
+                      values
+                    </caption>
+                    <thead>
+                      <tr>
+                        <th scope="col">Time</th>
+                        <th scope="col">Value</th>
+                      </tr>
+                    </thead>
                     <tbody>
                       @for (p of s.points; track p.ts) {
-                        <tr><td>{{ p.ts }}</td><td>{{ p.value }}</td></tr>
+                        <tr>
+                          <td>{{ p.ts }}</td>
+                          <td>{{ p.value }}</td>
+                        </tr>
                       }
                     </tbody>
                   </table>
@@ -70,18 +117,26 @@ import { deviceChartOption, formatDuration } from './device-chart.util';
         </div>
         <aside class="side">
           <section class="sn-card" aria-labelledby="anomalies-title">
-            <h2 id="anomalies-title">Anomalies <span class="sn-muted" data-testid="anomaly-count">{{ allAnomalies().length }}</span></h2>
+            <h2 id="anomalies-title">
+              Anomalies <span class="sn-muted" data-testid="anomaly-count">{{ allAnomalies().length }}</span>
+            </h2>
             @if (allAnomalies().length === 0) {
               <p class="sn-muted">None in this range.</p>
             }
             <ul class="anomalies">
               @for (a of allAnomalies().slice(0, 50); track a.ts + a.windowStart) {
-                <li data-testid="anomaly-marker">
-                  <span>{{ a.windowStart | date: 'HH:mm:ss' }}</span>
-                  <b>{{ a.score | number: '1.2-2' }}</b> <span class="sn-muted">/ {{ a.threshold | number: '1.2-2' }} · model {{ a.modelVersion }}</span>
+                <li data-testid="anomaly-marker" [attr.data-window-start]="a.windowStart">
+                  <time [attr.datetime]="a.windowStart">{{ a.windowStart | date: 'HH:mm:ss' }}</time> · score
+                  <b>{{ a.score | number: '1.2-2' }}</b>
+                  <span class="sn-muted">
+                    / threshold {{ a.threshold | number: '1.2-2' }} · model {{ a.modelVersion }}</span
+                  >
                   <div class="bars">
                     @for (c of a.contributions.slice(0, 4); track c.metric) {
-                      <div class="bar"><span>{{ c.metric }}</span><span class="fill" [style.width.%]="share(a, c.error)"></span></div>
+                      <div class="bar">
+                        <span>{{ c.metric }}</span
+                        ><span class="fill" [style.width.%]="share(a, c.error)"></span>
+                      </div>
                     }
                   </div>
                 </li>
@@ -92,19 +147,30 @@ import { deviceChartOption, formatDuration } from './device-chart.util';
             <h2 id="lifecycle-title">Lifecycle</h2>
             <ul class="plain">
               @for (e of lifecycle(); track e.ts + e.kind) {
-                <li>{{ e.ts | date: 'MMM d, HH:mm:ss' }} · {{ e.kind }} {{ e.online ? '(online)' : '(offline)' }}</li>
+                <li>
+                  {{ e.ts | date: 'MMM d, HH:mm:ss' }} · {{ e.kind }}
+                  {{ e.online ? '(online)' : '(offline)' }}
+                </li>
               }
-              @if (device.value(); as d) {
-                <li>{{ d.updatedAt | date: 'MMM d, HH:mm:ss' }} · {{ d.lastEvent }} (current) · last sample {{ d.lastSeen | relativeTime: now() }}</li>
+              @if (device.hasValue() ? device.value() : undefined; as d) {
+                <li>
+                  {{ d.updatedAt | date: 'MMM d, HH:mm:ss' }} · {{ d.lastEvent }} (current) · last sample
+                  {{ d.lastSeen | relativeTime: now() }}
+                </li>
               }
             </ul>
           </section>
           <section class="sn-card" aria-labelledby="logs-title">
             <h2 id="logs-title">Logs</h2>
-            <a [routerLink]="['/logs']" [queryParams]="{ device: deviceId() }" queryParamsHandling="merge">Open in logs explorer</a>
+            <a [routerLink]="['/logs']" [queryParams]="{ device: deviceId() }" queryParamsHandling="merge"
+              >Open in logs explorer</a
+            >
             <ul class="plain logs">
-              @for (l of logs.value() ?? []; track l.eventId) {
-                <li><span class="sev {{ l.severity }}">{{ l.severity }}</span> {{ l.ts | date: 'HH:mm:ss' }} {{ l.body }}</li>
+              @for (l of (logs.hasValue() ? logs.value() : undefined) ?? []; track l.eventId) {
+                <li>
+                  <span class="sev {{ l.severity }}">{{ l.severity }}</span> {{ l.ts | date: 'HH:mm:ss' }}
+                  {{ l.body }}
+                </li>
               } @empty {
                 <li class="sn-muted">No log lines in this range.</li>
               }
@@ -222,41 +288,59 @@ export default class DevicePage {
     loader: ({ params }) => this.fleet.device(params.id),
   });
   protected readonly now = computed(() => {
-    this.device.value();
+    this.device.hasValue() ? this.device.value() : undefined;
     return Date.now();
   });
   protected readonly status = computed(() => {
-    const d = this.device.value();
+    const d = this.device.hasValue() ? this.device.value() : undefined;
     return d ? deviceStatus(d, this.now()) : 'offline';
   });
-  private readonly metrics = computed(() => this.device.value()?.metrics.map((m) => m.name) ?? [], {
-    equal: (a, b) => a.join() === b.join(),
-  });
+  private readonly metrics = computed(
+    () => (this.device.hasValue() ? this.device.value() : undefined)?.metrics.map((m) => m.name) ?? [],
+    {
+      equal: (a, b) => a.join() === b.join(),
+    },
+  );
   protected readonly series = resource({
     params: () => {
       const range = this.time.range();
-      return { device: this.deviceId(), metrics: this.metrics(), ...range, step: String(niceStepSeconds(range)) };
+      return {
+        device: this.deviceId(),
+        metrics: this.metrics(),
+        ...range,
+        step: String(niceStepSeconds(range)),
+      };
     },
     loader: ({ params, abortSignal }) => this.data.series(params, abortSignal),
   });
   protected readonly anomalies = resource({
     params: () => ({ device: this.deviceId(), ...this.time.range() }),
-    loader: ({ params, abortSignal }) => this.data.anomalies(params.device, params.fromMs, params.toMs, 500, abortSignal),
+    loader: ({ params, abortSignal }) =>
+      this.data.anomalies(params.device, params.fromMs, params.toMs, 500, abortSignal),
   });
   protected readonly forecasts = resource({
     params: () => ({ device: this.deviceId(), ...this.time.range() }),
     loader: ({ params, abortSignal }) =>
       // The newest forecast may predate a short range: look back a day for it.
-      this.data.forecasts(params.device, Math.min(params.fromMs, params.toMs - 86_400_000), params.toMs, abortSignal),
+      this.data.forecasts(
+        params.device,
+        Math.min(params.fromMs, params.toMs - 86_400_000),
+        params.toMs,
+        abortSignal,
+      ),
   });
   protected readonly logs = resource({
     params: () => ({ device: this.deviceId(), ...this.time.range() }),
-    loader: async ({ params, abortSignal }) => (await this.data.logs({ ...params, limit: 50 }, abortSignal)).items,
+    loader: async ({ params, abortSignal }) =>
+      (await this.data.logs({ ...params, limit: 50 }, abortSignal)).items,
   });
 
   protected readonly allAnomalies = computed(() => {
     const seen = new Set<string>();
-    return [...this.liveAnomalies(), ...(this.anomalies.value() ?? [])].filter((a) => {
+    return [
+      ...this.liveAnomalies(),
+      ...((this.anomalies.hasValue() ? this.anomalies.value() : undefined) ?? []),
+    ].filter((a) => {
       const key = `${a.ts}|${a.windowStart}`;
       if (seen.has(key)) return false;
       seen.add(key);
@@ -267,9 +351,9 @@ export default class DevicePage {
   protected readonly options = computed(() => {
     const range = this.time.range();
     const anomalies = this.allAnomalies();
-    const forecasts = this.forecasts.value() ?? [];
+    const forecasts = (this.forecasts.hasValue() ? this.forecasts.value() : undefined) ?? [];
     const live = this.livePoints();
-    return (this.series.value() ?? []).map((s) =>
+    return ((this.series.hasValue() ? this.series.value() : undefined) ?? []).map((s) =>
       deviceChartOption(
         s,
         this.unitOf(s.metric),
@@ -282,6 +366,12 @@ export default class DevicePage {
   });
 
   constructor() {
+    // A device seen for the first time (its lifecycle event not yet projected): look again shortly.
+    effect((onCleanup) => {
+      if (this.device.isLoading() || (this.device.hasValue() && this.device.value())) return;
+      const timer = setTimeout(() => this.device.reload(), 3000);
+      onCleanup(() => clearTimeout(timer));
+    });
     effect((onCleanup) => {
       const id = this.deviceId();
       this.liveAnomalies.set([]);
@@ -308,11 +398,14 @@ export default class DevicePage {
   }
 
   protected unitOf(metric: string): string {
-    return this.device.value()?.metrics.find((m) => m.name === metric)?.unit ?? '';
+    return (
+      (this.device.hasValue() ? this.device.value() : undefined)?.metrics.find((m) => m.name === metric)
+        ?.unit ?? ''
+    );
   }
 
   protected forecastOf(metric: string) {
-    return this.forecasts.value()?.find((f) => f.metric === metric);
+    return (this.forecasts.hasValue() ? this.forecasts.value() : undefined)?.find((f) => f.metric === metric);
   }
 
   protected duration(ms: number): string {

@@ -7,7 +7,10 @@ export const ONLINE_WITHIN_MS = 60_000;
 /** ...stale up to this age, offline beyond it (or when its connector reported it offline or removed). */
 export const STALE_WITHIN_MS = 15 * 60_000;
 
-export function deviceStatus(device: Pick<Device, 'online' | 'removed' | 'lastSeen'>, nowMs: number): DeviceStatus {
+export function deviceStatus(
+  device: Pick<Device, 'online' | 'removed' | 'lastSeen'>,
+  nowMs: number,
+): DeviceStatus {
   if (device.removed || !device.online || !device.lastSeen) return 'offline';
   const age = nowMs - Date.parse(device.lastSeen);
   if (age <= ONLINE_WITHIN_MS) return 'online';

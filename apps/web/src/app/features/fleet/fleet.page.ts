@@ -46,7 +46,13 @@ import {
       <form class="sn-filters" role="search" (submit)="$event.preventDefault()">
         <label>
           <span class="visually-hidden">Search devices</span>
-          <input type="search" placeholder="Search id, type, label…" [value]="qState()" (input)="qState.set(value($event))" data-testid="fleet-search" />
+          <input
+            type="search"
+            placeholder="Search id, type, label…"
+            [value]="qState()"
+            (input)="qState.set(value($event))"
+            data-testid="fleet-search"
+          />
         </label>
         <label>
           Type
@@ -77,7 +83,12 @@ import {
         </label>
         <label>
           Label
-          <input placeholder="key=value" [value]="labelState()" (input)="labelState.set(value($event))" size="14" />
+          <input
+            placeholder="key=value"
+            [value]="labelState()"
+            (input)="labelState.set(value($event))"
+            size="14"
+          />
         </label>
         <label>
           Sort
@@ -87,7 +98,12 @@ import {
             }
           </select>
         </label>
-        <button type="button" class="dir" (click)="dirState.set(dirState() === 'asc' ? 'desc' : 'asc')" [attr.aria-label]="'Sort ' + (dirState() === 'asc' ? 'descending' : 'ascending')">
+        <button
+          type="button"
+          class="dir"
+          (click)="dirState.set(dirState() === 'asc' ? 'desc' : 'asc')"
+          [attr.aria-label]="'Sort ' + (dirState() === 'asc' ? 'descending' : 'ascending')"
+        >
           {{ dirState() === 'asc' ? '↑' : '↓' }}
         </button>
       </form>
@@ -105,20 +121,36 @@ import {
           <span role="columnheader">Anomalies</span>
         </div>
         <cdk-virtual-scroll-viewport itemSize="44" class="viewport" data-testid="fleet-viewport">
-          <div *cdkVirtualFor="let row of rows(); trackBy: trackById; let i = index" class="row" role="row" [attr.aria-rowindex]="i + 2" data-testid="fleet-row">
-            <span role="cell"><a [routerLink]="['/devices', row.device.deviceId]" queryParamsHandling="merge">{{ row.device.deviceId }}</a></span>
+          <div
+            *cdkVirtualFor="let row of rows(); trackBy: trackById; let i = index"
+            class="row"
+            role="row"
+            [attr.aria-rowindex]="i + 2"
+            data-testid="fleet-row"
+          >
+            <span role="cell"
+              ><a [routerLink]="['/devices', row.device.deviceId]" queryParamsHandling="merge">{{
+                row.device.deviceId
+              }}</a></span
+            >
             <span role="cell">{{ row.device.deviceType }}</span>
             <span role="cell" class="wide">{{ row.site }}</span>
-            <span role="cell"><span class="sn-badge {{ row.status }}">{{ row.status }}</span></span>
+            <span role="cell"
+              ><span class="sn-badge {{ row.status }}">{{ row.status }}</span></span
+            >
             <span role="cell" class="wide">{{ row.device.lastSeen | relativeTime: now() }}</span>
             <span role="cell" class="values">
               @for (v of row.device.latest.slice(0, 3); track v.metric) {
-                <span class="value">{{ v.metric }} <b>{{ v.value | number: '1.0-2' }}</b> {{ v.unit }}</span>
+                <span class="value"
+                  >{{ v.metric }} <b>{{ v.value | number: '1.0-2' }}</b> {{ v.unit }}</span
+                >
               }
             </span>
             <span role="cell">
               @if (row.anomalies > 0) {
-                <span class="sn-badge danger" [attr.aria-label]="row.anomalies + ' anomalies'">{{ row.anomalies }}</span>
+                <span class="sn-badge danger" [attr.aria-label]="row.anomalies + ' anomalies'">{{
+                  row.anomalies
+                }}</span>
               }
             </span>
           </div>
@@ -181,7 +213,7 @@ import {
       color: var(--mat-sys-on-surface-variant);
       font: var(--mat-sys-label-large);
     }
-    .values {
+    .row > span {
       overflow: hidden;
       text-overflow: ellipsis;
     }
@@ -237,7 +269,11 @@ export default class FleetPage {
     return Date.now();
   });
   protected readonly all = computed(() =>
-    toRows(this.fleet.devices(), this.anomalyCounts.value() ?? new Map(), this.now()),
+    toRows(
+      this.fleet.devices(),
+      (this.anomalyCounts.hasValue() ? this.anomalyCounts.value() : undefined) ?? new Map(),
+      this.now(),
+    ),
   );
   protected readonly filter = computed<FleetFilter>(() => ({
     q: this.qState(),
@@ -265,7 +301,9 @@ export default class FleetPage {
         sort: f.sort === 'id' ? null : f.sort,
         dir: f.dir === 'asc' ? null : f.dir,
       };
-      untracked(() => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }));
+      untracked(
+        () => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }),
+      );
     });
     // Live: telemetry pushes update latest values and last seen, applied once a second.
     effect((onCleanup) => {

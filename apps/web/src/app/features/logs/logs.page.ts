@@ -1,5 +1,16 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, linkedSignal, resource, signal, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  linkedSignal,
+  resource,
+  signal,
+  untracked,
+} from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import { SEVERITIES, type LogRecord } from '../../core/api/api.types';
 import { TimeRangeService } from '../../core/time/time-range.service';
@@ -29,15 +40,37 @@ const TAIL_MS = 2000;
             }
           </select>
         </label>
-        <label>Device <input [value]="deviceState()" (change)="deviceState.set(value($event))" size="14" data-testid="logs-device" /></label>
-        <label>Text <input type="search" [value]="textState()" (input)="draft.set(value($event))" size="24" data-testid="logs-search" /></label>
+        <label
+          >Device
+          <input
+            [value]="deviceState()"
+            (change)="deviceState.set(value($event))"
+            size="14"
+            data-testid="logs-device"
+        /></label>
+        <label
+          >Text
+          <input
+            type="search"
+            [value]="textState()"
+            (input)="draft.set(value($event))"
+            size="24"
+            data-testid="logs-search"
+        /></label>
         <button type="submit" data-testid="logs-submit">Search</button>
         <span class="sn-muted" role="status">{{ time.live() ? 'live tail on' : '' }}</span>
       </form>
       <article class="sn-card">
         <h2 class="visually-hidden">Log lines over time</h2>
-        <sn-chart [option]="histogram()" label="Log lines per interval; zoom to narrow the range" [height]="120" (zoom)="time.zoomTo($event.fromMs, $event.toMs)" />
-        <p class="sn-muted">{{ lines().length }} lines{{ lines().length >= pageSize ? ' (the newest ' + pageSize + ')' : '' }}</p>
+        <sn-chart
+          [option]="histogram()"
+          label="Log lines per interval; zoom to narrow the range"
+          [height]="120"
+          (zoom)="time.zoomTo($event.fromMs, $event.toMs)"
+        />
+        <p class="sn-muted">
+          {{ lines().length }} lines{{ lines().length >= pageSize ? ' (the newest ' + pageSize + ')' : '' }}
+        </p>
       </article>
       @if (result.error()) {
         <p class="sn-error" role="alert">{{ result.error() }}</p>
@@ -119,29 +152,55 @@ export default class LogsPage {
   private readonly tail = signal<LogRecord[]>([]);
 
   protected readonly result = resource({
-    params: () => ({ level: this.levelState() || undefined, device: this.deviceState() || undefined, contains: this.textState() || undefined, ...this.time.range() }),
-    loader: async ({ params, abortSignal }) => (await this.data.logs({ ...params, limit: PAGE }, abortSignal)).items,
+    params: () => ({
+      level: this.levelState() || undefined,
+      device: this.deviceState() || undefined,
+      contains: this.textState() || undefined,
+      ...this.time.range(),
+    }),
+    loader: async ({ params, abortSignal }) =>
+      (await this.data.logs({ ...params, limit: PAGE }, abortSignal)).items,
   });
   protected readonly lines = computed(() => {
     const seen = new Set<string>();
-    return [...this.tail(), ...(this.result.value() ?? [])].filter((l) => !seen.has(l.eventId) && (seen.add(l.eventId), true));
+    return [...this.tail(), ...((this.result.hasValue() ? this.result.value() : undefined) ?? [])].filter(
+      (l) => !seen.has(l.eventId) && (seen.add(l.eventId), true),
+    );
   });
   protected readonly histogram = computed(() => {
     const range = this.time.range();
     const stepMs = niceStepSeconds(range, 60) * 1000;
-    return histogramOption(bucketCounts(this.lines().map((l) => Date.parse(l.ts)), range, stepMs), stepMs, range);
+    return histogramOption(
+      bucketCounts(
+        this.lines().map((l) => Date.parse(l.ts)),
+        range,
+        stepMs,
+      ),
+      stepMs,
+      range,
+    );
   });
 
   constructor() {
     effect(() => {
-      const queryParams = { level: this.levelState() || null, device: this.deviceState() || null, text: this.textState() || null };
-      untracked(() => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }));
+      const queryParams = {
+        level: this.levelState() || null,
+        device: this.deviceState() || null,
+        text: this.textState() || null,
+      };
+      untracked(
+        () => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }),
+      );
     });
     // Live tail: poll for lines newer than the newest shown (the API has no log subscription).
     effect((onCleanup) => {
       this.tail.set([]);
       if (!this.time.live()) return;
-      const filter = { level: this.levelState() || undefined, device: this.deviceState() || undefined, contains: this.textState() || undefined };
+      const filter = {
+        level: this.levelState() || undefined,
+        device: this.deviceState() || undefined,
+        contains: this.textState() || undefined,
+      };
       let busy = false;
       const timer = setInterval(async () => {
         if (busy) return;

@@ -1,4 +1,14 @@
-import { ChangeDetectionStrategy, Component, computed, effect, inject, input, linkedSignal, resource, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  inject,
+  input,
+  linkedSignal,
+  resource,
+  untracked,
+} from '@angular/core';
 import { Router } from '@angular/router';
 import { AGGREGATIONS, type Series } from '../../core/api/api.types';
 import { TimeRangeService } from '../../core/time/time-range.service';
@@ -54,8 +64,26 @@ const list = (text: string | undefined) => (text ?? '').split(',').filter(Boolea
         </label>
         <fieldset class="col">
           <legend>Layout</legend>
-          <label><input type="radio" name="mode" value="overlay" [checked]="modeState() === 'overlay'" (change)="modeState.set('overlay')" /> overlay</label>
-          <label><input type="radio" name="mode" value="split" [checked]="modeState() === 'split'" (change)="modeState.set('split')" /> split</label>
+          <label
+            ><input
+              type="radio"
+              name="mode"
+              value="overlay"
+              [checked]="modeState() === 'overlay'"
+              (change)="modeState.set('overlay')"
+            />
+            overlay</label
+          >
+          <label
+            ><input
+              type="radio"
+              name="mode"
+              value="split"
+              [checked]="modeState() === 'split'"
+              (change)="modeState.set('split')"
+            />
+            split</label
+          >
         </fieldset>
       </form>
       @if (series.error()) {
@@ -68,7 +96,13 @@ const list = (text: string | undefined) => (text ?? '').split(',').filter(Boolea
         <article class="sn-card">
           <h2>{{ panel.title }}</h2>
           <p class="sn-muted" data-testid="mx-resolution">{{ panel.detail }}</p>
-          <sn-chart [option]="panel.option" [label]="panel.title" [height]="280" group="explorer" (zoom)="time.zoomTo($event.fromMs, $event.toMs)" />
+          <sn-chart
+            [option]="panel.option"
+            [label]="panel.title"
+            [height]="280"
+            group="explorer"
+            (zoom)="time.zoomTo($event.fromMs, $event.toMs)"
+          />
         </article>
       }
     </section>
@@ -115,39 +149,77 @@ export default class MetricsPage {
   protected readonly metricsState = linkedSignal(() => list(this.metrics()));
   protected readonly aggState = linkedSignal(() => this.agg() || 'avg');
   protected readonly stepState = linkedSignal(() => this.step() ?? '');
-  protected readonly modeState = linkedSignal<'overlay' | 'split'>(() => (this.mode() === 'split' ? 'split' : 'overlay'));
+  protected readonly modeState = linkedSignal<'overlay' | 'split'>(() =>
+    this.mode() === 'split' ? 'split' : 'overlay',
+  );
 
   private readonly inventory = resource({ loader: () => this.fleet.load() });
-  protected readonly deviceIds = computed(() => (this.inventory.value() ?? []).map((d) => d.deviceId).sort());
+  protected readonly deviceIds = computed(() =>
+    ((this.inventory.hasValue() ? this.inventory.value() : undefined) ?? []).map((d) => d.deviceId).sort(),
+  );
   protected readonly metricNames = computed(() => {
     const chosen = new Set(this.devicesState());
     const names = new Set<string>();
-    for (const d of this.inventory.value() ?? []) if (chosen.size === 0 || chosen.has(d.deviceId)) d.metrics.forEach((m) => names.add(m.name));
+    for (const d of (this.inventory.hasValue() ? this.inventory.value() : undefined) ?? [])
+      if (chosen.size === 0 || chosen.has(d.deviceId)) d.metrics.forEach((m) => names.add(m.name));
     return [...names].sort();
   });
-  protected readonly pairs = computed(() => this.devicesState().flatMap((d) => this.metricsState().map((m) => ({ device: d, metric: m }))));
+  protected readonly pairs = computed(() =>
+    this.devicesState().flatMap((d) => this.metricsState().map((m) => ({ device: d, metric: m }))),
+  );
 
   protected readonly series = resource({
-    params: () => ({ devices: this.devicesState(), metrics: this.metricsState(), agg: this.aggState(), step: this.stepState() || undefined, ...this.time.range() }),
+    params: () => ({
+      devices: this.devicesState(),
+      metrics: this.metricsState(),
+      agg: this.aggState(),
+      step: this.stepState() || undefined,
+      ...this.time.range(),
+    }),
     loader: async ({ params, abortSignal }) => {
       const all = await Promise.all(
-        params.devices.map((device) => this.data.series({ device, metrics: params.metrics, fromMs: params.fromMs, toMs: params.toMs, step: params.step, agg: params.agg }, abortSignal)),
+        params.devices.map((device) =>
+          this.data.series(
+            {
+              device,
+              metrics: params.metrics,
+              fromMs: params.fromMs,
+              toMs: params.toMs,
+              step: params.step,
+              agg: params.agg,
+            },
+            abortSignal,
+          ),
+        ),
       );
       return all.flat();
     },
   });
 
   protected readonly panels = computed(() => {
-    const series = this.series.value() ?? [];
+    const series = (this.series.hasValue() ? this.series.value() : undefined) ?? [];
     const range = this.time.range();
     const describe = (s: Series[]) =>
       [...new Set(s.map((x) => `${x.agg} per ${x.stepMs / 1000} s from ${x.resolution}`))].join('; ') +
       ` · ${s.reduce((n, x) => n + x.points.length, 0)} points` +
       (s.some((x) => x.points.length > 2000) ? ' (drawn downsampled by LTTB)' : '');
-    const line = (s: Series) => ({ name: `${s.device} ${s.metric}`, points: downsamplePairs(s.points, 2000) });
+    const line = (s: Series) => ({
+      name: `${s.device} ${s.metric}`,
+      points: downsamplePairs(s.points, 2000),
+    });
     if (this.modeState() === 'overlay' && series.length)
-      return [{ title: 'Overlay', detail: describe(series), option: timeChartOption({ series: series.map(line), range }) }];
-    return series.map((s) => ({ title: `${s.device} · ${s.metric}`, detail: describe([s]), option: timeChartOption({ series: [line(s)], range }) }));
+      return [
+        {
+          title: 'Overlay',
+          detail: describe(series),
+          option: timeChartOption({ series: series.map(line), range }),
+        },
+      ];
+    return series.map((s) => ({
+      title: `${s.device} · ${s.metric}`,
+      detail: describe([s]),
+      option: timeChartOption({ series: [line(s)], range }),
+    }));
   });
 
   constructor() {
@@ -159,7 +231,9 @@ export default class MetricsPage {
         step: this.stepState() || null,
         mode: this.modeState() === 'overlay' ? null : 'split',
       };
-      untracked(() => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }));
+      untracked(
+        () => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }),
+      );
     });
   }
 

@@ -24,8 +24,13 @@ interface ApiKey {
       <article class="sn-card">
         <h2>Change password</h2>
         <form class="stack" (submit)="changePassword($event)">
-          <label>Current password <input name="current" type="password" autocomplete="current-password" required /></label>
-          <label>New password <input name="next" type="password" autocomplete="new-password" minlength="12" required /></label>
+          <label
+            >Current password <input name="current" type="password" autocomplete="current-password" required
+          /></label>
+          <label
+            >New password
+            <input name="next" type="password" autocomplete="new-password" minlength="12" required
+          /></label>
           <button type="submit">Change password</button>
           @if (passwordMessage()) {
             <p role="status">{{ passwordMessage() }}</p>
@@ -48,22 +53,37 @@ interface ApiKey {
             <button type="submit" data-testid="create-key">Create key</button>
           </form>
           @if (newKey()) {
-            <p role="status">Copy the key now, it is not shown again: <code data-testid="new-key">{{ newKey() }}</code></p>
+            <p role="status">
+              Copy the key now, it is not shown again: <code data-testid="new-key">{{ newKey() }}</code>
+            </p>
           }
           @if (keyError()) {
             <p class="sn-error" role="alert">{{ keyError() }}</p>
           }
           <table class="sn-table">
-            <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col">By</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Role</th>
+                <th scope="col">Created</th>
+                <th scope="col">By</th>
+                <th scope="col"><span class="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
             <tbody>
-              @for (k of keys.value() ?? []; track k.keyId) {
+              @for (k of (keys.hasValue() ? keys.value() : undefined) ?? []; track k.keyId) {
                 <tr>
-                  <td>{{ k.name }}</td><td>{{ k.role }}</td><td>{{ k.createdAt | date: 'MMM d, y HH:mm' }}</td><td>{{ k.createdBy }}</td>
+                  <td>{{ k.name }}</td>
+                  <td>{{ k.role }}</td>
+                  <td>{{ k.createdAt | date: 'MMM d, y HH:mm' }}</td>
+                  <td>{{ k.createdBy }}</td>
                   <td>
                     @if (k.revoked) {
                       <span class="sn-muted">revoked</span>
                     } @else {
-                      <button type="button" (click)="revoke(k.keyId)" [attr.aria-label]="'Revoke ' + k.name">Revoke</button>
+                      <button type="button" (click)="revoke(k.keyId)" [attr.aria-label]="'Revoke ' + k.name">
+                        Revoke
+                      </button>
                     }
                   </td>
                 </tr>
@@ -138,7 +158,10 @@ export default class SettingsPage {
     const form = new FormData(event.target as HTMLFormElement);
     this.keyError.set('');
     try {
-      const created = await this.api.post<{ apiKey: string }>('/api/keys', { name: form.get('name'), role: form.get('role') });
+      const created = await this.api.post<{ apiKey: string }>('/api/keys', {
+        name: form.get('name'),
+        role: form.get('role'),
+      });
       this.newKey.set(created?.apiKey ?? '');
       this.keysVersion.update((v) => v + 1);
     } catch (error) {

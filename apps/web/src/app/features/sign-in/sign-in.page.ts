@@ -20,7 +20,14 @@ import { AuthError, AuthService } from '../../core/auth/auth.service';
         }
         <mat-form-field appearance="outline">
           <mat-label>Username</mat-label>
-          <input matInput name="username" autocomplete="username" required [(ngModel)]="username" data-testid="username" />
+          <input
+            matInput
+            name="username"
+            autocomplete="username"
+            required
+            [(ngModel)]="username"
+            data-testid="username"
+          />
         </mat-form-field>
         <mat-form-field appearance="outline">
           <mat-label>Password</mat-label>
@@ -78,7 +85,8 @@ export default class SignInPage {
     void this.auth.adminStatus().then((s) => {
       if (!s.adminExists)
         this.noAdmin.set(
-          s.message ?? 'No admin exists yet: start the platform with SENTIO_ADMIN_USER and SENTIO_ADMIN_PASSWORD',
+          s.message ??
+            'No admin exists yet: start the platform with SENTIO_ADMIN_USER and SENTIO_ADMIN_PASSWORD',
         );
     });
   }
@@ -90,7 +98,9 @@ export default class SignInPage {
       await this.auth.signIn(this.username, this.password);
       const next = this.next();
       // Only paths inside the console: never an open redirect.
-      await this.router.navigateByUrl(next && next.startsWith('/') && !next.startsWith('//') ? next : '/fleet');
+      await this.router.navigateByUrl(
+        next && next.startsWith('/') && !next.startsWith('//') ? next : '/fleet',
+      );
     } catch (error) {
       this.error.set(error instanceof AuthError ? error.message : 'The API cannot be reached');
     } finally {

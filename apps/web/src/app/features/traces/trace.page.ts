@@ -11,19 +11,31 @@ import { formatMicros, waterfall } from './waterfall.util';
   template: `
     <section class="sn-page">
       <p><a routerLink="/traces" queryParamsHandling="merge">← Traces</a></p>
-      <h1>Trace <code>{{ traceId() }}</code></h1>
+      <h1>
+        Trace <code>{{ traceId() }}</code>
+      </h1>
       @if (trace.error()) {
         <p class="sn-error" role="alert">{{ trace.error() }}</p>
       }
       <p class="sn-muted">{{ rows().length }} spans · {{ total() }}</p>
       <div class="waterfall" role="list" aria-label="Spans in call order" data-testid="waterfall">
         @for (r of rows(); track r.span.spanId) {
-          <div class="row" role="listitem" data-testid="waterfall-row" [attr.aria-label]="r.span.serviceName + ' ' + r.span.name + ', ' + micros(r.span.durationUs)">
+          <div
+            class="row"
+            role="listitem"
+            data-testid="waterfall-row"
+            [attr.aria-label]="r.span.serviceName + ' ' + r.span.name + ', ' + micros(r.span.durationUs)"
+          >
             <span class="label" [style.padding-left.px]="8 + r.depth * 14">
               <b>{{ r.span.serviceName }}</b> {{ r.span.name }}
             </span>
             <span class="track">
-              <span class="bar" [class.error]="r.span.status === 'ERROR'" [style.left.%]="r.offsetPct" [style.width.%]="r.widthPct"></span>
+              <span
+                class="bar"
+                [class.error]="r.span.status === 'ERROR'"
+                [style.left.%]="r.offsetPct"
+                [style.width.%]="r.widthPct"
+              ></span>
             </span>
             <span class="dur">{{ micros(r.span.durationUs) }}</span>
           </div>
@@ -83,9 +95,11 @@ export default class TracePage {
     params: () => this.traceId(),
     loader: ({ params, abortSignal }) => this.data.trace(params, abortSignal),
   });
-  protected readonly rows = computed(() => waterfall(this.trace.value() ?? []));
+  protected readonly rows = computed(() =>
+    waterfall((this.trace.hasValue() ? this.trace.value() : undefined) ?? []),
+  );
   protected readonly total = computed(() => {
-    const spans = this.trace.value() ?? [];
+    const spans = (this.trace.hasValue() ? this.trace.value() : undefined) ?? [];
     if (!spans.length) return '';
     const start = Math.min(...spans.map((s) => s.startTimeUs));
     const end = Math.max(...spans.map((s) => s.startTimeUs + s.durationUs));

@@ -10,7 +10,14 @@ export class TracesDataService {
   private readonly api = inject(ApiClient);
 
   async search(
-    filter: { service?: string; name?: string; minDurationMs?: number; status?: string; fromMs: number; toMs: number },
+    filter: {
+      service?: string;
+      name?: string;
+      minDurationMs?: number;
+      status?: string;
+      fromMs: number;
+      toMs: number;
+    },
     signal?: AbortSignal,
   ): Promise<Span[]> {
     const data = await this.api.query<{ spans: Span[] }>(

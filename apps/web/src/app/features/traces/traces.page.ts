@@ -1,5 +1,14 @@
 import { DatePipe } from '@angular/common';
-import { ChangeDetectionStrategy, Component, effect, inject, input, linkedSignal, resource, untracked } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  effect,
+  inject,
+  input,
+  linkedSignal,
+  resource,
+  untracked,
+} from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import { SPAN_STATUSES } from '../../core/api/api.types';
 import { TimeRangeService } from '../../core/time/time-range.service';
@@ -14,9 +23,13 @@ import { formatMicros } from './waterfall.util';
     <section class="sn-page">
       <h1>Traces</h1>
       <form class="sn-filters" role="search" (submit)="search($event)">
-        <label>Service <input name="service" [value]="serviceState()" size="14" data-testid="traces-service" /></label>
+        <label
+          >Service <input name="service" [value]="serviceState()" size="14" data-testid="traces-service"
+        /></label>
         <label>Name <input name="name" [value]="nameState()" size="14" /></label>
-        <label>Min duration (ms) <input name="min" type="number" min="0" [value]="minState()" style="width: 6rem" /></label>
+        <label
+          >Min duration (ms) <input name="min" type="number" min="0" [value]="minState()" style="width: 6rem"
+        /></label>
         <label>
           Status
           <select name="status" [value]="statusState()">
@@ -33,20 +46,31 @@ import { formatMicros } from './waterfall.util';
       }
       <table class="sn-table" aria-label="Matching spans, newest first">
         <thead>
-          <tr><th scope="col">Start</th><th scope="col">Service</th><th scope="col">Span</th><th scope="col">Device</th><th scope="col">Duration</th><th scope="col">Status</th></tr>
+          <tr>
+            <th scope="col">Start</th>
+            <th scope="col">Service</th>
+            <th scope="col">Span</th>
+            <th scope="col">Device</th>
+            <th scope="col">Duration</th>
+            <th scope="col">Status</th>
+          </tr>
         </thead>
         <tbody>
-          @for (s of spans.value() ?? []; track s.spanId) {
+          @for (s of (spans.hasValue() ? spans.value() : undefined) ?? []; track s.spanId) {
             <tr data-testid="span-row">
               <td>{{ s.startTime | date: 'MMM d HH:mm:ss.SSS' }}</td>
               <td>{{ s.serviceName }}</td>
-              <td><a [routerLink]="['/traces', s.traceId]" queryParamsHandling="merge">{{ s.name }}</a></td>
+              <td>
+                <a [routerLink]="['/traces', s.traceId]" queryParamsHandling="merge">{{ s.name }}</a>
+              </td>
               <td>{{ s.deviceId }}</td>
               <td>{{ micros(s.durationUs) }}</td>
               <td [class.sn-error]="s.status === 'ERROR'">{{ s.status }}</td>
             </tr>
           } @empty {
-            <tr><td colspan="6" class="sn-muted">No spans match in this range.</td></tr>
+            <tr>
+              <td colspan="6" class="sn-muted">No spans match in this range.</td>
+            </tr>
           }
         </tbody>
       </table>
@@ -99,7 +123,9 @@ export default class TracesPage {
         min: this.minState() || null,
         status: this.statusState() || null,
       };
-      untracked(() => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }));
+      untracked(
+        () => void this.router.navigate([], { queryParams, queryParamsHandling: 'merge', replaceUrl: true }),
+      );
     });
   }
 

@@ -82,7 +82,15 @@ export function timeChartOption(input: TimeChartInput): ChartOption {
     const width = forecast.points.map((p) => [p.ts, p.upper - p.lower] as [number, number]);
     forecastMax = Math.max(...forecast.points.map((p) => p.upper));
     series.push(
-      { type: 'line', name: 'forecast lower', data: lower, stack: 'band', showSymbol: false, lineStyle: { opacity: 0 }, tooltip: { show: false } },
+      {
+        type: 'line',
+        name: 'forecast lower',
+        data: lower,
+        stack: 'band',
+        showSymbol: false,
+        lineStyle: { opacity: 0 },
+        tooltip: { show: false },
+      },
       {
         type: 'line',
         name: 'forecast band',
@@ -113,13 +121,21 @@ export function timeChartOption(input: TimeChartInput): ChartOption {
       },
     );
   }
-  const toMs = forecast?.points.length ? Math.max(input.range.toMs, forecast.points.at(-1)!.ts) : input.range.toMs;
+  const toMs = forecast?.points.length
+    ? Math.max(input.range.toMs, forecast.points.at(-1)!.ts)
+    : input.range.toMs;
   return {
     animation: input.animation ?? false,
     grid: { left: 56, right: 16, top: 24, bottom: 28 },
     tooltip: { trigger: 'axis', axisPointer: { type: 'cross', label: { show: false } } },
     legend: input.series.length > 1 ? { top: 0, textStyle: AXIS_LABEL, type: 'scroll' } : undefined,
-    xAxis: { type: 'time', min: input.range.fromMs, max: toMs, axisLabel: AXIS_LABEL, splitLine: { show: false } },
+    xAxis: {
+      type: 'time',
+      min: input.range.fromMs,
+      max: toMs,
+      axisLabel: AXIS_LABEL,
+      splitLine: { show: false },
+    },
     yAxis: {
       type: 'value',
       scale: true,
@@ -127,15 +143,30 @@ export function timeChartOption(input: TimeChartInput): ChartOption {
       nameTextStyle: AXIS_LABEL,
       axisLabel: AXIS_LABEL,
       splitLine: SPLIT_LINE,
-      max: Number.isFinite(forecastMax) && forecast?.limitUpper != null ? (v: { max: number }) => Math.max(v.max, forecast.limitUpper!) : undefined,
+      max:
+        Number.isFinite(forecastMax) && forecast?.limitUpper != null
+          ? (v: { max: number }) => Math.max(v.max, forecast.limitUpper!)
+          : undefined,
     },
-    dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: 'shift', moveOnMouseMove: false }],
+    dataZoom: [
+      {
+        type: 'inside',
+        xAxisIndex: 0,
+        filterMode: 'none',
+        zoomOnMouseWheel: 'shift',
+        moveOnMouseMove: false,
+      },
+    ],
     series,
   };
 }
 
 /** Counts per bucket as bars (the logs histogram); a drag-zoom on it narrows the shared time range. */
-export function histogramOption(buckets: Array<[number, number]>, stepMs: number, range: { fromMs: number; toMs: number }): ChartOption {
+export function histogramOption(
+  buckets: Array<[number, number]>,
+  stepMs: number,
+  range: { fromMs: number; toMs: number },
+): ChartOption {
   return {
     animation: false,
     grid: { left: 40, right: 12, top: 8, bottom: 24 },
@@ -143,12 +174,24 @@ export function histogramOption(buckets: Array<[number, number]>, stepMs: number
     xAxis: { type: 'time', min: range.fromMs, max: range.toMs, axisLabel: AXIS_LABEL },
     yAxis: { type: 'value', minInterval: 1, axisLabel: AXIS_LABEL, splitLine: SPLIT_LINE },
     dataZoom: [{ type: 'inside', xAxisIndex: 0, filterMode: 'none', zoomOnMouseWheel: true }],
-    series: [{ type: 'bar', name: 'log lines', data: buckets.map(([t, c]) => [t + stepMs / 2, c]), barMaxWidth: 24, itemStyle: { color: '#64b5f6' } }],
+    series: [
+      {
+        type: 'bar',
+        name: 'log lines',
+        data: buckets.map(([t, c]) => [t + stepMs / 2, c]),
+        barMaxWidth: 24,
+        itemStyle: { color: '#64b5f6' },
+      },
+    ],
   };
 }
 
 /** Counts log lines per bucket of `stepMs` over the range. */
-export function bucketCounts(times: number[], range: { fromMs: number; toMs: number }, stepMs: number): Array<[number, number]> {
+export function bucketCounts(
+  times: number[],
+  range: { fromMs: number; toMs: number },
+  stepMs: number,
+): Array<[number, number]> {
   const start = Math.floor(range.fromMs / stepMs) * stepMs;
   const n = Math.max(1, Math.ceil((range.toMs - start) / stepMs));
   const counts = new Array<number>(n).fill(0);

@@ -58,8 +58,9 @@ export class ChartComponent {
     clearTimeout(this.zoomTimer);
     // Wheel zoom fires continuously: settle first, then move the shared range once.
     this.zoomTimer = setTimeout(() => {
-      const zoom = (this.chart?.getOption() as { dataZoom?: Array<{ startValue?: number; endValue?: number }> })
-        ?.dataZoom?.[0];
+      const zoom = (
+        this.chart?.getOption() as { dataZoom?: Array<{ startValue?: number; endValue?: number }> }
+      )?.dataZoom?.[0];
       if (zoom?.startValue !== undefined && zoom.endValue !== undefined)
         this.zoom.emit({ fromMs: zoom.startValue, toMs: zoom.endValue });
     }, 500);

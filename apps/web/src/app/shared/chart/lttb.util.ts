@@ -45,7 +45,10 @@ export function lttb(xs: ArrayLike<number>, ys: ArrayLike<number>, threshold: nu
 }
 
 /** Points as [time, value] pairs, downsampled when there are more than `max`. */
-export function downsamplePairs(points: Array<{ ts: string; value: number }>, max = 2000): Array<[number, number]> {
+export function downsamplePairs(
+  points: Array<{ ts: string; value: number }>,
+  max = 2000,
+): Array<[number, number]> {
   const xs = points.map((p) => Date.parse(p.ts));
   const ys = points.map((p) => p.value);
   const [dx, dy] = lttb(xs, ys, max);

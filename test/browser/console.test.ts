@@ -1,0 +1,321 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ADMIN,
+  apiLogin,
+  launchChromium,
+  startConsolePlatform,
+  until,
+  type ConsolePlatform,
+} from './support/console-platform.js';
+
+const SCREENSHOTS = join(import.meta.dirname, 'screenshots');
+const VIEWER = { username: 'shift-viewer', password: 'viewer-passphrase-1' };
+const DEVICES = 12;
+// The detectors resample every 250 ms and train on 120 rows (30 s of the simulator's 4 Hz plant); the leak
+// starts after training, so the anomaly it causes arrives while the device page is already open.
+const FAULTY = 'pump-0001';
+const FAULT_AFTER_S = 60;
+
+describe('operator console in Chromium against the real platform', () => {
+  let plant: ConsolePlatform;
+  let browser: Browser;
+  let admin: BrowserContext;
+  let page: Page;
+  let livePage: Page;
+  let api: Awaited<ReturnType<typeof apiLogin>>;
+  const token = randomBytes(4).toString('hex');
+  const traceId = randomBytes(16).toString('hex');
+
+  const shot = (p: Page, name: string) =>
+    p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+
+  const signIn = async (p: Page, user: { username: string; password: string }) => {
+    await p.goto(`${plant.baseUrl}/sign-in`);
+    await p.getByTestId('username').fill(user.username);
+    await p.getByTestId('password').fill(user.password);
+    await p.getByTestId('sign-in').click();
+    await p.getByTestId('user-menu').waitFor();
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    plant = await startConsolePlatform({
+      name: 'console',
+      devices: DEVICES,
+      intervalMs: 250,
+      faults: [`${FAULTY}:leak@+${FAULT_AFTER_S}s,severity=3`],
+      env: { DETECTORS_STEP_MS: '250', DETECTORS_TRAIN_ROWS: '120', DETECTORS_MODEL_CHECK_MS: '0' },
+    });
+    api = await apiLogin(plant.baseUrl, ADMIN);
+    const created = await api.call('POST', '/api/users', { ...VIEWER, role: 'viewer' });
+    expect(created.status, await created.text()).toBe(201);
+    await sendOtlp(plant.otlpUrl, token, traceId);
+    browser = await launchChromium();
+    admin = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    page = await admin.newPage();
+    await signIn(page, ADMIN);
+    // The device page of the pump about to leak, live, opened before the fault starts.
+    livePage = await admin.newPage();
+    await livePage.goto(`${plant.baseUrl}/devices/${FAULTY}?from=now-5m&to=now&live=1`);
+    await livePage.getByTestId('live-state').filter({ hasText: 'connected' }).waitFor({ timeout: 30_000 });
+    await livePage.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await plant?.stop();
+  });
+
+  it('signs in, keeps the session across a reload by the refresh cookie alone, signs out', async () => {
+    const p = await admin.newPage();
+    await p.goto(`${plant.baseUrl}/fleet`);
+    await p.getByTestId('user-menu').waitFor();
+    expect(await p.getByTestId('user-menu').innerText()).toContain(ADMIN.username);
+    const stored = await p.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    expect(stored).not.toMatch(/token|eyJ/i);
+    const cookies = await admin.cookies();
+    expect(cookies.find((c) => c.name === 'sentio_refresh')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
+    // Role-shaped navigation: an admin sees every page.
+    for (const nav of ['fleet', 'metrics', 'logs', 'traces', 'anomalies', 'system', 'settings', 'admin'])
+      await expect(p.getByTestId(`nav-${nav}`).count()).resolves.toBe(1);
+
+    const other = await browser.newContext();
+    const q = await other.newPage();
+    await q.goto(`${plant.baseUrl}/fleet`);
+    await q.waitForURL(/\/sign-in/);
+    await shot(q, '01-sign-in');
+    await q.getByTestId('password').fill('wrong password');
+    await q.getByTestId('username').fill(ADMIN.username);
+    await q.getByTestId('sign-in').click();
+    await expect(q.getByTestId('sign-in-error').innerText()).resolves.toMatch(/invalid/i);
+    await signIn(q, ADMIN);
+    await q.getByTestId('user-menu').click();
+    await q.getByTestId('sign-out').click();
+    await q.waitForURL(/\/sign-in/);
+    await q.goto(`${plant.baseUrl}/fleet`);
+    await q.waitForURL(/\/sign-in/);
+    await other.close();
+    await p.close();
+  });
+
+  it("lists the simulator's devices in the fleet, as many as the API has", async () => {
+    const apiDevices = await until('every simulated device in the inventory', async () => {
+      const { items } = await api.get<{ items: Array<{ deviceId: string }> }>('/api/devices?limit=1000');
+      return items.length === DEVICES && items;
+    });
+    await page.goto(`${plant.baseUrl}/fleet`);
+    await page.getByTestId('fleet-row').first().waitFor();
+    await until(
+      'fleet count',
+      async () => (await page.getByTestId('fleet-count').innerText()) === String(apiDevices.length),
+    );
+    const shown = await page.getByTestId('fleet-row').locator('a').allInnerTexts();
+    expect(shown.sort()).toEqual(apiDevices.map((d) => d.deviceId).sort());
+    expect(await page.getByTestId('fleet-summary').innerText()).toMatch(/online/);
+    await shot(page, '02-fleet');
+    // Filters live in the URL: a reload keeps them.
+    await page.getByTestId('fleet-search').fill('pump');
+    await page.waitForURL(/q=pump/);
+    await page.reload();
+    await page.getByTestId('fleet-row').first().waitFor();
+    const pumps = apiDevices.filter((d) => d.deviceId.includes('pump')).length;
+    await until(
+      'filtered count',
+      async () => (await page.getByTestId('fleet-count').innerText()) === String(pumps),
+    );
+  });
+
+  it("draws a device's metric with the API's numbers for the same range", async () => {
+    const device = 'pump-0002';
+    const to = Date.now();
+    const from = to - 5 * 60_000;
+    await page.goto(`${plant.baseUrl}/devices/${device}?from=${from}&to=${to}`);
+    const chart = page.locator('[data-testid="chart-flow_rate"]');
+    await chart.waitFor();
+    await chart.getByRole('button', { name: 'Data table' }).click();
+    const rows = await page
+      .getByTestId('table-flow_rate')
+      .locator('tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())),
+      );
+    const step = await chart.getAttribute('data-step');
+    const series = await api.get<{ points: Array<{ ts: string; value: number }> }>(
+      `/api/metrics/series?device=${device}&metric=flow_rate&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
+    );
+    expect(series.points.length).toBeGreaterThan(5);
+    expect(rows.map(([ts, value]) => ({ ts, value: Number(value) }))).toEqual(series.points);
+    await shot(page, '03-device');
+  });
+
+  it('shows an injected fault as an anomaly marker while the page stays open (live)', async () => {
+    const faultAt = plant.simulatorStartedMs + FAULT_AFTER_S * 1000;
+    await until(
+      'a live anomaly marker after the fault',
+      async () => (await livePage.getByTestId('anomaly-marker').count()) > 0 && Date.now() > faultAt,
+      240_000,
+    );
+    expect(
+      await livePage.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded),
+    ).toBe(true);
+    const fromApi = await api.get<Array<{ deviceId: string; score: number }>>(
+      `/api/anomalies?device=${FAULTY}`,
+    );
+    expect(fromApi.length).toBeGreaterThan(0);
+    expect(Number(await livePage.getByTestId('anomaly-count').innerText())).toBeGreaterThan(0);
+    await shot(livePage, '04-device-live-anomaly');
+  });
+
+  it('finds a log line by text search', async () => {
+    await until('the log line in the API', async () => {
+      const { items } = await api.get<{ items: unknown[] }>(
+        `/api/logs?contains=${token}&from=${new Date(Date.now() - 3600_000).toISOString()}`,
+      );
+      return items.length > 0;
+    });
+    await page.goto(`${plant.baseUrl}/logs?from=now-1h&to=now`);
+    await page.getByTestId('logs-search').fill(token);
+    await page.getByTestId('logs-submit').click();
+    await page.waitForURL(new RegExp(`text=${token}`));
+    const line = page.getByTestId('log-line').filter({ hasText: `valve check ${token}` });
+    await line.waitFor();
+    expect(await line.innerText()).toContain('pump-0003');
+    await shot(page, '05-logs');
+  });
+
+  it('renders a known trace as a waterfall in call order', async () => {
+    await until(
+      'the trace in the API',
+      async () => (await api.get<unknown[]>(`/api/traces/${traceId}`)).length === 3,
+    );
+    await page.goto(`${plant.baseUrl}/traces?from=now-1h&to=now&service=console-test`);
+    await page.getByTestId('span-row').first().waitFor();
+    await shot(page, '06-traces');
+    await page.goto(`${plant.baseUrl}/traces/${traceId}`);
+    await page.getByTestId('waterfall-row').nth(2).waitFor();
+    const labels = await page.getByTestId('waterfall-row').locator('.label').allInnerTexts();
+    expect(labels.map((l) => l.trim())).toEqual([
+      'console-test read-plant',
+      'console-test poll-modbus',
+      'console-test decode-registers',
+    ]);
+    const lefts = await page
+      .getByTestId('waterfall-row')
+      .locator('.bar')
+      .evaluateAll((bars) =>
+        bars.map((b) => parseFloat((b as unknown as { style: { left: string } }).style.left)),
+      );
+    expect(lefts[0]).toBe(0);
+    expect(lefts[1]).toBeGreaterThan(0);
+    await shot(page, '07-trace-waterfall');
+  });
+
+  it('shows every other page (screenshots for review)', async () => {
+    for (const [path, name, ready] of [
+      ['/metrics?devices=pump-0001,pump-0002&metrics=flow_rate&mode=overlay', '08-metrics', 'mx-resolution'],
+      ['/anomalies', '09-anomalies', 'anomaly-row'],
+      ['/system', '10-system', 'component-row'],
+      ['/settings', '11-settings', 'create-key'],
+      ['/admin', '12-admin', 'users'],
+    ] as const) {
+      await page.goto(`${plant.baseUrl}${path}`);
+      await page.getByTestId(ready).first().waitFor();
+      await shot(page, name);
+    }
+    const tablet = await admin.newPage();
+    await tablet.setViewportSize({ width: 800, height: 1100 });
+    await tablet.goto(`${plant.baseUrl}/fleet`);
+    await tablet.getByTestId('fleet-row').first().waitFor();
+    await tablet.getByRole('button', { name: 'Light theme' }).click();
+    await shot(tablet, '13-fleet-tablet-light');
+    await tablet.close();
+  });
+
+  it('refuses a viewer the admin pages, and the API refuses the calls', async () => {
+    const context = await browser.newContext();
+    const p = await context.newPage();
+    await signIn(p, VIEWER);
+    expect(await p.getByTestId('nav-fleet').count()).toBe(1);
+    expect(await p.getByTestId('nav-system').count()).toBe(0);
+    expect(await p.getByTestId('nav-admin').count()).toBe(0);
+    await p.goto(`${plant.baseUrl}/admin`);
+    await p.getByTestId('forbidden').waitFor();
+    await shot(p, '14-viewer-forbidden');
+    const viewer = await apiLogin(plant.baseUrl, VIEWER);
+    expect((await viewer.call('GET', '/api/users')).status).toBe(403);
+    expect((await viewer.call('GET', '/api/audit')).status).toBe(403);
+    expect((await viewer.call('GET', '/api/system/status')).status).toBe(403);
+    await context.close();
+  });
+});
+
+/** A log line and a three-span trace through the platform's OTLP/HTTP receiver (the simulator writes neither). */
+async function sendOtlp(otlpUrl: string, token: string, traceId: string): Promise<void> {
+  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const attr = (key: string, value: string) => ({ key, value: { stringValue: value } });
+  const resource = { attributes: [attr('service.name', 'console-test'), attr('device.id', 'pump-0003')] };
+  const logs = await fetch(`${otlpUrl}/v1/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      resourceLogs: [
+        {
+          resource,
+          scopeLogs: [
+            {
+              scope: { name: 'console-test' },
+              logRecords: [
+                {
+                  timeUnixNano: String(nowNs),
+                  severityNumber: 13,
+                  severityText: 'WARN',
+                  body: { stringValue: `valve check ${token}` },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  if (!logs.ok) throw new Error(`OTLP logs: ${logs.status} ${await logs.text()}`);
+  const span = (spanId: string, parent: string, name: string, startMs: number, durationMs: number) => ({
+    traceId,
+    spanId,
+    parentSpanId: parent,
+    name,
+    kind: 1,
+    startTimeUnixNano: String(nowNs + BigInt(startMs * 1_000_000)),
+    endTimeUnixNano: String(nowNs + BigInt((startMs + durationMs) * 1_000_000)),
+    status: { code: 1 },
+  });
+  const traces = await fetch(`${otlpUrl}/v1/traces`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      resourceSpans: [
+        {
+          resource,
+          scopeSpans: [
+            {
+              scope: { name: 'console-test' },
+              spans: [
+                span('00000000000000a1', '', 'read-plant', 0, 120),
+                span('00000000000000a2', '00000000000000a1', 'poll-modbus', 10, 80),
+                span('00000000000000a3', '00000000000000a2', 'decode-registers', 60, 20),
+              ],
+            },
+          ],
+        },
+      ],
+    }),
+  });
+  if (!traces.ok) throw new Error(`OTLP traces: ${traces.status} ${await traces.text()}`);
+}
