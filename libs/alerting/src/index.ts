@@ -23,3 +23,4 @@ export * from './evaluation/engine-input.util.js';
 export { Silences, silenceActive, validateSilence, type Silence } from './dispatch/silences.js';
 export type { DeliveryAttempt } from './notify/notification-log.js';
 export { signBody } from './receivers/index.js';
+export { backtest, readRuleInputsFromKafka, warmUpMs, type BacktestResult } from './backtest/backtest.js';

@@ -1,3 +1,4 @@
+import { alertsCommand } from './alerts.command.js';
 import { detectCommand } from './detect.command.js';
 import { registryCommand } from './registry.command.js';
 import { runTargetsCommand } from './run.command.js';
@@ -5,7 +6,7 @@ import { simulateCommand } from './simulate.command.js';
 import { upCommand } from './up.command.js';
 import type { Command } from './command.type.js';
 
-const commands: Command[] = [upCommand, runTargetsCommand, registryCommand, simulateCommand, detectCommand];
+const commands: Command[] = [upCommand, runTargetsCommand, registryCommand, simulateCommand, detectCommand, alertsCommand];
 
 function usage(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`).join('\n');
