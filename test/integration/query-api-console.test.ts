@@ -28,11 +28,14 @@ function consoleBuild(): string {
 }
 
 /** The attributes of one Set-Cookie line, by lower-case name (`value` is the cookie's own value). */
-function cookie(res: Response, name = 'sentio_refresh'): Record<string, string> | undefined {
+function cookie(
+  res: Response,
+  name = 'sentio_refresh',
+): ({ value: string } & Record<string, string>) | undefined {
   const line = res.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
   if (!line) return undefined;
   const [pair, ...attributes] = line.split(';').map((s) => s.trim());
-  const out: Record<string, string> = { value: pair!.slice(name.length + 1) };
+  const out: { value: string } & Record<string, string> = { value: pair!.slice(name.length + 1) };
   for (const a of attributes) {
     const eq = a.indexOf('=');
     out[(eq < 0 ? a : a.slice(0, eq)).toLowerCase()] = eq < 0 ? '' : a.slice(eq + 1);

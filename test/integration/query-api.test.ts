@@ -28,7 +28,14 @@ import type {
   Span,
   TelemetrySample,
 } from '@sentio/events';
-import { EVENT_TOPICS, KAFKA, KafkaModule, kafkaConfigSection, type EventTopics } from '@sentio/kafka';
+import {
+  deadLetterHeaders,
+  EVENT_TOPICS,
+  KAFKA,
+  KafkaModule,
+  kafkaConfigSection,
+  type EventTopics,
+} from '@sentio/kafka';
 import type { Kafka } from 'kafkajs';
 import { ObservabilityModule } from '@sentio/observability';
 import { queryApiConfigSection, QueryApiModule } from '@sentio/query-api';
@@ -315,6 +322,7 @@ describe('query API over the ClickHouse projections', () => {
       const fields = Object.values(app.get(GraphQLSchemaHost).schema.getQueryType()!.getFields());
       expect(fields.map((f) => f.name).sort()).toEqual([
         'anomalies',
+        'deadLetters',
         'devices',
         'forecasts',
         'latest',
@@ -843,6 +851,75 @@ describe('query API over the ClickHouse projections', () => {
           },
         ]),
       );
+    });
+
+    it('lets admins browse the dead letters, counted by kind of reason; operators see the counts', async () => {
+      const kafka = app.get<Kafka>(KAFKA);
+      const topics = app.get<EventTopics>(EVENT_TOPICS);
+      const producer = kafka.producer();
+      await producer.connect();
+      // As DeadLetterPublisher writes them: the failed input byte for byte, where it came from in headers.
+      const letter = (i: number, reason: string, value: Buffer) => ({
+        key: `pump-00${i}`,
+        value,
+        headers: {
+          [deadLetterHeaders.reason]: reason,
+          [deadLetterHeaders.component]: 'connector:z2m',
+          [deadLetterHeaders.sourceTopic]: 'zigbee2mqtt/+',
+          [deadLetterHeaders.sourcePartition]: '-1',
+          [deadLetterHeaders.sourceOffset]: '',
+          [deadLetterHeaders.failedAt]: String(T0 + i * 1000),
+        },
+      });
+      const big = Buffer.alloc(2 * 1024 * 1024, 'x');
+      await producer.send({
+        topic: topics.deadLetter,
+        messages: [
+          letter(1, 'unknown device pump-0041', Buffer.from('{"temperature":21}')),
+          letter(2, 'unknown device pump-0042', Buffer.from([0x00, 0xff, 0x10])),
+          letter(3, 'payload of 2097152 bytes exceeds the limit', big.subarray(0, 600)),
+        ],
+      });
+      await producer.disconnect();
+
+      const page = async () => {
+        const res = await call('/api/system/dead-letters', admin);
+        expect(res.status, res.text).toBe(200);
+        return res.body as unknown as {
+          total: number;
+          byReason: Array<Record<string, unknown>>;
+          items: Array<Record<string, unknown>>;
+        };
+      };
+      let body = await page();
+      for (let i = 0; i < 100 && body.total < 3; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        body = await page();
+      }
+      expect(body.total).toBe(3);
+      expect(body.byReason).toEqual([
+        expect.objectContaining({ component: 'connector:z2m', reason: 'unknown device #', count: 2 }),
+        expect.objectContaining({ reason: 'payload of # bytes exceeds the limit', count: 1 }),
+      ]);
+      expect(body.items.map((l) => [l['key'], l['valueEncoding'], l['valueBytes']])).toEqual([
+        ['pump-003', 'utf8', 600],
+        ['pump-002', 'hex', 3],
+        ['pump-001', 'utf8', 18],
+      ]);
+      expect(body.items[0]!['valuePreview']).toHaveLength(512);
+      expect(body.items[1]!['valuePreview']).toBe('00ff10');
+      expect(body.items[2]).toMatchObject({
+        failedAt: new Date(T0 + 1000).toISOString(),
+        reason: 'unknown device pump-0041',
+        valuePreview: '{"temperature":21}',
+      });
+
+      const operator = (await login('operator', 'operator-password-1234')).accessToken;
+      expect((await call('/api/system/dead-letters', operator)).status).toBe(403);
+      const status = await call('/api/system/status', operator);
+      expect(status.body['deadLetters']).toEqual(body.byReason);
+      const gql = await graphql('{ deadLetters(limit: 1) { total items { key } } }', admin);
+      expect(gql.body['data']).toEqual({ deadLetters: { total: 3, items: [{ key: 'pump-003' }] } });
     });
   });
 

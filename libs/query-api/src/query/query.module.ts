@@ -9,6 +9,7 @@ import {
 } from '@sentio/clickhouse';
 import { repositoryProviders } from '../common/repository-providers.util.js';
 import { DurationScalar } from '../graphql/duration.scalar.js';
+import { DeadLettersService } from './dead-letters.service.js';
 import { DetectionsController } from './detections.controller.js';
 import { DetectionsService } from './detections.service.js';
 import { DevicesController } from './devices.controller.js';
@@ -48,6 +49,7 @@ import { TracesService } from './traces.service.js';
     TracesService,
     DetectionsService,
     SystemStatusService,
+    DeadLettersService,
     QueryResolver,
     DurationScalar,
   ],

@@ -2,12 +2,12 @@ import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Inject, UsePipes } from '@nestjs/common';
 import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
-import { DevicePageDto, DevicesQueryDto } from '../query/devices.dto.js';
-import { DevicesService } from '../query/devices.service.js';
-import { LogPageDto, LogsQueryDto } from '../query/logs.dto.js';
-import { LogsService } from '../query/logs.service.js';
-import { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from '../query/metrics.dto.js';
-import { MetricsService } from '../query/metrics.service.js';
+import { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
+import { DevicesService } from './devices.service.js';
+import { LogPageDto, LogsQueryDto } from './logs.dto.js';
+import { LogsService } from './logs.service.js';
+import { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
+import { MetricsService } from './metrics.service.js';
 import {
   AnomaliesQueryDto,
   AnomalyDto,
@@ -15,12 +15,14 @@ import {
   DeviceAnomalyScoreDto,
   ForecastDto,
   ForecastsQueryDto,
-} from '../query/detections.dto.js';
-import { DetectionsService } from '../query/detections.service.js';
-import { SystemStatusDto } from '../query/system-status.dto.js';
-import { SystemStatusService } from '../query/system-status.service.js';
-import { SpanDto, SpansQueryDto, TraceQueryDto } from '../query/traces.dto.js';
-import { TracesService } from '../query/traces.service.js';
+} from './detections.dto.js';
+import { DetectionsService } from './detections.service.js';
+import { DeadLetterPageDto, DeadLettersQueryDto } from './dead-letters.dto.js';
+import { DeadLettersService } from './dead-letters.service.js';
+import { SystemStatusDto } from './system-status.dto.js';
+import { SystemStatusService } from './system-status.service.js';
+import { SpanDto, SpansQueryDto, TraceQueryDto } from './traces.dto.js';
+import { TracesService } from './traces.service.js';
 
 /** The REST reads as GraphQL queries: same arguments, same validation, same services. */
 @Resolver()
@@ -34,6 +36,7 @@ export class QueryResolver {
     @Inject(TracesService) private readonly tracesService: TracesService,
     @Inject(DetectionsService) private readonly detectionsService: DetectionsService,
     @Inject(SystemStatusService) private readonly systemService: SystemStatusService,
+    @Inject(DeadLettersService) private readonly deadLettersService: DeadLettersService,
   ) {}
 
   @Query(() => DevicePageDto)
@@ -85,5 +88,11 @@ export class QueryResolver {
   @Query(() => SystemStatusDto)
   systemStatus(): Promise<SystemStatusDto> {
     return this.systemService.status();
+  }
+
+  @Roles('admin')
+  @Query(() => DeadLetterPageDto, { description: 'Dead letters by reason, and the most recent ones.' })
+  deadLetters(@Args() args: DeadLettersQueryDto): DeadLetterPageDto {
+    return this.deadLettersService.page(args);
   }
 }

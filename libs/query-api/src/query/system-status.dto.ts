@@ -1,5 +1,6 @@
 import { Field, Float, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty } from '@nestjs/swagger';
+import { DeadLetterCountDto } from './dead-letters.dto.js';
 
 @ObjectType('ComponentHealth')
 export class ComponentHealthDto {
@@ -81,4 +82,11 @@ export class SystemStatusDto {
   @ApiProperty({ type: [TableSizeDto] })
   @Field(() => [TableSizeDto])
   tables!: TableSizeDto[];
+
+  @ApiProperty({
+    type: [DeadLetterCountDto],
+    description: 'Dead letters by component, source topic and kind of reason, most frequent first.',
+  })
+  @Field(() => [DeadLetterCountDto])
+  deadLetters!: DeadLetterCountDto[];
 }

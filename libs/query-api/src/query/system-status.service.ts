@@ -3,6 +3,7 @@ import { EVENT_TOPICS, KAFKA, type EventTopics } from '@sentio/kafka';
 import { HealthRegistry } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
 import { SystemQueryRepository } from '@sentio/clickhouse';
+import { DeadLettersService } from './dead-letters.service.js';
 import type { ConsumerGroupLagDto, SystemStatusDto, TableSizeDto } from './system-status.dto.js';
 
 @Injectable()
@@ -12,6 +13,7 @@ export class SystemStatusService {
     @Inject(EVENT_TOPICS) private readonly topics: EventTopics,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(SystemQueryRepository) private readonly system: SystemQueryRepository,
+    @Inject(DeadLettersService) private readonly deadLetters: DeadLettersService,
   ) {}
 
   async status(): Promise<SystemStatusDto> {
@@ -27,6 +29,7 @@ export class SystemStatusService {
         .sort((a, b) => a.name.localeCompare(b.name)),
       consumerGroups,
       tables,
+      deadLetters: this.deadLetters.counts(),
     };
   }
 
