@@ -1,18 +1,19 @@
 import type { TelemetrySample } from '@sentio/events';
 import type { ClickHouseStore } from '../clickhouse-store.js';
-import { columnMap } from '../column-map.util.js';
+import { binaryColumnMap } from '../row-binary.util.js';
 import type { Projection } from './projection.type.js';
 
-const telemetrySampleColumns = columnMap<TelemetrySample>({
-  device_id: (s) => s.deviceId,
-  metric: (s) => s.metric,
-  ts: (s) => s.timestampMs,
-  value: (s) => s.value,
-  unit: (s) => s.unit ?? '',
-  quality: (s) => s.quality,
-  labels: (s) => s.labels,
-  source: (s) => s.source,
-  event_id: (s) => s.eventId,
+// The types are the table's own (migration 001): the rows go to the engine as RowBinary.
+const telemetrySampleColumns = binaryColumnMap<TelemetrySample>({
+  device_id: ['LowCardinality(String)', (s) => s.deviceId],
+  metric: ['LowCardinality(String)', (s) => s.metric],
+  ts: ["DateTime64(3, 'UTC')", (s) => s.timestampMs],
+  value: ['Nullable(Float64)', (s) => s.value],
+  unit: ['LowCardinality(String)', (s) => s.unit ?? ''],
+  quality: ["Enum8('GOOD' = 0, 'UNCERTAIN' = 1, 'BAD' = 2)", (s) => s.quality],
+  labels: ['Map(LowCardinality(String), String)', (s) => s.labels],
+  source: ['LowCardinality(String)', (s) => s.source],
+  event_id: ['String', (s) => s.eventId],
 });
 
 export class MetricsRepository implements Projection<TelemetrySample> {
