@@ -130,7 +130,9 @@ export class Dispatcher {
       return silencedBy.length > 0 && !this.config.sendResolvedWhenSilenced ? { silencedBy } : undefined;
     }
     if (silencedBy.length > 0) return { silencedBy };
-    const inhibitedBy = this.config.inhibitor.inhibitedBy(alert.fingerprint, alert.labels, this.firing());
+    const inhibitedBy = this.config.inhibitor.inhibitedBy(alert.fingerprint, alert.labels, [
+      ...this.firing(),
+    ]);
     if (inhibitedBy) return { inhibitedBy };
     if (alert.flapping) return { flapping: true };
     if (alert.acknowledged) return { acknowledged: true };

@@ -32,7 +32,7 @@ export class Inhibitor {
   inhibitedBy(
     fingerprint: string,
     labels: Labels,
-    firing: Iterable<{ fingerprint: string; labels: Labels }>,
+    firing: ReadonlyArray<{ fingerprint: string; labels: Labels }>,
   ): string | undefined {
     for (const rule of this.rules) {
       if (!matchesAll(rule.target, labels)) continue;
