@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { SimulatedDevice, SimulatedSample } from '../plant.type.js';
+import { ieeeAddressOf } from './ieee-address.util.js';
 
 export interface MqttPublisherOptions {
   url: string;
@@ -9,10 +10,7 @@ export interface MqttPublisherOptions {
   z2mBaseTopic: string;
 }
 
-/** A stable, unique 64-bit IEEE address per environment sensor: device index in the low bits. */
-export function ieeeAddressOf(index: number): string {
-  return `0x00124b00${index.toString(16).padStart(8, '0')}`;
-}
+export { ieeeAddressOf };
 
 /** The retained `bridge/devices` list Zigbee2MQTT would publish for the plant's environment sensors. */
 export function z2mBridgeDevices(devices: SimulatedDevice[]): unknown[] {

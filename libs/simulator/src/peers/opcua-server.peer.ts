@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   DataType,
@@ -29,7 +30,21 @@ export interface OpcuaServerPeerOptions {
   users?: Record<string, string>;
   /** Secure endpoints to offer besides None (which stays for GetEndpoints and plain development use). */
   securityPolicies?: Array<'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss'>;
+  /**
+   * The address the server listens on and advertises in its endpoints, the same, so that clients reach
+   * what GetEndpoints tells them (127.0.0.1 by default: the simulator is a local demo).
+   */
+  host?: string;
+  /**
+   * `mini`: node-opcua's minimal address space (base types only), ~75 MB and ~2.5 s less than the full
+   * standard nodeset, which a plant of Double and Boolean variables does not need.
+   */
+  addressSpace?: 'standard' | 'mini';
 }
+
+const miniNodeset = createRequire(import.meta.url).resolve(
+  'node-opcua-address-space/nodesets/mini.Nodeset2.xml',
+);
 
 /**
  * A node-opcua server whose variables the caller sets: the simulator's plant served over OPC UA, and the
@@ -50,8 +65,12 @@ export class OpcuaServerPeer {
   static async start(options: OpcuaServerPeerOptions): Promise<OpcuaServerPeer> {
     const policies = options.securityPolicies ?? [];
     const users = options.users ?? {};
+    const host = options.host ?? '127.0.0.1';
     const server = new OPCUAServer({
       port: options.port,
+      host,
+      hostname: host,
+      ...(options.addressSpace === 'mini' && { nodeset_filename: [miniNodeset] }),
       resourcePath: '/sentio',
       serverCertificateManager: new OPCUACertificateManager({
         rootFolder: options.pkiFolder,

@@ -101,6 +101,7 @@ export const simulateCommand: Command = {
         port,
         pkiFolder: resolve(values['opcua-pki']),
         securityPolicies: ['Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'],
+        addressSpace: 'mini',
       });
       outputs.push({ publish: (samples) => server.publish(samples), stop: () => server.stop() });
       logger.info({ endpoint: server.endpointUrl, certificate: server.certificateFile }, 'serving OPC UA');
