@@ -1,6 +1,4 @@
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module, type INestApplicationContext } from '@nestjs/common';
@@ -21,15 +19,7 @@ import type { Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type Peer } from '../../tools/peers/peers.js';
 import { logger, sandbox, type Sandbox } from './support/backbone.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+import { freePort } from './support/platform-process.js';
 
 /** Part of the connectors file in libs/connectors/README.md ("Reading the simulator"), on this test's ports. */
 const readme = (
@@ -101,7 +91,10 @@ describe('the simulator over MQTT, Zigbee2MQTT, Modbus TCP and OPC UA, read back
       port: await freePort(),
       pkiFolder: mkdtempSync(join(tmpdir(), 'sentio-sim-opcua-')),
       securityPolicies: ['Basic256Sha256'],
+      addressSpace: 'mini',
     });
+    // It listens where it says it does: the endpoint it advertises is the address it is bound to.
+    expect(opcua.endpointUrl).toMatch(/^opc\.tcp:\/\/127\.0\.0\.1:\d+\/sentio$/);
     mqtt = await MqttPublisherPeer.start(
       { url: `mqtt://127.0.0.1:${mosquitto.port}`, prefix: 'sentio-sim', z2mBaseTopic: 'zigbee2mqtt-sim' },
       devices,

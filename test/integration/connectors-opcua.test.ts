@@ -1,7 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type INestApplicationContext } from '@nestjs/common';
@@ -20,16 +18,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAsyncuaServer } from '../../tools/peers/asyncua-peer.js';
 import type { Peer } from '../../tools/peers/peers.js';
 import { logger, sandbox, type Sandbox } from './support/backbone.js';
+import { freePort } from './support/platform-process.js';
 import { collect, until, startConnectors, type Collected } from './support/connector-harness.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 const fields = ({ deviceId, metric, value, unit, quality, labels, source }: TelemetrySample) => ({
   deviceId,

@@ -5,8 +5,9 @@ set -euo pipefail
 port=${1:?usage: mosquitto.sh PORT}
 bin=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 [ -x "$bin" ] || { echo "mosquitto not installed: run tools/peers/install.sh" >&2; exit 1; }
-dir=$(mktemp -d "${TMPDIR:-/tmp}/sentio-mosquitto-XXXXXX")
-cat > "$dir/mosquitto.conf" <<CONF
+# The configuration is handed over on a file descriptor (a here-document), not in a temporary folder that
+# would be left behind when the broker is killed.
+exec "$bin" -c /dev/fd/3 3<<CONF
 listener $port 127.0.0.1
 allow_anonymous true
 persistence false
@@ -15,4 +16,3 @@ log_dest stderr
 log_type error
 log_type warning
 CONF
-exec "$bin" -c "$dir/mosquitto.conf"

@@ -1,19 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
+import { freePort } from '../../../tools/cli/src/process.util.js';
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
+export { freePort } from '../../../tools/cli/src/process.util.js';
 
 /**
  * A platform process (`sentio run <targets>`) started the way operators start it, with its JSON log

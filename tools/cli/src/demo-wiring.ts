@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { once } from 'node:events';
-import { accessSync, constants, existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Plant, type SimulatedDevice } from '@sentio/simulator';
-import { MAX_MODBUS_UNITS, ieeeAddressOf } from '@sentio/simulator/peers';
+import { MAX_MODBUS_UNITS, Plant, ieeeAddressOf, type SimulatedDevice } from '@sentio/simulator';
+import { freePort, startProcess, stopChild, type ProcessSpec } from './process.util.js';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const mosquittoScript = resolve(repoRoot, 'tools/peers/mosquitto.sh');
@@ -129,53 +127,6 @@ export function findMosquitto(): string | undefined {
   });
 }
 
-/** `preferred` when nothing listens there on 127.0.0.1, else any free port. */
-export async function pickPort(preferred?: number): Promise<number> {
-  const tryListen = async (port: number): Promise<number | undefined> => {
-    const server = createServer();
-    server.listen(port, '127.0.0.1');
-    try {
-      await Promise.race([
-        once(server, 'listening'),
-        once(server, 'error').then(([e]) => Promise.reject(e as Error)),
-      ]);
-    } catch {
-      return undefined;
-    }
-    const chosen = (server.address() as { port: number }).port;
-    server.close();
-    await once(server, 'close');
-    return chosen;
-  };
-  return (preferred === undefined ? undefined : await tryListen(preferred)) ?? (await tryListen(0))!;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
-
-async function waitUntil(
-  what: string,
-  child: ChildProcess,
-  ready: () => Promise<boolean> | boolean,
-  timeoutMs = 60_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await ready())) {
-    if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode})`);
-    if (Date.now() > deadline) throw new Error(`${what} was not ready within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export interface DemoOptions {
   devices: number;
   seed?: number;
@@ -193,7 +144,8 @@ export interface DemoOptions {
   pollIntervalMs?: number;
 }
 
-export interface Demo {
+/** The demo as processes to start, so that `sentio up`'s supervisor can start and restart them. */
+export interface DemoPlan {
   layout: DemoLayout;
   connectorsFile: string;
   modbusPort: number;
@@ -201,125 +153,135 @@ export interface Demo {
   mqttUrl: string | undefined;
   /** Why MQTT is not served, when it is not. */
   mqttNote: string | undefined;
-  /** The processes started, in start order: mosquitto (when present), then the simulator. */
-  children: Array<{ name: string; child: ChildProcess }>;
+  /** What to start, in order: mosquitto (when present), then the simulator. */
+  processes: ProcessSpec[];
   /** What runs where, for the `up` banner. */
   describe(): string[];
+}
+
+export interface Demo extends DemoPlan {
+  /** The processes started, in start order. */
+  children: Array<{ name: string; child: ChildProcess }>;
   stop(): Promise<void>;
 }
 
 async function stopChildren(children: Demo['children']): Promise<void> {
-  await Promise.all(
-    [...children].reverse().map(async ({ child }) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    }),
-  );
+  await Promise.all([...children].reverse().map(({ child }) => stopChild(child)));
 }
 
 /**
  * The demo plant served the way real devices are: `sentio simulate --no-kafka` serving Modbus TCP and OPC UA
- * (and Zigbee2MQTT through a Mosquitto started here, when the machine has one), plus the connectors file that
- * reads it back. The platform is the caller's: it runs the connectors with SENTIO_CONNECTORS_FILE=connectorsFile.
+ * (and Zigbee2MQTT through a Mosquitto, when the machine has one), plus the connectors file that reads it
+ * back. The platform is the caller's: it runs the connectors with SENTIO_CONNECTORS_FILE=connectorsFile.
  */
-export async function startDemo(options: DemoOptions): Promise<Demo> {
+export async function planDemo(options: DemoOptions): Promise<DemoPlan> {
   const folder = resolve(options.folder);
   mkdirSync(folder, { recursive: true });
   const sentio = options.sentio ?? [resolve(repoRoot, 'bin/sentio')];
-  const stdio = options.stdio ?? 'inherit';
   const env = options.env ?? process.env;
-  const children: Demo['children'] = [];
+  const processes: ProcessSpec[] = [];
   const seed = options.seed ?? 1;
 
-  try {
-    let mqttUrl: string | undefined;
-    let mqttNote: string | undefined;
-    if (options.mqtt === false) mqttNote = 'MQTT skipped (--no-mqtt)';
-    else if (findMosquitto() === undefined)
-      mqttNote =
-        'MQTT skipped: no mosquitto binary on this machine (tools/peers/install.sh installs it); ' +
-        'the environment sensors are served over OPC UA instead';
-    else {
-      const port = await pickPort(options.ports?.mqtt);
-      const child = spawn(mosquittoScript, [String(port)], { stdio, env });
-      children.push({ name: 'mosquitto', child });
-      await waitUntil('mosquitto', child, () => accepts(port), 30_000);
-      mqttUrl = `mqtt://127.0.0.1:${port}`;
-    }
+  let mqttUrl: string | undefined;
+  let mqttNote: string | undefined;
+  if (options.mqtt === false) mqttNote = 'MQTT skipped (--no-mqtt)';
+  else if (findMosquitto() === undefined)
+    mqttNote =
+      'MQTT skipped: no mosquitto binary on this machine (tools/peers/install.sh installs it); ' +
+      'the environment sensors are served over OPC UA instead';
+  else {
+    const port = await freePort(options.ports?.mqtt);
+    processes.push({
+      name: 'mosquitto',
+      command: mosquittoScript,
+      args: [String(port)],
+      env,
+      ready: { tcp: [port], timeoutMs: 30_000 },
+    });
+    mqttUrl = `mqtt://127.0.0.1:${port}`;
+  }
 
-    const modbusPort = await pickPort(options.ports?.modbus);
-    const opcuaPort = await pickPort(options.ports?.opcua);
-    const serverPki = join(folder, 'opcua-simulator-pki');
-    const args = [
-      'simulate',
-      '--no-kafka',
-      '--devices',
-      String(options.devices),
-      '--seed',
-      String(seed),
-      '--interval-ms',
-      String(options.intervalMs ?? 1000),
-      '--modbus-port',
-      String(modbusPort),
-      '--opcua-port',
-      String(opcuaPort),
-      '--opcua-pki',
-      serverPki,
-      ...(mqttUrl ? ['--mqtt', mqttUrl] : []),
-    ];
-    const [command, ...prefix] = sentio;
-    const simulator = spawn(command!, [...prefix, ...args], { stdio, env, cwd: repoRoot });
-    children.push({ name: 'simulator', child: simulator });
-    const serverCertificate = join(serverPki, 'own/certs/certificate.pem');
-    await waitUntil(
-      'simulator',
-      simulator,
-      async () => existsSync(serverCertificate) && (await accepts(modbusPort)) && (await accepts(opcuaPort)),
-    );
+  const modbusPort = await freePort(options.ports?.modbus);
+  const opcuaPort = await freePort(options.ports?.opcua);
+  const serverPki = join(folder, 'opcua-simulator-pki');
+  const args = [
+    'simulate',
+    '--no-kafka',
+    '--devices',
+    String(options.devices),
+    '--seed',
+    String(seed),
+    '--interval-ms',
+    String(options.intervalMs ?? 1000),
+    '--modbus-port',
+    String(modbusPort),
+    '--opcua-port',
+    String(opcuaPort),
+    '--opcua-pki',
+    serverPki,
+    ...(mqttUrl ? ['--mqtt', mqttUrl] : []),
+  ];
+  const [command, ...prefix] = sentio;
+  const serverCertificate = join(serverPki, 'own/certs/certificate.pem');
+  processes.push({
+    name: 'simulator',
+    command: command!,
+    args: [...prefix, ...args],
+    env,
+    cwd: repoRoot,
+    ready: { tcp: [modbusPort, opcuaPort], files: [serverCertificate], timeoutMs: 120_000 },
+  });
 
-    const devices = new Plant({ devices: options.devices, seed }).devices();
-    const layout = demoLayout(devices, mqttUrl !== undefined);
-    const connectorsFile = join(folder, 'connectors.yaml');
-    writeFileSync(
-      connectorsFile,
-      demoConnectorsYaml({
-        layout,
-        modbusPort,
-        opcuaPort,
-        opcuaServerCertificate: serverCertificate,
-        opcuaClientPki: join(folder, 'opcua-connector-pki'),
-        ...(mqttUrl ? { mqttUrl } : {}),
-        ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
-      }),
-    );
-    const opcuaEndpoint = `opc.tcp://127.0.0.1:${opcuaPort}/sentio`;
-    const count = (list: SimulatedDevice[]) => {
-      const kinds = new Map<string, number>();
-      for (const d of list) kinds.set(d.type, (kinds.get(d.type) ?? 0) + 1);
-      return [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'none';
-    };
-    return {
+  const devices = new Plant({ devices: options.devices, seed }).devices();
+  const layout = demoLayout(devices, mqttUrl !== undefined);
+  const connectorsFile = join(folder, 'connectors.yaml');
+  writeFileSync(
+    connectorsFile,
+    demoConnectorsYaml({
       layout,
-      connectorsFile,
       modbusPort,
-      opcuaEndpoint,
-      mqttUrl,
-      mqttNote,
-      children,
-      describe: () => [
-        `  modbus tcp       127.0.0.1:${modbusPort}   ${count(layout.modbus.map((m) => m.device))} -> connector ${demoConnectorNames.modbus}`,
-        `  opc ua           ${opcuaEndpoint}   Basic256Sha256, ${count(layout.opcua)} -> connector ${demoConnectorNames.opcua}`,
-        mqttUrl
-          ? `  mqtt             ${mqttUrl}   (mosquitto) zigbee2mqtt-sim/: ${count(layout.zigbee.map((z) => z.device))} -> connector ${demoConnectorNames.zigbee} (device id = IEEE address)`
-          : `  mqtt             ${mqttNote}`,
-        `  connectors file  ${connectorsFile}`,
-      ],
-      stop: () => stopChildren(children),
-    };
+      opcuaPort,
+      opcuaServerCertificate: serverCertificate,
+      opcuaClientPki: join(folder, 'opcua-connector-pki'),
+      ...(mqttUrl ? { mqttUrl } : {}),
+      ...(options.pollIntervalMs ? { pollIntervalMs: options.pollIntervalMs } : {}),
+    }),
+  );
+  const opcuaEndpoint = `opc.tcp://127.0.0.1:${opcuaPort}/sentio`;
+  const count = (list: SimulatedDevice[]) => {
+    const kinds = new Map<string, number>();
+    for (const d of list) kinds.set(d.type, (kinds.get(d.type) ?? 0) + 1);
+    return [...kinds].map(([k, n]) => `${n} ${k}${n === 1 ? '' : 's'}`).join(', ') || 'none';
+  };
+  return {
+    layout,
+    connectorsFile,
+    modbusPort,
+    opcuaEndpoint,
+    mqttUrl,
+    mqttNote,
+    processes,
+    describe: () => [
+      `  modbus tcp       127.0.0.1:${modbusPort}   ${count(layout.modbus.map((m) => m.device))} -> connector ${demoConnectorNames.modbus}`,
+      `  opc ua           ${opcuaEndpoint}   Basic256Sha256, ${count(layout.opcua)} -> connector ${demoConnectorNames.opcua}`,
+      mqttUrl
+        ? `  mqtt             ${mqttUrl}   (mosquitto) zigbee2mqtt-sim/: ${count(layout.zigbee.map((z) => z.device))} -> connector ${demoConnectorNames.zigbee} (device id = IEEE address)`
+        : `  mqtt             ${mqttNote}`,
+      `  connectors file  ${connectorsFile}`,
+    ],
+  };
+}
+
+/** The demo plan, started here and now (tests); `sentio up` has its supervisor start the plan instead. */
+export async function startDemo(options: DemoOptions): Promise<Demo> {
+  const plan = await planDemo(options);
+  const children: Demo['children'] = [];
+  try {
+    for (const spec of plan.processes)
+      children.push({ name: spec.name, child: await startProcess(spec, options.stdio ?? 'inherit') });
   } catch (error) {
     await stopChildren(children);
     throw error;
   }
+  return { ...plan, children, stop: () => stopChildren(children) };
 }
