@@ -82,15 +82,21 @@ export class MetricsQueryRepository {
     return this.store.query(sql, params);
   }
 
-  /** The newest sample of each metric of each device, whatever its quality. */
+  /**
+   * The newest sample of each metric of each device, whatever its quality. Value, unit and quality are taken
+   * as one tuple: argMax skips NULLs, so `argMax(value, ts)` alone would pair an older value with the newest
+   * sample's time and quality when the newest has no value.
+   */
   latest(devices: readonly string[]): Promise<LatestRow[]> {
     if (devices.length === 0) return Promise.resolve([]);
     return this.store.query<LatestRow>(
-      `SELECT device_id, metric, argMax(value, ts) AS value, argMax(unit, ts) AS unit,
-              toString(argMax(quality, ts)) AS quality, toUnixTimestamp64Milli(max(ts)) AS ts_ms
-       FROM ${this.store.table('metrics')}
-       WHERE device_id IN {devices:Array(String)}
-       GROUP BY device_id, metric ORDER BY device_id, metric`,
+      `SELECT device_id, metric, tupleElement(newest, 1) AS value, tupleElement(newest, 2) AS unit,
+              toString(tupleElement(newest, 3)) AS quality, toUnixTimestamp64Milli(newest_ts) AS ts_ms
+       FROM (SELECT device_id, metric, argMax(tuple(value, unit, quality), ts) AS newest, max(ts) AS newest_ts
+             FROM ${this.store.table('metrics')}
+             WHERE device_id IN {devices:Array(String)}
+             GROUP BY device_id, metric)
+       ORDER BY device_id, metric`,
       { devices },
     );
   }
