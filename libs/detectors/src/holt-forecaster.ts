@@ -183,7 +183,9 @@ export function seasonalNaive(values: readonly number[], period: number, horizon
 
 function run(values: readonly number[], alpha: number, beta: number, phi: number) {
   let level = values[0]!;
-  let trend = values[1]! - values[0]!;
+  // The starting slope from a least-squares line through the first points, not from the first two alone:
+  // one noisy difference would otherwise set a trend that a small beta carries for the whole fit.
+  let trend = initialSlope(values);
   const residuals: number[] = [];
   let sse = 0;
   for (let t = 1; t < values.length; t++) {
@@ -199,6 +201,21 @@ function run(values: readonly number[], alpha: number, beta: number, phi: number
     trend = phi * trend + beta * (level - previousLevel - phi * trend);
   }
   return { level, trend, residuals, sse };
+}
+
+function initialSlope(values: readonly number[]): number {
+  const n = Math.min(values.length, 10);
+  if (n < 2) return 0;
+  const meanT = (n - 1) / 2;
+  let meanV = 0;
+  for (let t = 0; t < n; t++) meanV += values[t]! / n;
+  let num = 0;
+  let den = 0;
+  for (let t = 0; t < n; t++) {
+    num += (t - meanT) * (values[t]! - meanV);
+    den += (t - meanT) ** 2;
+  }
+  return num / den;
 }
 
 function mase(values: readonly number[], residuals: readonly number[], period: number): number | undefined {

@@ -35,6 +35,19 @@ export {
   type TrainSplit,
 } from './evaluation/series-evaluation.js';
 export {
+  defaultForecastEvaluationOptions,
+  emptyForecastTally,
+  evaluateForecastSeries,
+  forecastMethods,
+  forecastWith,
+  summariseForecasts,
+  type ForecastEvaluationOptions,
+  type ForecastMethod,
+  type ForecastSummary,
+  type ForecastTally,
+} from './forecasting/forecast-evaluation.js';
+export { sesForecast } from './forecasting/ses-forecaster.js';
+export {
   syntheticCorpus,
   syntheticSeries,
   type SyntheticSeries,
