@@ -14,6 +14,14 @@ export const clickHouseConfigSection = defineConfigSection(
       .string()
       .regex(/^[a-z_][a-z0-9_]*$/, 'expected a lowercase identifier: letters, digits and _')
       .default('sentio'),
+    /**
+     * A `remote_servers` cluster of the server: migrations render for it (ON CLUSTER, Replicated tables on
+     * every shard, Distributed tables under the usual names). Needs `url`; unset means one node.
+     */
+    cluster: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'expected a cluster name: letters, digits, _ or -')
+      .optional(),
   }),
   {
     url: 'CLICKHOUSE_URL',
@@ -21,6 +29,7 @@ export const clickHouseConfigSection = defineConfigSection(
     password: 'CLICKHOUSE_PASSWORD',
     path: 'SENTIO_CLICKHOUSE_PATH',
     database: 'CLICKHOUSE_DATABASE',
+    cluster: 'CLICKHOUSE_CLUSTER',
   },
 );
 

@@ -4,6 +4,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@sentio/observability';
 import type { ClickHouseStore } from './clickhouse-store.js';
+import {
+  newClusterSchemaState,
+  renderClusterMigrationsTable,
+  renderClusterStatements,
+} from './cluster-schema.util.js';
 import { columnMap } from './column-map.util.js';
 
 const migrationColumns = columnMap<Migration>({
@@ -21,8 +26,12 @@ export interface Migration {
   checksum: string;
 }
 
-export function readMigrations(database: string, dir = migrationsDir): Migration[] {
-  return readdirSync(dir)
+/**
+ * The numbered migrations of `dir`, in order, for `database`; with `cluster`, rendered for a sharded and
+ * replicated cluster (cluster-schema.util.ts). The checksum is the file's, whatever the mode.
+ */
+export function readMigrations(database: string, dir = migrationsDir, cluster?: string): Migration[] {
+  const migrations = readdirSync(dir)
     .map((file) => /^(\d+)_([\w-]+)\.sql$/.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => {
@@ -35,6 +44,12 @@ export function readMigrations(database: string, dir = migrationsDir): Migration
       };
     })
     .sort((a, b) => a.version - b.version);
+  if (!cluster) return migrations;
+  const state = newClusterSchemaState();
+  return migrations.map((m) => ({
+    ...m,
+    statements: renderClusterStatements(m.statements, { cluster, database }, state),
+  }));
 }
 
 /** Statements end with `;` at the end of a line; comments are dropped. Our migrations keep to that. */
@@ -52,13 +67,25 @@ export function splitStatements(sql: string): string[] {
  * Applies the numbered migrations not yet recorded in `schema_migrations`, in order. An applied migration
  * whose file changed stops start-up: edit history with a new migration, not by rewriting an old one.
  */
-export async function migrate(store: ClickHouseStore, logger: Logger, dir = migrationsDir): Promise<number> {
-  await store.command(`CREATE DATABASE IF NOT EXISTS ${store.database}`);
-  await store.command(
-    `CREATE TABLE IF NOT EXISTS ${store.table('schema_migrations')}
+export async function migrate(
+  store: ClickHouseStore,
+  logger: Logger,
+  dir = migrationsDir,
+  options: { cluster?: string } = {},
+): Promise<number> {
+  const { cluster } = options;
+  const database = store.database;
+  if (cluster) {
+    await store.command(`CREATE DATABASE IF NOT EXISTS ${database} ON CLUSTER '${cluster}'`);
+    await store.command(renderClusterMigrationsTable({ cluster, database }));
+  } else {
+    await store.command(`CREATE DATABASE IF NOT EXISTS ${database}`);
+    await store.command(
+      `CREATE TABLE IF NOT EXISTS ${store.table('schema_migrations')}
      (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
      ENGINE = MergeTree ORDER BY version`,
-  );
+    );
+  }
   const applied = new Map(
     (
       await store.query<{ version: number; checksum: string }>(
@@ -67,7 +94,7 @@ export async function migrate(store: ClickHouseStore, logger: Logger, dir = migr
     ).map((r) => [Number(r.version), r.checksum]),
   );
   let count = 0;
-  for (const migration of readMigrations(store.database, dir)) {
+  for (const migration of readMigrations(database, dir, cluster)) {
     const checksum = applied.get(migration.version);
     if (checksum !== undefined) {
       if (checksum !== migration.checksum) {

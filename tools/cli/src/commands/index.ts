@@ -10,6 +10,7 @@ const loaders: Record<string, () => Promise<Command>> = {
   registry: () => import('./registry.command.js').then((m) => m.registryCommand),
   simulate: () => import('./simulate.command.js').then((m) => m.simulateCommand),
   detect: () => import('./detect.command.js').then((m) => m.detectCommand),
+  migrations: () => import('./migrations.command.js').then((m) => m.migrationsCommand),
 };
 
 async function usage(): Promise<string> {
