@@ -59,6 +59,11 @@ export const routes: Routes = [
         loadComponent: () => import('./features/settings/admin.page'),
       },
       {
+        path: 'diagnostics',
+        title: 'Diagnostics · Sentio',
+        loadComponent: () => import('./features/diagnostics/diagnostics.page'),
+      },
+      {
         path: 'forbidden',
         title: 'Not allowed · Sentio',
         loadComponent: () => import('./features/sign-in/forbidden.page'),

@@ -117,8 +117,7 @@ const FORECAST_DEVICES = 60;
                 <td class="bars">
                   @for (c of a.contributions.slice(0, 4); track c.metric) {
                     <div class="bar">
-                      <span>{{ c.metric }}</span
-                      ><span
+                      <span>{{ c.metric }}</span><span
                         class="fill"
                         [style.width.%]="share(a, c.error)"
                         [attr.aria-label]="share(a, c.error) + '%'"

@@ -134,8 +134,10 @@ import { deviceChartOption, formatDuration } from './device-chart.util';
                   <div class="bars">
                     @for (c of a.contributions.slice(0, 4); track c.metric) {
                       <div class="bar">
-                        <span>{{ c.metric }}</span
-                        ><span class="fill" [style.width.%]="share(a, c.error)"></span>
+                        <span>{{ c.metric }}</span><span
+                          class="fill"
+                          [style.width.%]="share(a, c.error)"
+                        ></span>
                       </div>
                     }
                   </div>
