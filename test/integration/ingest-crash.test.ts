@@ -65,7 +65,7 @@ describe('ingest: killed between insert and commit, then stopped gracefully with
   });
 
   it('the restarted process repeated the written-ahead range under the same token', () => {
-    expect(recovered.log).toContain('repeated a written-ahead range after restart');
+    expect(recovered.log).toContain('repeating a written-ahead cycle');
   });
 
   it('a graceful stop inserted and committed everything it had buffered', () => {

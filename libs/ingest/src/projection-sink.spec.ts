@@ -10,7 +10,14 @@ interface Reading {
 }
 
 /** The sink with every collaborator replaced by an in-memory record of what it was asked to do. */
-function setup(options: { pending?: SinkBatch[]; maxBatchRecords?: number; failInserts?: number } = {}) {
+function setup(
+  options: {
+    pending?: SinkBatch[];
+    maxBatchRecords?: number;
+    failInserts?: number;
+    partitions?: number;
+  } = {},
+) {
   const inserts: Array<{ ids: number[]; token: string }> = [];
   const intents: SinkBatch[] = [];
   const commits: string[] = [];
@@ -33,7 +40,7 @@ function setup(options: { pending?: SinkBatch[]; maxBatchRecords?: number; failI
     },
   };
   const batches = {
-    record: async (_group: string, batch: SinkBatch) => void intents.push(batch),
+    record: async (_group: string, ranges: SinkBatch[]) => void intents.push(...ranges),
     latest: async () => options.pending ?? [],
   } as unknown as SinkBatchesRepository;
   const deadLetters = {
@@ -49,7 +56,9 @@ function setup(options: { pending?: SinkBatch[]; maxBatchRecords?: number; failI
     { groupId: 'g', flushIntervalMs: 60_000, maxBatchRecords: options.maxBatchRecords ?? 1000 },
     createLogger('test', 'silent'),
   );
-  sut.onAssignment([{ topic: 't', partition: 0 }]);
+  sut.onAssignment(
+    Array.from({ length: options.partitions ?? 1 }, (_, partition) => ({ topic: 't', partition })),
+  );
   return { sut, inserts, intents, commits, letters };
 }
 
@@ -76,12 +85,65 @@ describe('ProjectionSink', () => {
   it('writes ahead, inserts under a token naming the range, then commits the next offset', async () => {
     const { sut, inserts, intents, commits } = setup({ maxBatchRecords: 5 });
     await sut.handle(batch(0, range(0, 6)));
-    expect(intents).toEqual([{ topic: 't', partition: 0, firstOffset: '0', lastOffset: '4', records: 5 }]);
+    expect(intents).toEqual([
+      { topic: 't', partition: 0, firstOffset: '0', lastOffset: '4', records: 5, cycle: 'g:t:0:0-4' },
+    ]);
     expect(inserts).toEqual([{ ids: [0, 1, 2, 3, 4], token: 'g:t:0:0-4' }]);
     expect(commits).toEqual(['0@5']);
     await sut.drain();
     expect(inserts[1]).toEqual({ ids: [5, 6], token: 'g:t:0:5-6' });
     expect(commits).toEqual(['0@5', '0@7']);
+  });
+
+  it('inserts the ranges of every partition of a topic as one block, written ahead together', async () => {
+    const { sut, inserts, intents, commits } = setup({ maxBatchRecords: 5, partitions: 2 });
+    await sut.handle(batch(0, range(0, 1), 1));
+    expect(inserts).toEqual([]);
+    await sut.handle(batch(10, range(10, 12), 0));
+    const token = 'g:t:0:10-12,1:0-1';
+    expect(inserts).toEqual([{ ids: [0, 1, 10, 11, 12], token }]);
+    expect(intents).toEqual([
+      { topic: 't', partition: 1, firstOffset: '0', lastOffset: '1', records: 2, cycle: token },
+      { topic: 't', partition: 0, firstOffset: '10', lastOffset: '12', records: 3, cycle: token },
+    ]);
+    expect(commits.sort()).toEqual(['0@13', '1@2']);
+  });
+
+  it('repeats a written-ahead cycle of several partitions as one block under its token', async () => {
+    const cycle = 'g:t:0:0-2,1:5-6';
+    const { sut, inserts, intents, commits } = setup({
+      partitions: 2,
+      pending: [
+        { topic: 't', partition: 0, firstOffset: '0', lastOffset: '2', records: 3, cycle },
+        { topic: 't', partition: 1, firstOffset: '5', lastOffset: '6', records: 2, cycle },
+      ],
+    });
+    await sut.handle(batch(0, range(0, 3), 0));
+    expect(inserts).toEqual([]); // partition 1's range is not read yet: not a word under that token
+    await sut.handle(batch(5, range(5, 6), 1));
+    await sut.drain();
+    expect(inserts).toEqual([
+      { ids: [0, 1, 2, 5, 6], token: cycle },
+      { ids: [3], token: 'g:t:0:3-3' },
+    ]);
+    expect(intents.map((i) => i.cycle)).toEqual(['g:t:0:3-3']);
+    expect(commits).toEqual(['0@3', '1@7', '0@4']);
+  });
+
+  it('takes a partition committed past its range as proof the cycle landed: no insert, the rest committed', async () => {
+    const cycle = 'g:t:0:0-2,1:5-6';
+    const { sut, inserts, commits } = setup({
+      partitions: 2,
+      pending: [
+        { topic: 't', partition: 0, firstOffset: '0', lastOffset: '2', records: 3, cycle },
+        { topic: 't', partition: 1, firstOffset: '5', lastOffset: '6', records: 2, cycle },
+      ],
+    });
+    await sut.handle(batch(0, range(0, 2), 0));
+    await sut.handle(batch(7, range(7, 7), 1));
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [7], token: 'g:t:1:7-7' }]);
+    expect(commits).toEqual(['0@3', '1@8']);
   });
 
   it('repeats a written-ahead range exactly, whatever the fetch sizes, before batching anew', async () => {
@@ -93,7 +155,14 @@ describe('ProjectionSink', () => {
     expect(inserts).toEqual([]); // half the range: not yet, and not under a new token
     await sut.handle(batch(15, range(15, 23)));
     expect(inserts[0]).toEqual({ ids: range(10, 19).map(Number), token: 'g:t:0:10-19' });
-    expect(intents[0]).toEqual({ topic: 't', partition: 0, firstOffset: '20', lastOffset: '23', records: 4 });
+    expect(intents[0]).toEqual({
+      topic: 't',
+      partition: 0,
+      firstOffset: '20',
+      lastOffset: '23',
+      records: 4,
+      cycle: 'g:t:0:20-23',
+    });
     expect(commits).toEqual(['0@20', '0@24']);
   });
 

@@ -3,7 +3,6 @@ import type { Projection, SinkBatch, SinkBatchesRepository } from '@sentio/click
 import type { ConsumedBatch, DeadLetter, DeadLetterPublisher } from '@sentio/kafka';
 import { counter, histogram, type Logger } from '@sentio/observability';
 import type { KafkaMessage } from 'kafkajs';
-import { KeyedLock } from './keyed-lock.util.js';
 import type { Validator } from './record-validation.js';
 
 /** One event stream and the table it is projected into. */
@@ -17,26 +16,10 @@ export interface StreamProjection<T> {
 export interface SinkOptions {
   groupId: string;
   flushIntervalMs: number;
+  /** A topic's buffered records are flushed once they reach this many (or are flushIntervalMs old). */
   maxBatchRecords: number;
   /** Called after every insert, before the commit: the crash test's hook. */
   afterInsert?: (inserts: number) => void;
-}
-
-interface PartitionBuffer<T> {
-  topic: string;
-  partition: number;
-  rows: T[];
-  dead: DeadLetter[];
-  firstOffset: bigint | undefined;
-  lastOffset: bigint | undefined;
-  openedAt: number;
-  /** A range written ahead before a crash: it is repeated exactly, with the same token, before anything new. */
-  replay: { first: bigint; last: bigint } | undefined;
-  /** Offsets below this were already handled in this session (redelivered after a rebalance). */
-  nextOffset: bigint | undefined;
-  /** Consecutive failed flushes, and when the timer may try again: ClickHouse down is retried with backoff. */
-  failures: number;
-  retryAt: number;
 }
 
 /** Whatever the sink can commit: the partition, its commit function, and the offset after the range. */
@@ -50,31 +33,96 @@ const deadLettered = counter(
 );
 const flushSeconds = histogram(
   'sentio_ingest_flush_seconds',
-  'Write-ahead, insert, dead letters and commit of one batch',
+  'Write-ahead, insert, dead letters and commits of one flush cycle',
   ['table'],
 );
 const batchRows = histogram(
   'sentio_ingest_batch_records',
-  'Records per flushed batch',
+  'Records per flush cycle',
   ['table'],
-  [10, 100, 1000, 5000, 20000, 50000, 100000],
+  [10, 100, 1000, 5000, 20000, 50000, 100000, 200000],
 );
+const cycleRanges = histogram(
+  'sentio_ingest_cycle_partitions',
+  'Partition ranges per flush cycle (one insert each)',
+  ['table'],
+  [1, 2, 3, 4, 6, 8, 12, 16, 32],
+);
+
+/** Records of one partition gathered for the next cycle. */
+interface Part {
+  rows: unknown[];
+  dead: DeadLetter[];
+  first: bigint | undefined;
+  last: bigint | undefined;
+}
+
+const emptyPart = (): Part => ({ rows: [], dead: [], first: undefined, last: undefined });
+
+/** A flush cycle: ranges of some partitions of one topic, inserted as one block under one token. */
+interface Cycle {
+  token: string;
+  ranges: Map<number, { first: bigint; last: bigint }>;
+  parts: Map<number, Part>;
+  /** Written ahead already (a repeat after a crash, or a retry after a failed insert). */
+  recorded: boolean;
+  /** A repeat after a crash: complete once each of its ranges was read again (or known committed). */
+  repeat?: { waiting: Set<number>; landed: boolean };
+}
+
+interface PartitionState {
+  partition: number;
+  part: Part;
+  openedAt: number;
+  /** Offsets below this were already handled in this session (redelivered after a rebalance). */
+  nextOffset: bigint | undefined;
+  /** The written-ahead cycle this partition's first records must repeat, before anything new is flushed. */
+  repeat: Cycle | undefined;
+}
+
+interface TopicState {
+  stream: StreamProjection<unknown>;
+  partitions: Map<number, PartitionState>;
+  buffered: number;
+  /** Cycles of a topic run one after another: commits stay in order and the newest range is the only open one. */
+  chain: Promise<void>;
+  /** A cycle whose insert failed: it is retried as it was (same ranges, same token) before anything new. */
+  failed: Cycle | undefined;
+  failures: number;
+  retryAt: number;
+}
+
+export function cycleToken(
+  group: string,
+  topic: string,
+  ranges: Map<number, { first: bigint; last: bigint }>,
+) {
+  const parts = [...ranges]
+    .sort(([a], [b]) => a - b)
+    .map(([p, r]) => `${p}:${r.first}-${r.last}`)
+    .join(',');
+  return `${group}:${topic}:${parts}`;
+}
 
 /**
  * Exactly-once projection of Kafka partitions into ClickHouse.
  *
- * Records are buffered per partition and flushed as one block covering a contiguous offset range. Each flush
- * first writes the range ahead (sink_batches), then inserts the rows with a deduplication token derived from
- * the range, then commits the offset after it. After a crash anywhere in between, the partition restarts at
- * the committed offset; the range written ahead is rebuilt record for record and inserted again under the
- * same token, which ClickHouse drops if the first insert had landed. Records that cannot be decoded or fail
- * validation go to the dead-letter topic (at least once) and do not stop the partition.
+ * Records are buffered per partition; a flush cycle takes what every partition of a topic holds and inserts
+ * it as one block covering one contiguous offset range per partition. Each cycle first writes its ranges
+ * ahead (sink_batches, one row per range, named by the cycle's token), then inserts the rows with that token
+ * as deduplication token, then publishes the dead letters and commits the offset after each range. After a
+ * crash anywhere in between, the partitions restart at their committed offsets; a cycle whose ranges are
+ * the newest written ahead is rebuilt record for record and inserted again under the same token, which
+ * ClickHouse drops if the first insert had landed. A partition found committed past its range proves the
+ * cycle landed. Records that cannot be decoded or fail validation go to the dead-letter topic (at least
+ * once) and do not stop the partition.
+ *
+ * A repeated cycle needs every one of its partitions back in this process: a cycle only spans the partitions
+ * one member held, and a lone ingest process (the embedded engine's case) always gets them all back. A cycle
+ * split by a rebalance across members waits, degraded, until one member holds all of it again.
  */
 export class ProjectionSink {
-  private readonly byTopic = new Map<string, StreamProjection<unknown>>();
-  private readonly buffers = new Map<string, PartitionBuffer<unknown>>();
-  private readonly pendingReplays = new Map<string, SinkBatch>();
-  private readonly lock = new KeyedLock();
+  private readonly byTopic = new Map<string, TopicState>();
   private ready: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private inserts = 0;
@@ -88,7 +136,17 @@ export class ProjectionSink {
     private readonly options: SinkOptions,
     private readonly logger: Logger,
   ) {
-    for (const s of streams) this.byTopic.set(s.topic, s);
+    for (const stream of streams) {
+      this.byTopic.set(stream.topic, {
+        stream,
+        partitions: new Map(),
+        buffered: 0,
+        chain: Promise.resolve(),
+        failed: undefined,
+        failures: 0,
+        retryAt: 0,
+      });
+    }
   }
 
   get topics(): string[] {
@@ -97,52 +155,64 @@ export class ProjectionSink {
 
   start(): void {
     this.timer = setInterval(
-      () => void this.flushDue(),
+      () => this.flushDue(),
       Math.max(10, Math.floor(this.options.flushIntervalMs / 4)),
     );
   }
 
-  /** A new assignment: forget partitions we lost, and learn the written-ahead ranges of the ones we have. */
+  /** A new assignment: forget partitions we lost, and learn the cycles written ahead for the ones we have. */
   onAssignment(assigned: Array<{ topic: string; partition: number }>): void {
-    const keep = new Set(assigned.map((a) => key(a.topic, a.partition)));
-    for (const k of this.buffers.keys()) if (!keep.has(k)) this.buffers.delete(k);
-    this.ready = this.batches.latest(this.options.groupId).then((latest) => {
-      this.pendingReplays.clear();
-      for (const b of latest) this.pendingReplays.set(key(b.topic, b.partition), b);
-    });
+    const keep = new Set(assigned.map((a) => `${a.topic}:${a.partition}`));
+    for (const [topic, state] of this.byTopic) {
+      for (const p of state.partitions.keys()) {
+        if (keep.has(`${topic}:${p}`)) continue;
+        state.buffered -= this.size(state.partitions.get(p)!.part);
+        state.partitions.delete(p);
+      }
+      // A failed cycle is in the write-ahead log: whoever holds its partitions now repeats it from there.
+      state.failed = undefined;
+      state.failures = 0;
+    }
+    this.ready = this.batches.latest(this.options.groupId).then((latest) => this.planRepeats(latest, keep));
   }
 
   async handle(batch: ConsumedBatch): Promise<void> {
     await this.ready;
-    const stream = this.byTopic.get(batch.topic);
-    if (!stream) throw new Error(`no projection for topic ${batch.topic}`);
-    const k = key(batch.topic, batch.partition);
+    const state = this.byTopic.get(batch.topic);
+    if (!state) throw new Error(`no projection for topic ${batch.topic}`);
+    const { stream } = state;
     await stream.codec.prepare(batch.messages.map((m) => m.value));
-    await this.lock.run(k, async () => {
-      const buffer = this.bufferFor(k, batch.topic, batch.partition);
-      const now = Date.now();
-      for (const message of batch.messages) {
-        const offset = BigInt(message.offset);
-        if (buffer.nextOffset !== undefined && offset < buffer.nextOffset) continue;
-        if (buffer.replay && offset > buffer.replay.last && buffer.firstOffset !== undefined) {
-          // The range's tail was compacted away: what is left of it is still that range.
-          await this.flush(buffer, stream);
+    const partition = this.partitionState(state, batch.partition);
+    const now = Date.now();
+    for (const message of batch.messages) {
+      const offset = BigInt(message.offset);
+      if (partition.nextOffset !== undefined && offset < partition.nextOffset) continue;
+      partition.nextOffset = offset + 1n;
+      const repeat = partition.repeat?.repeat?.waiting.has(batch.partition) ? partition.repeat : undefined;
+      if (repeat) {
+        const range = repeat.ranges.get(batch.partition)!;
+        const part = repeat.parts.get(batch.partition)!;
+        if (offset <= range.last) {
+          this.add(part, stream, message, batch.partition, now);
+          if (offset === range.last) this.rangeRead(state, repeat, batch.partition);
+          continue;
         }
-        this.add(buffer, stream, message, batch.partition, now);
-        if (buffer.replay && offset === buffer.replay.last) await this.flush(buffer, stream);
-        else if (!buffer.replay && buffer.rows.length + buffer.dead.length >= this.options.maxBatchRecords) {
-          await this.flush(buffer, stream);
-        }
+        // Past the range: read up to its (compacted) tail, or never read at all because it was committed.
+        if (part.first === undefined) repeat.repeat!.landed = true;
+        this.rangeRead(state, repeat, batch.partition);
+      }
+      if (partition.part.first === undefined) partition.openedAt = now;
+      this.add(partition.part, stream, message, batch.partition, now);
+      // A full topic waits for its cycle (other partitions keep decoding meanwhile): blocks stay at most
+      // maxBatchRecords, and a failing insert stops this batch from being resolved, so nothing is committed
+      // past it.
+      if (++state.buffered >= this.options.maxBatchRecords) {
+        await this.schedule(state);
         await batch.heartbeat();
       }
-      if (
-        !buffer.replay &&
-        buffer.firstOffset !== undefined &&
-        now - buffer.openedAt >= this.options.flushIntervalMs
-      ) {
-        await this.flush(buffer, stream);
-      }
-    });
+    }
+    await batch.heartbeat();
+    if (state.failed) await this.schedule(state, true);
   }
 
   /** Inserts and commits everything buffered (graceful shutdown). */
@@ -150,61 +220,116 @@ export class ProjectionSink {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await Promise.all(
-      [...this.buffers].map(([k, buffer]) =>
-        this.lock.run(k, async () => {
-          // A half-repeated range cannot be flushed under its token; it is repeated on the next start.
-          if (buffer.firstOffset !== undefined && !buffer.replay)
-            await this.flush(buffer, this.byTopic.get(buffer.topic)!);
-        }),
-      ),
+      [...this.byTopic.values()].map(async (state) => {
+        await state.chain.catch(() => undefined);
+        // A retried or new cycle; a half-repeated cycle cannot be inserted under its token: repeated on the next start.
+        while (state.failed || this.eligible(state).length > 0) {
+          const before = state.buffered;
+          await this.schedule(state, true);
+          if (state.buffered === before && !state.failed) break;
+        }
+      }),
     );
   }
 
-  private bufferFor(k: string, topic: string, partition: number): PartitionBuffer<unknown> {
-    let buffer = this.buffers.get(k);
-    if (!buffer) {
-      buffer = {
-        topic,
-        partition,
-        rows: [],
-        dead: [],
-        firstOffset: undefined,
-        lastOffset: undefined,
-        openedAt: 0,
-        replay: undefined,
-        nextOffset: undefined,
-        failures: 0,
-        retryAt: 0,
-      };
-      const pending = this.pendingReplays.get(k);
-      if (pending) buffer.replay = { first: BigInt(pending.firstOffset), last: BigInt(pending.lastOffset) };
-      this.buffers.set(k, buffer);
+  /** Partitions whose last flush failed, or that wait for the rest of a cycle to repeat, for /health. */
+  failing(): Array<{ topic: string; partition: number; failures: number; waiting?: boolean }> {
+    const result: Array<{ topic: string; partition: number; failures: number; waiting?: boolean }> = [];
+    for (const [topic, state] of this.byTopic) {
+      if (state.failed && state.failures > 0) {
+        for (const partition of state.failed.ranges.keys())
+          result.push({ topic, partition, failures: state.failures });
+      }
+      for (const p of state.partitions.values()) {
+        const missing = p.repeat?.repeat
+          ? [...p.repeat.repeat.waiting].some((q) => !state.partitions.has(q))
+          : false;
+        if (missing) result.push({ topic, partition: p.partition, failures: 0, waiting: true });
+      }
     }
-    return buffer;
+    return result;
+  }
+
+  private partitionState(state: TopicState, partition: number): PartitionState {
+    let p = state.partitions.get(partition);
+    if (!p) {
+      p = { partition, part: emptyPart(), openedAt: 0, nextOffset: undefined, repeat: undefined };
+      state.partitions.set(partition, p);
+    }
+    return p;
+  }
+
+  /** The cycles written ahead whose every range is still the newest of its partition: not known committed. */
+  private planRepeats(latest: SinkBatch[], assigned: Set<string>): void {
+    const newest = new Map<string, SinkBatch>();
+    for (const b of latest) {
+      const k = `${b.topic}:${b.partition}`;
+      if (!newest.has(k) || BigInt(newest.get(k)!.firstOffset) < BigInt(b.firstOffset)) newest.set(k, b);
+    }
+    const cycles = new Map<string, SinkBatch[]>();
+    for (const b of latest) {
+      const token =
+        b.cycle || `${this.options.groupId}:${b.topic}:${b.partition}:${b.firstOffset}-${b.lastOffset}`;
+      cycles.set(token, [...(cycles.get(token) ?? []), b]);
+    }
+    for (const [token, ranges] of cycles) {
+      const stale = ranges.some(
+        (b) => newest.get(`${b.topic}:${b.partition}`)?.firstOffset !== b.firstOffset,
+      );
+      const state = this.byTopic.get(ranges[0]!.topic);
+      if (stale || !state) continue;
+      if (!ranges.some((b) => assigned.has(`${b.topic}:${b.partition}`))) continue;
+      const cycle: Cycle = {
+        token,
+        ranges: new Map(
+          ranges.map((b) => [b.partition, { first: BigInt(b.firstOffset), last: BigInt(b.lastOffset) }]),
+        ),
+        parts: new Map(ranges.map((b) => [b.partition, emptyPart()])),
+        recorded: true,
+        repeat: { waiting: new Set(ranges.map((b) => b.partition)), landed: false },
+      };
+      for (const b of ranges) {
+        const p = this.partitionState(state, b.partition);
+        if (p.part.first === undefined) p.repeat = cycle;
+      }
+      const missing = ranges
+        .filter((b) => !assigned.has(`${b.topic}:${b.partition}`))
+        .map((b) => b.partition);
+      if (missing.length > 0) {
+        this.logger.warn(
+          { topic: state.stream.topic, cycle: token, missing },
+          'a written-ahead cycle spans partitions another member holds: its partitions here wait',
+        );
+      }
+    }
+  }
+
+  /** One range of a repeated cycle is read again; once all are, the cycle is inserted as it was. */
+  private rangeRead(state: TopicState, cycle: Cycle, partition: number): void {
+    cycle.repeat!.waiting.delete(partition);
+    if (cycle.repeat!.waiting.size > 0) return;
+    this.logger.info({ topic: state.stream.topic, cycle: cycle.token }, 'repeating a written-ahead cycle');
+    // A failure leaves it as the topic's failed cycle: retried like any other, before anything new.
+    this.enqueue(state, () => this.flush(state, cycle)).catch(() => undefined);
   }
 
   private add(
-    buffer: PartitionBuffer<unknown>,
+    part: Part,
     stream: StreamProjection<unknown>,
     message: KafkaMessage,
     partition: number,
     now: number,
   ): void {
     const offset = BigInt(message.offset);
-    if (buffer.replay && offset > buffer.replay.last) buffer.replay = undefined; // that range was committed
-    if (buffer.firstOffset === undefined) {
-      buffer.firstOffset = offset;
-      buffer.openedAt = now;
-    }
-    buffer.lastOffset = offset;
-    buffer.nextOffset = offset + 1n;
+    if (part.first === undefined) part.first = offset;
+    part.last = offset;
     const decoded = stream.codec.decode(message.value);
     const reason = decoded.ok ? stream.validate(decoded.value, now) : decoded.reason;
     if (decoded.ok && reason === undefined) {
-      buffer.rows.push(decoded.value);
+      part.rows.push(decoded.value);
       return;
     }
-    buffer.dead.push({
+    part.dead.push({
       sourceTopic: stream.topic,
       partition,
       offset: message.offset,
@@ -215,103 +340,128 @@ export class ProjectionSink {
     });
   }
 
-  /** Partitions whose last flush failed, for /health. */
-  failing(): Array<{ topic: string; partition: number; failures: number }> {
-    return [...this.buffers.values()]
-      .filter((b) => b.failures > 0)
-      .map((b) => ({ topic: b.topic, partition: b.partition, failures: b.failures }));
+  private size(part: Part): number {
+    return part.rows.length + part.dead.length;
   }
 
-  private async flush(buffer: PartitionBuffer<unknown>, stream: StreamProjection<unknown>): Promise<void> {
+  /** Partitions with records for a new cycle: none may still owe the repeat of an older one. */
+  private eligible(state: TopicState): PartitionState[] {
+    return [...state.partitions.values()].filter(
+      (p) => p.part.first !== undefined && (!p.repeat || p.repeat.repeat === undefined),
+    );
+  }
+
+  private enqueue(state: TopicState, task: () => Promise<void>): Promise<void> {
+    const run = state.chain.then(task, task);
+    state.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Queues a cycle for the topic: the failed one again if there is one, else what the partitions hold now. */
+  private schedule(state: TopicState, force = false): Promise<void> {
+    return this.enqueue(state, async () => {
+      if (!force && Date.now() < state.retryAt) return;
+      const cycle = state.failed ?? this.cut(state);
+      if (cycle) await this.flush(state, cycle);
+    });
+  }
+
+  /** Takes every eligible partition's records as one cycle; the partitions start filling anew. */
+  private cut(state: TopicState): Cycle | undefined {
+    const taken = this.eligible(state);
+    if (taken.length === 0) return undefined;
+    const ranges = new Map<number, { first: bigint; last: bigint }>();
+    const parts = new Map<number, Part>();
+    for (const p of taken) {
+      ranges.set(p.partition, { first: p.part.first!, last: p.part.last! });
+      parts.set(p.partition, p.part);
+      state.buffered -= this.size(p.part);
+      p.part = emptyPart();
+      p.repeat = undefined;
+    }
+    return {
+      token: cycleToken(this.options.groupId, state.stream.topic, ranges),
+      ranges,
+      parts,
+      recorded: false,
+    };
+  }
+
+  private async flush(state: TopicState, cycle: Cycle): Promise<void> {
     try {
-      await this.write(buffer, stream);
-      buffer.failures = 0;
+      await this.write(state, cycle);
+      state.failed = undefined;
+      state.failures = 0;
     } catch (error) {
-      buffer.failures++;
-      buffer.retryAt = Date.now() + Math.min(30_000, 250 * 2 ** buffer.failures);
-      // Nothing was committed: the buffer is kept and written again under the same range and token.
+      state.failed = cycle;
+      state.failures++;
+      state.retryAt = Date.now() + Math.min(30_000, 250 * 2 ** state.failures);
+      // Nothing was committed past the cycle: it is written again under the same ranges and token.
       this.logger.error(
-        { err: error, topic: buffer.topic, partition: buffer.partition, failures: buffer.failures },
+        { err: error, topic: state.stream.topic, cycle: cycle.token, failures: state.failures },
         'flush failed; retrying with backoff',
       );
       throw error;
     }
   }
 
-  private async write(buffer: PartitionBuffer<unknown>, stream: StreamProjection<unknown>): Promise<void> {
-    if (buffer.firstOffset === undefined || buffer.lastOffset === undefined) return;
-    const first = buffer.replay ? buffer.replay.first : buffer.firstOffset;
-    const last = buffer.replay ? buffer.replay.last : buffer.lastOffset;
-    const table = stream.projection.table;
+  private async write(state: TopicState, cycle: Cycle): Promise<void> {
+    const table = state.stream.projection.table;
     const end = flushSeconds.startTimer({ table });
-    const range: SinkBatch = {
-      topic: buffer.topic,
-      partition: buffer.partition,
-      firstOffset: String(first),
-      lastOffset: String(last),
-      records: buffer.rows.length + buffer.dead.length,
-    };
-    if (!buffer.replay) await this.batches.record(this.options.groupId, range);
-    await stream.projection.insert(
-      buffer.rows,
-      `${this.options.groupId}:${buffer.topic}:${buffer.partition}:${first}-${last}`,
-    );
+    const parts = [...cycle.parts];
+    if (!cycle.recorded) {
+      await this.batches.record(
+        this.options.groupId,
+        [...cycle.ranges].map(([partition, r]) => ({
+          topic: state.stream.topic,
+          partition,
+          firstOffset: String(r.first),
+          lastOffset: String(r.last),
+          records: this.size(cycle.parts.get(partition)!),
+          cycle: cycle.token,
+        })),
+      );
+      cycle.recorded = true;
+    }
+    const rows = parts.length === 1 ? parts[0]![1].rows : parts.flatMap(([, p]) => p.rows);
+    const dead = parts.flatMap(([, p]) => p.dead);
+    // A cycle known to have landed (a partition of it was committed past it) needs no insert at all.
+    if (!cycle.repeat?.landed) await state.stream.projection.insert(rows, cycle.token);
     this.options.afterInsert?.(++this.inserts);
-    await this.deadLetters.publish(buffer.dead);
-    await this.commit(buffer.topic, buffer.partition, String(last + 1n));
+    await this.deadLetters.publish(dead);
+    for (const [partition, p] of parts) {
+      // A range never read again was committed already; the rest commit past their range.
+      if (p.first === undefined) continue;
+      await this.commit(state.stream.topic, partition, String(cycle.ranges.get(partition)!.last + 1n));
+    }
     end();
-    projected.inc({ table }, buffer.rows.length);
-    batchRows.observe({ table }, range.records);
-    if (buffer.dead.length > 0) {
-      deadLettered.inc({ topic: buffer.topic }, buffer.dead.length);
+    projected.inc({ table }, rows.length);
+    batchRows.observe({ table }, rows.length + dead.length);
+    cycleRanges.observe({ table }, cycle.ranges.size);
+    if (dead.length > 0) {
+      deadLettered.inc({ topic: state.stream.topic }, dead.length);
       this.logger.warn(
-        {
-          topic: buffer.topic,
-          partition: buffer.partition,
-          count: buffer.dead.length,
-          firstReason: buffer.dead[0]?.reason,
-        },
+        { topic: state.stream.topic, cycle: cycle.token, count: dead.length, firstReason: dead[0]?.reason },
         'records dead-lettered',
       );
     }
-    if (buffer.replay) {
-      this.logger.info({ ...range }, 'repeated a written-ahead range after restart');
-      this.pendingReplays.delete(key(buffer.topic, buffer.partition));
+    if (cycle.repeat) {
+      for (const partition of cycle.ranges.keys()) {
+        const p = state.partitions.get(partition);
+        if (p?.repeat === cycle) p.repeat = undefined;
+      }
     }
-    buffer.rows = [];
-    buffer.dead = [];
-    buffer.firstOffset = undefined;
-    buffer.lastOffset = undefined;
-    buffer.replay = undefined;
   }
 
-  private async flushDue(): Promise<void> {
+  private flushDue(): void {
     if (this.stopped) return;
     const now = Date.now();
-    for (const [k, buffer] of this.buffers) {
-      if (
-        buffer.firstOffset === undefined ||
-        buffer.replay ||
-        now < buffer.retryAt ||
-        now - buffer.openedAt < this.options.flushIntervalMs
-      ) {
-        continue;
-      }
-      await this.lock
-        .run(k, async () => {
-          if (
-            buffer.firstOffset !== undefined &&
-            !buffer.replay &&
-            Date.now() - buffer.openedAt >= this.options.flushIntervalMs
-          ) {
-            await this.flush(buffer, this.byTopic.get(buffer.topic)!);
-          }
-        })
-        .catch(() => undefined); // logged by flush; retried after its backoff
+    for (const state of this.byTopic.values()) {
+      if (now < state.retryAt) continue;
+      const due =
+        state.failed !== undefined ||
+        this.eligible(state).some((p) => now - p.openedAt >= this.options.flushIntervalMs);
+      if (due) this.schedule(state).catch(() => undefined); // logged by flush; retried after its backoff
     }
   }
-}
-
-function key(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
 }

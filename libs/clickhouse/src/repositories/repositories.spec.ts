@@ -176,7 +176,15 @@ describe('repositories on embedded ClickHouse', () => {
       description: '',
       labels: {},
       ...{ status: 'FIRING', previousStatus: 'PENDING', level: 'CRITICAL', severityReason: '', sequence: 1 },
-      ...{ value: null, flapping: false, ruleName: 'ae', annotations: {}, actor: null, assignee: null, comment: null },
+      ...{
+        value: null,
+        flapping: false,
+        ruleName: 'ae',
+        annotations: {},
+        actor: null,
+        assignee: null,
+        comment: null,
+      },
     };
     await new AlertsRepository(store).insert([alert], 'x1');
 
@@ -196,15 +204,26 @@ describe('repositories on embedded ClickHouse', () => {
     expect(counts).toEqual({ logs: 1, contribution: 'temp', upper: 23, severity: 'CRITICAL' });
   });
 
-  it('sink batches: the newest written-ahead range per partition', async () => {
+  it('sink batches: the newest written-ahead range per partition, with the rest of its cycle', async () => {
     const repo = new SinkBatchesRepository(store);
-    await repo.record('g', { topic: 't', partition: 0, firstOffset: '0', lastOffset: '99', records: 100 });
-    await repo.record('g', { topic: 't', partition: 0, firstOffset: '100', lastOffset: '149', records: 50 });
-    await repo.record('g', { topic: 't', partition: 1, firstOffset: '0', lastOffset: '9', records: 10 });
-    const latest = await repo.latest('g');
-    expect(latest.sort((a, b) => a.partition - b.partition)).toEqual([
+    await repo.record('g', [{ topic: 't', partition: 0, firstOffset: '0', lastOffset: '99', records: 100 }]);
+    await repo.record('g', [
       { topic: 't', partition: 0, firstOffset: '100', lastOffset: '149', records: 50 },
-      { topic: 't', partition: 1, firstOffset: '0', lastOffset: '9', records: 10 },
+    ]);
+    const cycle = 'g:t:1:0-9,2:5-7';
+    await repo.record('g', [
+      { topic: 't', partition: 1, firstOffset: '0', lastOffset: '9', records: 10, cycle },
+      { topic: 't', partition: 2, firstOffset: '5', lastOffset: '7', records: 3, cycle },
+    ]);
+    // Partition 2 moved on: its newer range is alone, and the older cycle's range there still comes back.
+    await repo.record('g', [{ topic: 't', partition: 2, firstOffset: '8', lastOffset: '8', records: 1 }]);
+    const latest = await repo.latest('g');
+    const key = (b: { partition: number; firstOffset: string }) => b.partition * 1e6 + Number(b.firstOffset);
+    expect(latest.sort((a, b) => key(a) - key(b))).toEqual([
+      { topic: 't', partition: 0, firstOffset: '100', lastOffset: '149', records: 50, cycle: '' },
+      { topic: 't', partition: 1, firstOffset: '0', lastOffset: '9', records: 10, cycle },
+      { topic: 't', partition: 2, firstOffset: '5', lastOffset: '7', records: 3, cycle },
+      { topic: 't', partition: 2, firstOffset: '8', lastOffset: '8', records: 1, cycle: '' },
     ]);
   });
 });

@@ -7,6 +7,8 @@ export interface SinkBatch {
   firstOffset: string;
   lastOffset: string;
   records: number;
+  /** The flush cycle the range was inserted in: its deduplication token. Empty for a range alone. */
+  cycle?: string;
 }
 
 const sinkBatchColumns = columnMap<SinkBatch & { group: string }>({
@@ -16,6 +18,25 @@ const sinkBatchColumns = columnMap<SinkBatch & { group: string }>({
   first_offset: (b) => b.firstOffset,
   last_offset: (b) => b.lastOffset,
   records: (b) => b.records,
+  cycle: (b) => b.cycle ?? '',
+});
+
+interface Row {
+  topic: string;
+  partition: number;
+  first: string;
+  last: string;
+  records: number;
+  cycle: string;
+}
+
+const toBatch = (r: Row): SinkBatch => ({
+  topic: r.topic,
+  partition: Number(r.partition),
+  firstOffset: String(r.first),
+  lastOffset: String(r.last),
+  records: Number(r.records),
+  cycle: r.cycle,
 });
 
 /** The sink's write-ahead log of offset ranges, read back after a crash to repeat them exactly. */
@@ -24,33 +45,45 @@ export class SinkBatchesRepository {
 
   constructor(private readonly store: ClickHouseStore) {}
 
-  record(group: string, batch: SinkBatch): Promise<void> {
-    const token = `intent-${group}-${batch.topic}-${batch.partition}-${batch.firstOffset}`;
-    return this.store.insert(this.table, sinkBatchColumns, [{ group, ...batch }], token);
+  /** Writes the ranges of one flush cycle ahead of its insert, as one block (all or none). */
+  record(group: string, batches: SinkBatch[]): Promise<void> {
+    if (batches.length === 0) return Promise.resolve();
+    const [first] = batches;
+    const token = `intent-${group}-${first!.cycle || `${first!.topic}-${first!.partition}-${first!.firstOffset}`}`;
+    return this.store.insert(
+      this.table,
+      sinkBatchColumns,
+      batches.map((b) => ({ group, ...b })),
+      token,
+    );
   }
 
-  /** The newest range per partition of the group's topics: the only one that may not be committed. */
+  /**
+   * The newest range per partition of the group's topics (the only one that may not be committed), and every
+   * other range of the cycles those belong to.
+   */
   async latest(group: string): Promise<SinkBatch[]> {
-    const rows = await this.store.query<{
-      topic: string;
-      partition: number;
-      first: string;
-      last: string;
-      records: number;
-    }>(
-      `SELECT topic, partition, max(first_offset) AS first, argMax(last_offset, first_offset) AS last,
-              argMax(records, first_offset) AS records
-       FROM ${this.store.table(this.table)}
-       WHERE consumer_group = {group:String}
-       GROUP BY topic, partition`,
-      { group },
-    );
-    return rows.map((r) => ({
-      topic: r.topic,
-      partition: Number(r.partition),
-      firstOffset: String(r.first),
-      lastOffset: String(r.last),
-      records: Number(r.records),
-    }));
+    const newest = (
+      await this.store.query<Row>(
+        `SELECT topic, partition, max(first_offset) AS first, argMax(last_offset, first_offset) AS last,
+                argMax(records, first_offset) AS records, argMax(cycle, first_offset) AS cycle
+         FROM ${this.store.table(this.table)}
+         WHERE consumer_group = {group:String}
+         GROUP BY topic, partition`,
+        { group },
+      )
+    ).map(toBatch);
+    const cycles = [...new Set(newest.map((b) => b.cycle).filter((c) => c))];
+    if (cycles.length === 0) return newest;
+    const members = (
+      await this.store.query<Row>(
+        `SELECT topic, partition, first_offset AS first, last_offset AS last, records, cycle
+         FROM ${this.store.table(this.table)}
+         WHERE consumer_group = {group:String} AND cycle IN {cycles:Array(String)}`,
+        { group, cycles },
+      )
+    ).map(toBatch);
+    const seen = new Set(newest.map((b) => `${b.topic}:${b.partition}:${b.firstOffset}`));
+    return [...newest, ...members.filter((b) => !seen.has(`${b.topic}:${b.partition}:${b.firstOffset}`))];
   }
 }
