@@ -132,6 +132,18 @@ describe('detectors: simulator faults through the real consumer and broker', () 
     },
   );
 
+  it('keeps a slow leak flagged to the end: a sustained alarm holds the baseline instead of absorbing the fault', () => {
+    // The leak opens over 5 minutes and then stays open; the last 5 minutes are long after a 2-minute
+    // moving baseline would have made it the new normal.
+    const lastMinutes = of('pump-0002').filter(
+      (a) => a.modelId.startsWith('window-ae') && a.windowEndMs > END - 5 * MINUTE,
+    );
+    expect(lastMinutes.length / 300).toBeGreaterThan(0.8);
+    // Healthy drift of the same pump (shift load, wander, sensor drift) is still followed: its twin is quiet.
+    const twinLast = of('twin-pump-0002').filter((a) => a.windowEndMs > END - 5 * MINUTE);
+    expect(twinLast.length).toBeLessThanOrEqual(5);
+  });
+
   it('reports the stuck sensor by its flat line, the others by the autoencoder', () => {
     const stuck = of('pump-0003').filter((a) => a.modelId.startsWith('flatline'));
     expect(stuck.length).toBeGreaterThan(0);

@@ -41,7 +41,17 @@ interface DeviceDetector {
   /** Raw rows for forecasting, newest last. */
   history: Array<{ endMs: number; raw: number[] }>;
   rowsSinceForecast: number;
+  /** The autoencoder's verdicts on the device's latest windows (1: flagged), newest last. */
+  recentFlags: number[];
 }
+
+/**
+ * Persistence (k of n windows) that turns a device's alarm into a sustained one: its baseline then holds
+ * still until fewer than HOLD_K of its last HOLD_N windows are flagged. Scattered false alarms never reach
+ * it, so healthy drift is still followed; a fault that keeps alarming is never absorbed.
+ */
+const HOLD_N = 20;
+const HOLD_K = 10;
 
 interface Codecs {
   anomalies: EventCodec<Anomaly>;
@@ -145,11 +155,6 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     // Records that do not decode are dead-lettered by the stream consumer, before the commit.
     const records = await batch.decode();
     const out = { anomalies: [] as Message[], forecasts: [] as Message[] };
-    // Scored per device after the loop: one forward pass per device and batch instead of one per window.
-    const pending = new Map<
-      string,
-      { model: WindowAutoencoder; windows: AssembledWindow[]; rows: number[][][] }
-    >();
     const emit = (anomaly: Anomaly) =>
       out.anomalies.push({ key: anomaly.deviceId, value: codecs.anomalies.encode(anomaly) });
     for (const { value: sample } of records) {
@@ -174,33 +179,30 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
           }
           continue;
         }
-        let entry = pending.get(window.deviceId);
-        if (!entry) {
-          entry = { model: device.model, windows: [], rows: [] };
-          pending.set(window.deviceId, entry);
-        }
-        entry.windows.push(window);
-        entry.rows.push(next.rows);
+        // Scored as it arrives, not per batch: the verdict steers the device's baseline (hold) before its
+        // next row, so results do not depend on how records were batched (replays repeat exactly).
+        const flag = this.score(device.model, window, next.rows, emit);
+        device.recentFlags.push(flag);
+        if (device.recentFlags.length > HOLD_N) device.recentFlags.shift();
+        device.stream.hold = device.recentFlags.reduce((a, b) => a + b, 0) >= HOLD_K;
       }
     }
-    for (const entry of pending.values()) this.scorePending(entry, emit);
     return out;
   }
 
-  private scorePending(
-    entry: { model: WindowAutoencoder; windows: AssembledWindow[]; rows: number[][][] },
+  private score(
+    model: WindowAutoencoder,
+    window: AssembledWindow,
+    rows: number[][],
     emit: (anomaly: Anomaly) => void,
-  ): void {
-    const { model } = entry;
-    const results = model.scoreWindows(entry.rows);
-    scored.inc(results.length);
-    results.forEach((result, i) => {
-      if (result.score <= model.threshold) return;
-      const window = entry.windows[i]!;
-      const { modelId, modelVersion } = model.metadata;
-      flagged.inc({ model: 'window-ae' });
-      emit(this.anomaly(window, modelId, modelVersion, result.score, model.threshold, result.contributions));
-    });
+  ): number {
+    const result = model.scoreWindow(rows);
+    scored.inc();
+    if (result.score <= model.threshold) return 0;
+    const { modelId, modelVersion } = model.metadata;
+    flagged.inc({ model: 'window-ae' });
+    emit(this.anomaly(window, modelId, modelVersion, result.score, model.threshold, result.contributions));
+    return 1;
   }
 
   /** A metric frozen on one exact value: the autoencoder cannot see it, since it does not predict noise. */
@@ -253,6 +255,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         training: [],
         history: [],
         rowsSinceForecast: 0,
+        recentFlags: [],
       };
       this.devices.set(deviceId, device);
     }

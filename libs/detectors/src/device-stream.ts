@@ -33,6 +33,12 @@ export interface StreamWindow {
  * restart after gaps; rows are told apart by their time, so each is counted exactly once.
  */
 export class DeviceStream {
+  /**
+   * While set, the baseline stands still: a device in a sustained alarm (a leak opening over minutes) is
+   * not re-baselined into its faulty state, so it stays flagged; healthy drift, never alarming for long,
+   * is followed as before.
+   */
+  hold = false;
   private baseline: number[] | undefined;
   private lastRowMs = -Infinity;
   private recent: Array<{ startMs: number; residual: number[] }> = [];
@@ -54,7 +60,7 @@ export class DeviceStream {
       this.previous = raw;
       this.baseline ??= [...raw];
       const residual = baselineTauRows > 0 ? raw.map((v, f) => v - this.baseline![f]!) : [...raw];
-      if (baselineTauRows > 0) {
+      if (baselineTauRows > 0 && !this.hold) {
         const a = 1 / baselineTauRows;
         this.baseline = this.baseline.map((b, f) => b + a * (raw[f]! - b));
       }
