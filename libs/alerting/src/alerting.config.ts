@@ -48,7 +48,7 @@ export const alertingConfigSection = defineConfigSection(
     /** A partition with no input for this long has its event time moved on by processing time (no-data rules). */
     idleAdvanceMs: configFields.positiveInt().default(2000),
     /** Transitions, state and offsets are committed in one Kafka transaction at most this often. */
-    commitIntervalMs: configFields.positiveInt().default(200),
+    commitIntervalMs: configFields.positiveInt().default(500),
     /** Link back to Sentio in notifications. */
     externalUrl: z.string().default('http://127.0.0.1:8080'),
     sendResolvedWhenSilenced: configFields.flag().default(true),

@@ -49,6 +49,16 @@ export interface DeviceInfo {
   labels: Record<string, string>;
 }
 
+/** A condition's state without the explanation texts of its last result: snapshots stay small. */
+function compactState(cond: ConditionState): ConditionState {
+  if (!cond.last && !cond.sub) return cond;
+  return {
+    ...cond,
+    ...(cond.last ? { last: { status: cond.last.status, value: cond.last.value, detail: {} } } : {}),
+    ...(cond.sub ? { sub: cond.sub.map(compactState) } : {}),
+  };
+}
+
 /** Rules shared by every partition's engine, and fleet-wide counts that raise severity. */
 export class RuleSet {
   readonly rules = new Map<string, AlertRule>();
@@ -195,7 +205,9 @@ export class AlertEngine {
       const i = this.instances.get(key);
       out.push([
         key,
-        i ? { ruleId: i.ruleId, deviceId: i.deviceId, cond: i.cond, alert: i.alert } : undefined,
+        i
+          ? { ruleId: i.ruleId, deviceId: i.deviceId, cond: compactState(i.cond), alert: i.alert }
+          : undefined,
       ]);
     }
     this.dirty.clear();
@@ -280,6 +292,8 @@ export class AlertEngine {
     ts: number,
     ruleId: string,
   ): AlertTransition {
+    if (result.explain && result.detail['explanation'] === undefined)
+      result = { ...result, detail: { ...result.detail, explanation: result.explain() } };
     const info = this.ruleSet.devices.get(instance.deviceId);
     const deviceLabels = info?.labels ?? {};
     const base = rule.severity ?? 'warning';

@@ -190,7 +190,13 @@ function threshold(
   const size = Math.max(1, Math.ceil(c.window / BUCKETS));
   const start = input.ts - (input.ts % size);
   const buckets = (state.b ??= []);
-  let bucket = buckets.find((b) => b.s === start);
+  // Newest first: samples mostly land in the latest bucket.
+  let bucket: Bucket | undefined;
+  for (let i = buckets.length - 1; i >= 0; i--)
+    if (buckets[i]!.s === start) {
+      bucket = buckets[i];
+      break;
+    }
   if (!bucket) {
     bucket = {
       s: start,
@@ -212,7 +218,8 @@ function threshold(
   bucket.max = Math.max(bucket.max, input.value);
   if (input.ts < bucket.ft) [bucket.ft, bucket.fv] = [input.ts, input.value];
   if (input.ts >= bucket.lt) [bucket.lt, bucket.lv] = [input.ts, input.value];
-  const now = Math.max(input.ts, ...buckets.map((b) => b.lt));
+  let now = input.ts;
+  for (const b of buckets) if (b.lt > now) now = b.lt;
   return thresholdAt(c, state, now, active) ?? current(state);
 }
 
@@ -237,8 +244,10 @@ function thresholdAt(
 ): ConditionResult | undefined {
   const size = Math.max(1, Math.ceil(c.window / BUCKETS));
   // Buckets wholly before the window are dropped; the window is aligned to buckets (1/10 of it).
-  state.b = state.b!.filter((b) => b.s + size > now - c.window);
-  const buckets = state.b;
+  // Only when something expired: this runs for every sample.
+  if (state.b!.length > 0 && state.b![0]!.s + size <= now - c.window)
+    state.b = state.b!.filter((b) => b.s + size > now - c.window);
+  const buckets = state.b!;
   if (buckets.length === 0) return undefined;
   let value: number;
   switch (c.aggregation) {
@@ -273,8 +282,10 @@ function thresholdAt(
       threshold: c.threshold,
       ...(c.clearThreshold !== undefined ? { clearThreshold: c.clearThreshold } : {}),
       op: c.op,
-      explanation: `${c.aggregation}(${c.metric}) over ${c.window / 1000}s = ${round(value)} ${c.op} ${bound}`,
     },
+    // Built only for a transition: this runs for every sample.
+    explain: () =>
+      `${c.aggregation}(${c.metric}) over ${c.window / 1000}s = ${round(value)} ${c.op} ${bound}`,
   };
 }
 

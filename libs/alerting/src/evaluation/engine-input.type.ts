@@ -36,4 +36,6 @@ export interface ConditionResult {
   value: number | null;
   /** Template values and the explanation: metric, threshold, aggregation, risk... */
   detail: Record<string, string | number>;
+  /** The explanation, when it is costly to build eagerly (detail.explanation otherwise). */
+  explain?: () => string;
 }

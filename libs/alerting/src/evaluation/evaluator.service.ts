@@ -35,6 +35,27 @@ const commitSeconds = histogram(
 );
 const instancesGauge = gauge('sentio_alerting_instances', 'Rule x device instances held in memory');
 
+const PIECE_BYTES = 512 * 1024;
+
+function* pieces(messages: Message[]): Generator<Message[]> {
+  let piece: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size =
+      64 +
+      (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0) +
+      (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0);
+    if (piece.length > 0 && bytes + size > PIECE_BYTES) {
+      yield piece;
+      piece = [];
+      bytes = 0;
+    }
+    piece.push(m);
+    bytes += size;
+  }
+  if (piece.length > 0) yield piece;
+}
+
 interface PartitionState {
   engine: AlertEngine;
   /** Wall time of the last input, and of the last idle advance. */
@@ -322,8 +343,9 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     const end = commitSeconds.startTimer();
     const tx = await this.producer!.transaction();
     try {
-      if (alerts.length > 0) await tx.send({ topic: this.topics.alerts, messages: alerts });
-      if (state.length > 0) await tx.send({ topic: this.internal.state, messages: state });
+      // In request-sized pieces: one partition's batch must stay under the broker's message.max.bytes.
+      for (const piece of pieces(alerts)) await tx.send({ topic: this.topics.alerts, messages: piece });
+      for (const piece of pieces(state)) await tx.send({ topic: this.internal.state, messages: piece });
       if (offsets.length > 0) {
         const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
         for (const o of offsets)

@@ -11,6 +11,7 @@ const loaders: Record<string, () => Promise<Command>> = {
   simulate: () => import('./simulate.command.js').then((m) => m.simulateCommand),
   detect: () => import('./detect.command.js').then((m) => m.detectCommand),
   migrations: () => import('./migrations.command.js').then((m) => m.migrationsCommand),
+  alerts: () => import('./alerts.command.js').then((m) => m.alertsCommand),
 };
 
 async function usage(): Promise<string> {
