@@ -83,7 +83,7 @@ describe('operator console in Chromium against the real platform', () => {
       sameSite: 'Strict',
     });
     // Role-shaped navigation: an admin sees every page.
-    for (const nav of ['fleet', 'metrics', 'logs', 'traces', 'anomalies', 'system', 'settings', 'admin'])
+    for (const nav of ['fleet', 'explore', 'logs', 'traces', 'anomalies', 'system', 'settings', 'admin'])
       await expect(p.getByTestId(`nav-${nav}`).count()).resolves.toBe(1);
 
     const other = await browser.newContext();
@@ -221,7 +221,7 @@ describe('operator console in Chromium against the real platform', () => {
 
   it('shows every other page (screenshots for review)', async () => {
     for (const [path, name, ready] of [
-      ['/metrics?devices=pump-0001,pump-0002&metrics=flow_rate&mode=overlay', '08-metrics', 'mx-resolution'],
+      ['/explore?devices=pump-0001,pump-0002&metrics=flow_rate&mode=overlay', '08-metrics', 'mx-resolution'],
       ['/anomalies', '09-anomalies', 'anomaly-row'],
       ['/system', '10-system', 'component-row'],
       ['/settings', '11-settings', 'create-key'],

@@ -21,7 +21,8 @@ export const routes: Routes = [
         loadComponent: () => import('./features/device/device.page'),
       },
       {
-        path: 'metrics',
+        // Not /metrics: the platform serves its Prometheus metrics there.
+        path: 'explore',
         title: 'Metrics · Sentio',
         loadComponent: () => import('./features/metrics/metrics.page'),
       },

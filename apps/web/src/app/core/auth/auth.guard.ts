@@ -5,9 +5,11 @@ import type { Role } from './roles.util';
 
 /** Signed in (restoring the session from the refresh cookie first), else to sign-in with a way back. */
 export const signedInGuard: CanActivateFn = async (_route, state) => {
+  // inject() only works before the first await.
   const auth = inject(AuthService);
+  const router = inject(Router);
   if (auth.signedIn() || (await auth.refresh())) return true;
-  return inject(Router).createUrlTree(['/sign-in'], { queryParams: { next: state.url } });
+  return router.createUrlTree(['/sign-in'], { queryParams: { next: state.url } });
 };
 
 /** Hides pages a role may not use; the API refuses the calls anyway, this only keeps the UI honest. */

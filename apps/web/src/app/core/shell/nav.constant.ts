@@ -9,7 +9,8 @@ export interface NavItem {
 /** The navigation, shaped by role: a viewer never sees links to pages the API would refuse. */
 export const NAV_ITEMS: readonly NavItem[] = [
   { path: '/fleet', label: 'Fleet', role: 'viewer' },
-  { path: '/metrics', label: 'Metrics explorer', role: 'viewer' },
+  // Not /metrics: the platform serves its Prometheus metrics there.
+  { path: '/explore', label: 'Metrics explorer', role: 'viewer' },
   { path: '/logs', label: 'Logs', role: 'viewer' },
   { path: '/traces', label: 'Traces', role: 'viewer' },
   { path: '/anomalies', label: 'Anomalies & forecasts', role: 'viewer' },
