@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { DetectorsConfig } from './detectors.config.js';
-import { DETECTORS_CONFIG, DetectorsService } from './detectors.service.js';
+import { DETECTORS_CONFIG, DetectorsService } from './runtime/detectors.service.js';
 
 @Module({})
 export class DetectorsModule {

@@ -3,8 +3,8 @@ export {
   type TfBackendInfo,
   type TfBackendName,
   type TfBackendOptions,
-} from './tf-backend.js';
-export { StandardScaler, type ScalerState } from './standard-scaler.js';
+} from './runtime/tf-backend.js';
+export { StandardScaler, type ScalerState } from './models/standard-scaler.js';
 export {
   WindowAutoencoder,
   defaultAutoencoderOptions,
@@ -13,7 +13,7 @@ export {
   type TrainInput,
   type TrainingRange,
   type WindowScore,
-} from './window-autoencoder.js';
+} from './models/window-autoencoder.js';
 export {
   listCsvFiles,
   readCsvSeries,
@@ -82,7 +82,7 @@ export {
   type AssemblerOptions,
   type AssemblerStats,
   type SampleInput,
-} from './window-assembler.js';
+} from './runtime/window-assembler.js';
 export {
   assessFailure,
   defaultHoltOptions,
@@ -95,21 +95,21 @@ export {
   type HoltOptions,
   type Limits,
   type Risk,
-} from './holt-forecaster.js';
+} from './forecasting/holt-forecaster.js';
 export { detectorsConfigSection, type DetectorsConfig } from './detectors.config.js';
 export { DetectorsModule } from './detectors.module.js';
-export { DetectorsService, DETECTORS_CONFIG } from './detectors.service.js';
+export { DetectorsService, DETECTORS_CONFIG } from './runtime/detectors.service.js';
 export {
   DeviceStream,
   type DeviceStreamOptions,
   type StreamRow,
   type StreamWindow,
-} from './device-stream.js';
-export { ModelStore, type StoredModel } from './model-store.js';
+} from './runtime/device-stream.js';
+export { ModelStore, type StoredModel } from './runtime/model-store.js';
 export {
   csvDeviceRows,
   modelPreprocessing,
   replayDeviceRows,
   trainDeviceModel,
   type ReplayOptions,
-} from './device-training.js';
+} from './runtime/device-training.js';

@@ -7,7 +7,7 @@ import {
   univariateOptionsFor,
   type UnivariateOptions,
 } from '../models/univariate-detector.js';
-import { WindowAutoencoder, type AutoencoderOptions } from '../window-autoencoder.js';
+import { WindowAutoencoder, type AutoencoderOptions } from '../models/window-autoencoder.js';
 import { readCsvSeries, type CsvSeries, type CsvSeriesOptions } from './csv-series.util.js';
 import {
   addConfusion,

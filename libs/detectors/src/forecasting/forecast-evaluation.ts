@@ -1,4 +1,4 @@
-import { fitHolt, holtForecast, seasonalNaive, type ForecastPoint } from '../holt-forecaster.js';
+import { fitHolt, holtForecast, seasonalNaive, type ForecastPoint } from './holt-forecaster.js';
 import { sesForecast } from './ses-forecaster.js';
 
 /** `holt-damped`: what the service forecasts time to failure with; `ses`: level only. */

@@ -1,4 +1,4 @@
-import type { ForecastPoint } from '../holt-forecaster.js';
+import type { ForecastPoint } from './holt-forecaster.js';
 import { normalQuantile } from '../stats.util.js';
 
 const ALPHAS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelStore } from './model-store.js';
-import { WindowAutoencoder } from './window-autoencoder.js';
+import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
 const train = (offset: number) =>
   WindowAutoencoder.train({

@@ -1,4 +1,4 @@
-import { normalCdf, normalQuantile } from './stats.util.js';
+import { normalCdf, normalQuantile } from '../stats.util.js';
 
 export interface HoltOptions {
   /** Damping of the trend (phi < 1): long horizons flatten instead of extrapolating a slope forever. */

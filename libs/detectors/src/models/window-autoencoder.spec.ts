@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '@sentio/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededRandom } from './seeded-random.util.js';
-import { initTfBackend } from './tf-backend.js';
+import { seededRandom } from '../seeded-random.util.js';
+import { initTfBackend } from '../runtime/tf-backend.js';
 import { WindowAutoencoder } from './window-autoencoder.js';
 
 const features = ['pressure', 'flow', 'temperature'];

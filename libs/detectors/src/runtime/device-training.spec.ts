@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectorsConfigSection } from './detectors.config.js';
+import { detectorsConfigSection } from '../detectors.config.js';
 import { csvDeviceRows, modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { loadConfig } from '@sentio/config';
 

@@ -2,10 +2,10 @@ import { EventCodec, type AvroSerde } from '@sentio/avro';
 import { eventStreams, type TelemetrySample } from '@sentio/events';
 import { progressReporter, type Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
-import type { DetectorsConfig } from './detectors.config.js';
+import type { DetectorsConfig } from '../detectors.config.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { WindowAssembler } from './window-assembler.js';
-import { WindowAutoencoder } from './window-autoencoder.js';
+import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
 /** What a stored model records about the rows it saw; the scorer refuses models built differently. */
 export function modelPreprocessing(config: DetectorsConfig): Record<string, number> {

@@ -18,14 +18,14 @@ import {
 } from '@sentio/kafka';
 import { counter, LOGGER, type HealthReport, type Logger } from '@sentio/observability';
 import type { Message } from 'kafkajs';
-import type { DetectorsConfig } from './detectors.config.js';
+import type { DetectorsConfig } from '../detectors.config.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
-import { assessFailure, fitHolt, holtForecast } from './holt-forecaster.js';
+import { assessFailure, fitHolt, holtForecast } from '../forecasting/holt-forecaster.js';
 import { ModelStore } from './model-store.js';
 import { initTfBackend } from './tf-backend.js';
 import { WindowAssembler, type AssembledWindow } from './window-assembler.js';
-import { WindowAutoencoder } from './window-autoencoder.js';
+import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
 export const DETECTORS_CONFIG = Symbol('DetectorsConfig');
 

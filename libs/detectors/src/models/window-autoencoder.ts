@@ -3,9 +3,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DenseForward } from './dense-forward.js';
-import { seededRandom, shuffleInPlace } from './seeded-random.util.js';
+import { seededRandom, shuffleInPlace } from '../seeded-random.util.js';
 import { StandardScaler, type ScalerState } from './standard-scaler.js';
-import { quantile } from './stats.util.js';
+import { quantile } from '../stats.util.js';
 
 export interface AutoencoderOptions {
   /** Rows per window: the context the model sees at once. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from './seeded-random.util.js';
+import { seededRandom } from '../seeded-random.util.js';
 import { assessFailure, fitHolt, holtForecast, seasonalNaive } from './holt-forecaster.js';
 
 /** y = 20 + 0.5 t + N(0, 0.5): crosses 100 at t = 160. */

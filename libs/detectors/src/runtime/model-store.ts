@@ -1,6 +1,6 @@
 import { readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WindowAutoencoder, type AutoencoderMetadata } from './window-autoencoder.js';
+import { WindowAutoencoder, type AutoencoderMetadata } from '../models/window-autoencoder.js';
 
 export interface StoredModel {
   deviceId: string;
