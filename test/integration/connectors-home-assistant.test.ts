@@ -120,7 +120,7 @@ connectors:
       {
         module: HomeAssistantTestRoot,
         imports: [
-          { module: ObservabilityModule },
+          ObservabilityModule.forRoot(logger),
           KafkaModule.forRoot(box.kafkaConfig, logger),
           AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
           ConnectorsModule.forRoot({ file: undefined, connectors }),

@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import type { DeviceLifecycle, DeviceLogRecord, LifecycleKind, TelemetrySample } from '@sentio/events';
+import { stableEventId } from '../event-id.util.js';
+import { sampleProblem } from '../sample-checks.util.js';
 import type { HomeAssistantConfig } from './home-assistant.config.js';
 
 /** One entity's state as Home Assistant's REST API and state_changed events carry it. */
@@ -93,4 +97,103 @@ export function readingProblem(state: HaState): string | undefined {
 export function updatedMs(state: HaState): number | undefined {
   const ms = Date.parse(state.last_updated);
   return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** An entity's labels: the connector's, and its friendly name when it has one. */
+export function stateLabels(state: HaState, labels: Record<string, string>): Record<string, string> {
+  const friendly = state.attributes['friendly_name'];
+  return typeof friendly === 'string' ? { ...labels, friendly_name: friendly } : { ...labels };
+}
+
+/**
+ * The state's sample, if it is a measurement; an Error saying why a measurement state cannot be one
+ * (no number, or a value the ingest sink would refuse); undefined for anything else.
+ */
+export function stateSample(
+  state: HaState,
+  now: number,
+  source: string,
+  labels: Record<string, string>,
+): TelemetrySample | Error | undefined {
+  const unreadable = readingProblem(state);
+  if (unreadable) return new Error(unreadable);
+  const reading = readingOf(state);
+  if (!reading) return undefined;
+  const timestampMs = updatedMs(state) ?? now;
+  const sample: TelemetrySample = {
+    // The same state seen in a snapshot after a reconnect and in an event keeps one id.
+    eventId: stableEventId(source, state.entity_id, reading.metric, timestampMs, reading.value),
+    deviceId: state.entity_id,
+    timestampMs,
+    metric: reading.metric,
+    value: reading.value,
+    unit: reading.unit,
+    quality: 'GOOD',
+    labels: stateLabels(state, labels),
+    source,
+  };
+  const problem = sampleProblem(sample, now);
+  return problem ? new Error(problem) : sample;
+}
+
+/** What an entity's lifecycle events carry; a change of it is an UPDATED event. */
+export function lifecycleSignature(state: HaState): string {
+  const metric = metricOf(state);
+  return JSON.stringify({
+    friendlyName: state.attributes['friendly_name'] ?? null,
+    deviceClass: state.attributes['device_class'] ?? null,
+    metrics: metric ? [{ name: metric.metric, unit: metric.unit }] : [],
+  });
+}
+
+export function stateLifecycle(
+  entityId: string,
+  kind: LifecycleKind,
+  online: boolean,
+  signature: string,
+  timestampMs: number,
+  source: string,
+  labels: Record<string, string>,
+): DeviceLifecycle {
+  const meta = JSON.parse(signature) as { friendlyName: unknown; metrics: DeviceLifecycle['metrics'] };
+  return {
+    eventId: randomUUID(),
+    deviceId: entityId,
+    timestampMs,
+    kind,
+    deviceType: domainOf(entityId),
+    vendor: null,
+    model: null,
+    connector: source,
+    online,
+    labels:
+      typeof meta.friendlyName === 'string' ? { ...labels, friendly_name: meta.friendlyName } : { ...labels },
+    metrics: meta.metrics,
+  };
+}
+
+/** A state change of an entity that is no measurement, as a log record. */
+export function stateLog(
+  next: HaState,
+  previous: HaState | undefined,
+  now: number,
+  source: string,
+  labels: Record<string, string>,
+): DeviceLogRecord {
+  const timestampMs = updatedMs(next) ?? now;
+  const attributes: Record<string, string> = { ...stateLabels(next, labels), state: next.state };
+  if (previous) attributes['old_state'] = previous.state;
+  return {
+    eventId: stableEventId(source, next.entity_id, 'state', timestampMs, next.state),
+    deviceId: next.entity_id,
+    timestampMs,
+    severity: 'INFO',
+    body: previous
+      ? `${next.entity_id} changed from ${previous.state} to ${next.state}`
+      : `${next.entity_id} is ${next.state}`,
+    attributes,
+    traceId: null,
+    spanId: null,
+    source,
+  };
 }

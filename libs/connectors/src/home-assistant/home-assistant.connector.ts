@@ -1,22 +1,19 @@
-import { randomUUID } from 'node:crypto';
-import type { DeviceLifecycle, DeviceLogRecord, LifecycleKind, TelemetrySample } from '@sentio/events';
+import type { DeviceLifecycle, LifecycleKind, TelemetrySample } from '@sentio/events';
 import type { HealthReport } from '@sentio/observability';
 import WebSocket from 'ws';
 import type { Connector, ConnectorContext, ConnectorType, RawDeadLetter } from '../connector.type.js';
-import { stableEventId } from '../event-id.util.js';
 import { backoffMs } from '../common/backoff.util.js';
-import { sampleProblem } from '../sample-checks.util.js';
 import { homeAssistantConfigSchema, type HomeAssistantConfig } from './home-assistant.config.js';
 import {
-  domainOf,
   entityFilter,
+  lifecycleSignature,
   metricOf,
   parseState,
-  readingOf,
-  readingProblem,
+  stateLifecycle,
+  stateLog,
+  stateSample,
   UNAVAILABLE,
   UNKNOWN,
-  updatedMs,
   validEntityId,
   type HaState,
 } from './ha-states.util.js';
@@ -334,7 +331,9 @@ export class HomeAssistantConnector implements Connector {
     for (const [entityId, known] of this.known) {
       if (present.has(entityId)) continue;
       this.known.delete(entityId);
-      lifecycle.push(this.lifecycle(entityId, 'REMOVED', false, known.signature, now));
+      lifecycle.push(
+        stateLifecycle(entityId, 'REMOVED', false, known.signature, now, this.source, this.config.labels),
+      );
     }
     for (const state of states) {
       const event = this.track(state, now);
@@ -383,7 +382,9 @@ export class HomeAssistantConnector implements Connector {
       const known = this.known.get(entityId);
       if (!known) return;
       this.known.delete(entityId);
-      return this.context.sink.lifecycle([this.lifecycle(entityId, 'REMOVED', false, known.signature, now)]);
+      return this.context.sink.lifecycle([
+        stateLifecycle(entityId, 'REMOVED', false, known.signature, now, this.source, this.config.labels),
+      ]);
     }
     const event = this.track(next, now);
     if (event) await this.context.sink.lifecycle([event]);
@@ -394,25 +395,20 @@ export class HomeAssistantConnector implements Connector {
     const previous = parseState(change.old_state);
     if (metricOf(next) || next.state === UNAVAILABLE || next.state === UNKNOWN) return;
     if (previous?.state === next.state) return;
-    await this.context.sink.logs([this.stateLog(next, previous, now)]);
+    await this.context.sink.logs([stateLog(next, previous, now, this.source, this.config.labels)]);
   }
 
   /** Records the entity; returns DISCOVERED, ONLINE/OFFLINE or UPDATED when that is what changed. */
   private track(state: HaState, now: number): DeviceLifecycle | undefined {
     const online = state.state !== UNAVAILABLE;
-    const metric = metricOf(state);
-    const signature = JSON.stringify({
-      friendlyName: state.attributes['friendly_name'] ?? null,
-      deviceClass: state.attributes['device_class'] ?? null,
-      metrics: metric ? [{ name: metric.metric, unit: metric.unit }] : [],
-    });
+    const signature = lifecycleSignature(state);
     const known = this.known.get(state.entity_id);
     this.known.set(state.entity_id, { online, signature });
-    if (!known) return this.lifecycle(state.entity_id, 'DISCOVERED', online, signature, now);
-    if (known.online !== online)
-      return this.lifecycle(state.entity_id, online ? 'ONLINE' : 'OFFLINE', online, signature, now);
-    if (known.signature !== signature)
-      return this.lifecycle(state.entity_id, 'UPDATED', online, signature, now);
+    const event = (kind: LifecycleKind) =>
+      stateLifecycle(state.entity_id, kind, online, signature, now, this.source, this.config.labels);
+    if (!known) return event('DISCOVERED');
+    if (known.online !== online) return event(online ? 'ONLINE' : 'OFFLINE');
+    if (known.signature !== signature) return event('UPDATED');
     return undefined;
   }
 
@@ -423,82 +419,11 @@ export class HomeAssistantConnector implements Connector {
     letters: RawDeadLetter[],
     raw: () => Buffer,
   ): TelemetrySample[] {
-    const unreadable = readingProblem(state);
-    if (unreadable) {
-      letters.push(this.letter(`api/states/${state.entity_id}`, state.entity_id, raw(), unreadable));
-      return [];
-    }
-    const reading = readingOf(state);
-    if (!reading) return [];
-    const timestampMs = updatedMs(state) ?? now;
-    const sample: TelemetrySample = {
-      // The same state seen in a snapshot after a reconnect and in an event keeps one id.
-      eventId: stableEventId(this.source, state.entity_id, reading.metric, timestampMs, reading.value),
-      deviceId: state.entity_id,
-      timestampMs,
-      metric: reading.metric,
-      value: reading.value,
-      unit: reading.unit,
-      quality: 'GOOD',
-      labels: this.labels(state),
-      source: this.source,
-    };
-    const problem = sampleProblem(sample, now);
-    if (!problem) return [sample];
-    letters.push(this.letter(`api/states/${state.entity_id}`, state.entity_id, raw(), problem));
+    const sample = stateSample(state, now, this.source, this.config.labels);
+    if (sample === undefined) return [];
+    if (!(sample instanceof Error)) return [sample];
+    letters.push(this.letter(`api/states/${state.entity_id}`, state.entity_id, raw(), sample.message));
     return [];
-  }
-
-  private labels(state: HaState): Record<string, string> {
-    const friendly = state.attributes['friendly_name'];
-    return typeof friendly === 'string'
-      ? { ...this.config.labels, friendly_name: friendly }
-      : { ...this.config.labels };
-  }
-
-  private lifecycle(
-    entityId: string,
-    kind: LifecycleKind,
-    online: boolean,
-    signature: string,
-    timestampMs: number,
-  ): DeviceLifecycle {
-    const meta = JSON.parse(signature) as { friendlyName: unknown; metrics: DeviceLifecycle['metrics'] };
-    return {
-      eventId: randomUUID(),
-      deviceId: entityId,
-      timestampMs,
-      kind,
-      deviceType: domainOf(entityId),
-      vendor: null,
-      model: null,
-      connector: this.source,
-      online,
-      labels:
-        typeof meta.friendlyName === 'string'
-          ? { ...this.config.labels, friendly_name: meta.friendlyName }
-          : { ...this.config.labels },
-      metrics: meta.metrics,
-    };
-  }
-
-  private stateLog(next: HaState, previous: HaState | undefined, now: number): DeviceLogRecord {
-    const timestampMs = updatedMs(next) ?? now;
-    const attributes: Record<string, string> = { ...this.labels(next), state: next.state };
-    if (previous) attributes['old_state'] = previous.state;
-    return {
-      eventId: stableEventId(this.source, next.entity_id, 'state', timestampMs, next.state),
-      deviceId: next.entity_id,
-      timestampMs,
-      severity: 'INFO',
-      body: previous
-        ? `${next.entity_id} changed from ${previous.state} to ${next.state}`
-        : `${next.entity_id} is ${next.state}`,
-      attributes,
-      traceId: null,
-      spanId: null,
-      source: this.source,
-    };
   }
 }
 
