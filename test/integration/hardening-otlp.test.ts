@@ -48,7 +48,7 @@ describe('hardening: an OTLP record over the producer limit', () => {
       {
         module: OtlpTestRoot,
         imports: [
-          { module: ObservabilityModule },
+          ObservabilityModule.forRoot(logger),
           KafkaModule.forRoot(
             { ...box.kafkaConfig, producer: { ...box.kafkaConfig.producer, maxRecordBytes: MAX_RECORD } },
             logger,

@@ -154,7 +154,7 @@ describe('OTLP/HTTP receiver', () => {
       {
         module: OtlpTestRoot,
         imports: [
-          { module: ObservabilityModule },
+          ObservabilityModule.forRoot(logger),
           KafkaModule.forRoot(box.kafkaConfig, logger),
           AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
           OtlpModule.forRoot({

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  mapLogs,
-  mapMetrics,
-  mapTraces,
-  OtlpDecodeError,
-  renderValue,
-  severityOf,
-} from './otlp-mapping.util.js';
+import { OtlpDecodeError, renderValue } from './otlp-mapping.util.js';
+import { mapLogs, severityOf } from './otlp-logs-mapping.util.js';
+import { mapMetrics } from './otlp-metrics-mapping.util.js';
+import { mapTraces } from './otlp-traces-mapping.util.js';
 import { decodeProtobufRequest, encodeProtobufRequest } from './otlp-protobuf.util.js';
 
 const options = { deviceIdAttributes: ['device.id', 'host.name'], nowMs: Date.UTC(2026, 0, 1) };

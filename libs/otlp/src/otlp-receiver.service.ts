@@ -22,7 +22,10 @@ import {
   signalPaths,
   type OtlpEncoding,
 } from './otlp-http.util.js';
-import { mapLogs, mapMetrics, mapTraces, type MappingOptions } from './otlp-mapping.util.js';
+import { mapLogs } from './otlp-logs-mapping.util.js';
+import type { MappingOptions } from './otlp-mapping.util.js';
+import { mapMetrics } from './otlp-metrics-mapping.util.js';
+import { mapTraces } from './otlp-traces-mapping.util.js';
 import { otlpMetrics } from './otlp-metrics.util.js';
 import {
   decodeProtobufRequest,
