@@ -138,7 +138,7 @@ describe('the simulator over MQTT, Zigbee2MQTT, Modbus TCP and OPC UA, read back
       {
         module: SimulatorTestRoot,
         imports: [
-          { module: ObservabilityModule },
+          ObservabilityModule.forRoot(logger),
           KafkaModule.forRoot(box.kafkaConfig, logger),
           AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
           ConnectorsModule.forRoot({ file: undefined, connectors }),

@@ -164,5 +164,18 @@ describe('hardening: bad MQTT input never stops a connector', () => {
       expect(health.components[`connector:${name}`]?.state, JSON.stringify(health.components)).toBe('up');
     expect(health.components['connector:plant']?.detail?.['lastSuccessAt']).toEqual(expect.any(String));
     expect(health.components['producer']?.state).toBe('up');
+
+    // With its broker gone, an MQTT connector's health says so, and when it last got events through.
+    clearInterval(ticker);
+    await broker.stop();
+    const plant = async () => (await app!.get(HealthRegistry).summary()).components['connector:plant'];
+    const deadline = Date.now() + 20_000;
+    while ((await plant())?.state === 'up' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
+    const down = await plant();
+    expect(down?.state).toBe('degraded');
+    expect(down?.detail?.['reason']).toBe('not connected');
+    expect(down?.detail?.['lastSuccessAt']).toEqual(expect.any(String));
+    expect((await app!.get(HealthRegistry).summary()).components['connector:pumps']?.state).toBe('up');
   });
 });

@@ -85,7 +85,7 @@ export async function startConnectors(box: Sandbox, yaml: string): Promise<INest
     {
       module: ConnectorsTestRoot,
       imports: [
-        { module: ObservabilityModule },
+        ObservabilityModule.forRoot(logger),
         KafkaModule.forRoot(box.kafkaConfig, logger),
         AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
         ConnectorsModule.forRoot({ file: undefined, connectors }),
