@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,21 @@ function lock(stateDir: string): (() => void) | string {
   return `could not take ${file}`;
 }
 
+/** The sentio CLI with the TypeScript loader, for the steps that need the platform's libraries. */
+function cli(args: string[]): ChildProcess {
+  return spawn(
+    process.execPath,
+    [
+      '--enable-source-maps',
+      '--import',
+      '@swc-node/register/esm-register',
+      resolve(root, 'tools/cli/src/main.ts'),
+      ...args,
+    ],
+    { stdio: 'inherit', cwd: root },
+  );
+}
+
 interface Running {
   spec: ProcessSpec;
   child: ChildProcess;
@@ -76,6 +91,7 @@ interface Running {
 
 /** Runs `sentio up`: prepare, start the plan, watch it. Resolves with the exit code. */
 export async function superviseUp(argv: string[]): Promise<number> {
+  if (argv.includes('--help')) return (await once(cli(['up', ...argv]), 'exit'))[0] as number;
   const stateDir = upStateDir();
   const release = lock(stateDir);
   if (typeof release === 'string') {
@@ -99,24 +115,16 @@ export async function superviseUp(argv: string[]): Promise<number> {
 
   // Prepare in a child with the TypeScript loader, which exits once it has written the plan.
   const planFile = join(tmpdir(), `sentio-up-plan-${process.pid}.json`);
-  const prepare = spawn(
-    process.execPath,
-    [
-      '--enable-source-maps',
-      '--import',
-      '@swc-node/register/esm-register',
-      resolve(root, 'tools/cli/src/main.ts'),
-      'up',
-      '--plan',
-      planFile,
-      ...argv,
-    ],
-    { stdio: 'inherit', cwd: root },
-  );
+  const prepare = cli(['up', '--plan', planFile, ...argv]);
   const [prepared] = (await once(prepare, 'exit')) as [number | null];
   if (prepared !== 0 || stopping) {
     release();
     return stopping ? 0 : (prepared ?? 1);
+  }
+  if (!existsSync(planFile)) {
+    say('the prepare step wrote no plan');
+    release();
+    return 1;
   }
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as UpPlan;
   rmSync(planFile, { force: true });
