@@ -7,5 +7,3 @@ export { CurrentUser } from './common/current-user.decorator.js';
 // The audit trail, for other components' administrative actions (needs the api target in the process).
 export { AuditModule } from './audit/audit.module.js';
 export { AuditService, type AuditActor } from './audit/audit.service.js';
-export { AuditModule } from './audit/audit.module.js';
-export { AuditService, type AuditActor } from './audit/audit.service.js';

@@ -42,6 +42,9 @@ describe('dead-letter view', () => {
       offset: '7',
       key: 'pump-1',
       valueBytes: 7,
+      originalBytes: 7,
+      truncated: false,
+      originalSha256: null,
       valuePreview: '{"v":1}',
       valueEncoding: 'utf8',
     });
@@ -52,6 +55,19 @@ describe('dead-letter view', () => {
       valueEncoding: 'none',
       valueBytes: 0,
     });
+  });
+
+  it('reports the size and hash of an input that was truncated to fit', () => {
+    const view = toDeadLetterView(
+      0,
+      message(Buffer.alloc(100, 'x'), {
+        [deadLetterHeaders.valueBytes]: '2097152',
+        [deadLetterHeaders.valueSha256]: 'ab'.repeat(32),
+        [deadLetterHeaders.truncated]: 'true',
+      }),
+    );
+    expect(view).toMatchObject({ valueBytes: 100, originalBytes: 2_097_152, truncated: true });
+    expect(view.originalSha256).toBe('ab'.repeat(32));
   });
 
   it('previews text as text and binary as hex, never more than the preview size', () => {

@@ -40,6 +40,10 @@ export function toDeadLetterView(partition: number, message: KafkaMessage): Dead
     offset: message.offset,
     key: message.key === null ? null : message.key.toString('utf8').slice(0, 256),
     valueBytes: message.value?.length ?? 0,
+    // Oversized inputs are dead-lettered truncated, with their real size and hash in headers.
+    originalBytes: Number(header(message, deadLetterHeaders.valueBytes) ?? message.value?.length ?? 0),
+    truncated: header(message, deadLetterHeaders.truncated) === 'true',
+    originalSha256: header(message, deadLetterHeaders.valueSha256) ?? null,
     ...preview(message.value),
   };
 }

@@ -60,9 +60,23 @@ export class DeadLetterDto {
   @Field(() => String, { nullable: true })
   key!: string | null;
 
-  @ApiProperty({ description: 'Size of the original value in bytes.' })
+  @ApiProperty({ description: 'Size of the value as stored in the dead-letter topic, in bytes.' })
   @Field(() => Int)
   valueBytes!: number;
+
+  @ApiProperty({
+    description: 'Size of the original input: larger than valueBytes when it was truncated to fit.',
+  })
+  @Field(() => Float)
+  originalBytes!: number;
+
+  @ApiProperty({ description: 'Whether the stored value is only the start of the original input.' })
+  @Field()
+  truncated!: boolean;
+
+  @ApiProperty({ type: String, nullable: true, description: 'SHA-256 of the original input, when recorded.' })
+  @Field(() => String, { nullable: true })
+  originalSha256!: string | null;
 
   @ApiProperty({ description: 'The start of the value: text when it is UTF-8, else hexadecimal.' })
   @Field()
