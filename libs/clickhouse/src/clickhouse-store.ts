@@ -18,6 +18,7 @@ function spoolDir(): string {
     return tmpdir();
   }
 }
+import { directTables, type TableVersions } from './projection-versions.js';
 
 /**
  * One ClickHouse, embedded or a server, behind the same client: the SQL is the same for both.
@@ -28,6 +29,8 @@ export class ClickHouseStore {
   private embeddedWrites: Promise<unknown> = Promise.resolve();
   private readonly spool = spoolDir();
   private spooled = 0;
+  /** Projection families' live versions (ProjectionVersions): logical table names resolve through it. */
+  versions: TableVersions = directTables;
 
   private constructor(
     readonly client: ClickHouseClient,
@@ -62,7 +65,7 @@ export class ClickHouseStore {
 
   /** `database.table`; both parts are validated identifiers, never user input. */
   table(name: string): string {
-    return `${this.database}.${name}`;
+    return `${this.database}.${this.versions.physical(name)}`;
   }
 
   /**
@@ -72,13 +75,20 @@ export class ClickHouseStore {
    */
   async insert<T>(table: string, columns: ColumnMap<T>, records: readonly T[], token: string): Promise<void> {
     if (records.length === 0) return;
-    const run = () => this.write(table, columns, records, token);
-    if (this.mode === 'server') return run();
-    // The embedded engine applies settings with SET on its one session: two inserts in flight could swap
-    // tokens, so they take turns (each still runs off the main thread).
-    const turn = this.embeddedWrites.then(run);
-    this.embeddedWrites = turn.catch(() => undefined);
-    return turn;
+    // Held only while the table's projection family is being swapped to another version.
+    const held = this.versions.beginWrite(table);
+    if (held) await held;
+    try {
+      const run = () => this.write(table, columns, records, token);
+      if (this.mode === 'server') return await run();
+      // The embedded engine applies settings with SET on its one session: two inserts in flight could swap
+      // tokens, so they take turns (each still runs off the main thread).
+      const turn = this.embeddedWrites.then(run);
+      this.embeddedWrites = turn.catch(() => undefined);
+      return await turn;
+    } finally {
+      this.versions.endWrite(table);
+    }
   }
 
   private async write<T>(

@@ -3,6 +3,7 @@ import { HealthRegistry, type Logger } from '@sentio/observability';
 import type { ClickHouseConfig } from './clickhouse.config.js';
 import { ClickHouseStore } from './clickhouse-store.js';
 import { migrate } from './migrations.js';
+import { ProjectionVersions } from './projection-versions.js';
 import { MetricsRepository } from './repositories/metrics.repository.js';
 import { LogsRepository } from './repositories/logs.repository.js';
 import { SpansRepository } from './repositories/spans.repository.js';
@@ -42,6 +43,8 @@ export class ClickHouseModule implements OnApplicationShutdown {
           useFactory: async (health: HealthRegistry) => {
             const store = ClickHouseStore.open(config, logger);
             await migrate(store, logger);
+            // Logical table names resolve to the live version of their projection family from here on.
+            await ProjectionVersions.attach(store, logger);
             health.register('clickhouse', async () => {
               const started = performance.now();
               await store.query('SELECT 1');
@@ -52,6 +55,11 @@ export class ClickHouseModule implements OnApplicationShutdown {
             });
             return store;
           },
+        },
+        {
+          provide: ProjectionVersions,
+          inject: [ClickHouseStore],
+          useFactory: (store: ClickHouseStore) => store.versions,
         },
         ...repositories.map((repository) => ({
           provide: repository,
@@ -80,11 +88,12 @@ export class ClickHouseModule implements OnApplicationShutdown {
           ) => streamProjections({ metrics, logs, spans, devices, anomalies, forecasts, alerts }),
         },
       ],
-      exports: [ClickHouseStore, ...repositories, STREAM_PROJECTIONS],
+      exports: [ClickHouseStore, ProjectionVersions, ...repositories, STREAM_PROJECTIONS],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.store.versions instanceof ProjectionVersions) this.store.versions.stop();
     await this.store.close();
   }
 }

@@ -11,6 +11,24 @@ export { AlertsRepository } from './repositories/alerts.repository.js';
 export { SinkBatchesRepository, type SinkBatch } from './repositories/sink-batches.repository.js';
 export { ClickHouseModule } from './clickhouse.module.js';
 export {
+  directTables,
+  isProjectionFamily,
+  physicalName,
+  pinned,
+  PROJECTION_FAMILIES,
+  ProjectionVersions,
+  type Pointer,
+  type ProjectionFamily,
+  type TableVersions,
+  type VersionInfo,
+} from './projection-versions.js';
+export {
+  ReplaysRepository,
+  type Frontier,
+  type ReplayRecord,
+  type ReplayState,
+} from './repositories/replays.repository.js';
+export {
   STREAM_PROJECTIONS,
   streamProjections,
   type StreamProjections,

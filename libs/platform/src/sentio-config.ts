@@ -9,6 +9,7 @@ import { kafkaConfigSection } from '@sentio/kafka';
 import { observabilityConfigSection } from '@sentio/observability';
 import { otlpConfigSection } from '@sentio/otlp';
 import { queryApiConfigSection } from '@sentio/query-api';
+import { replayConfigSection } from '@sentio/replay';
 import { platformConfigSection } from './platform.config.js';
 
 /** The root configuration: every lib's section, validated together at start. */
@@ -24,6 +25,7 @@ export const sentioSections = [
   otlpConfigSection,
   alertingConfigSection,
   queryApiConfigSection,
+  replayConfigSection,
 ] as const;
 
 export type SentioConfig = ConfigOf<typeof sentioSections>;

@@ -6,6 +6,7 @@ import { IngestModule } from '@sentio/ingest';
 import type { Logger } from '@sentio/observability';
 import { OtlpModule } from '@sentio/otlp';
 import { QueryApiModule } from '@sentio/query-api';
+import { ReplayModule } from '@sentio/replay';
 import type { SentioConfig } from './sentio-config.js';
 
 export interface Target {
@@ -26,6 +27,11 @@ export const targets = {
   otlp: { usesClickHouse: false, module: (config) => OtlpModule.forRoot(config.otlp) },
   alerting: { usesClickHouse: false, module: (config) => AlertingModule.forRoot(config.alerting) },
   api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
+  // In the process that writes ClickHouse: a swap holds live ingest's writes to the family for its last step.
+  replay: {
+    usesClickHouse: true,
+    module: (config) => ReplayModule.forRoot(config.replay, config.ingest.groupId),
+  },
 } satisfies Record<string, Target>;
 
 export type TargetName = keyof typeof targets;

@@ -1,7 +1,7 @@
 import type { ClickHouseStore } from '../clickhouse-store.js';
 
-/** Which table answers: raw rows, or the 1-minute or 1-hour rollup. */
-export type Resolution = 'raw' | '1m' | '1h';
+/** Which table answers: raw rows, or the 1-minute, 5-minute (metrics version 2 on) or 1-hour rollup. */
+export type Resolution = 'raw' | '1m' | '5m' | '1h';
 
 export const AGGREGATIONS = ['avg', 'min', 'max', 'sum', 'count', 'p50', 'p95', 'p99'] as const;
 export type Aggregation = (typeof AGGREGATIONS)[number];
@@ -49,10 +49,15 @@ const ROLLUP: Record<Aggregation, string> = {
   p95: 'quantileTDigestMerge(0.95)(quantiles)',
   p99: 'quantileTDigestMerge(0.99)(quantiles)',
 };
-const ROLLUP_TABLE = { '1m': 'metrics_1m', '1h': 'metrics_1h' } as const;
+const ROLLUP_TABLE = { '1m': 'metrics_1m', '5m': 'metrics_5m', '1h': 'metrics_1h' } as const;
 
 export class MetricsQueryRepository {
   constructor(private readonly store: ClickHouseStore) {}
+
+  /** Whether the live version of the metrics family has this resolution (5m arrives with version 2). */
+  hasResolution(resolution: Resolution): boolean {
+    return resolution === 'raw' || this.store.versions.isLive?.(ROLLUP_TABLE[resolution]) !== false;
+  }
 
   /** One row per non-empty bucket, `bucket_ms` the bucket's start; epoch-aligned, so tables agree. */
   series(q: SeriesQuery): Promise<Array<{ bucket_ms: string; value: number }>> {

@@ -11,6 +11,7 @@ const loaders: Record<string, () => Promise<Command>> = {
   simulate: () => import('./simulate.command.js').then((m) => m.simulateCommand),
   detect: () => import('./detect.command.js').then((m) => m.detectCommand),
   migrations: () => import('./migrations.command.js').then((m) => m.migrationsCommand),
+  replay: () => import('./replay.command.js').then((m) => m.replayCommand),
   alerts: () => import('./alerts.command.js').then((m) => m.alertsCommand),
 };
 

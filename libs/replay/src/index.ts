@@ -1,0 +1,16 @@
+export { replayConfigSection, type ReplayConfig } from './replay.config.js';
+export { ReplayModule } from './replay.module.js';
+export {
+  ReplayService,
+  type PartitionPlan,
+  type ProjectionReplayRequest,
+  type ReplayPlan,
+  type ReplayProgress,
+} from './replay.service.js';
+export {
+  ProjectionVersionsService,
+  writeAheadGroup,
+  type VersionStatus,
+} from './projection-versions.service.js';
+export { FAMILY_SOURCES } from './replay-families.constant.js';
+export { committedOffsets, offsetsForTime, watermarks, type PartitionOffsets } from './kafka-offsets.util.js';

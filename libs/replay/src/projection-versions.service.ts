@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  ClickHouseStore,
+  physicalName,
+  ProjectionVersions,
+  ReplaysRepository,
+  type ProjectionFamily,
+  type VersionInfo,
+} from '@sentio/clickhouse';
+import { LOGGER, type Logger } from '@sentio/observability';
+
+export interface VersionStatus extends VersionInfo {
+  live: boolean;
+  previous: boolean;
+  rows: Record<string, number>;
+}
+
+/** The write-ahead group of a version's replays: its dedup tokens must be the same after a restart. */
+export function writeAheadGroup(family: ProjectionFamily, version: number): string {
+  return `replay-${family}-v${version}`;
+}
+
+/**
+ * Creating, listing and dropping versions of a table family. A version is either created by a migration
+ * (a changed definition: new rollup, column, TTL or codec) or cloned here from the live one (a plain
+ * rebuild): its tables and materialized views are the live version's, renamed to `<name>_v<N>`.
+ */
+@Injectable()
+export class ProjectionVersionsService {
+  private readonly logger: Logger;
+
+  constructor(
+    @Inject(ClickHouseStore) private readonly store: ClickHouseStore,
+    @Inject(ProjectionVersions) readonly versions: ProjectionVersions,
+    @Inject(ReplaysRepository) private readonly replays: ReplaysRepository,
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.logger = logger.child({ component: 'replay' });
+  }
+
+  /**
+   * The version a rebuild of the family fills: the newest one above the live version that still exists
+   * (created by a migration, or left by an earlier replay or a rollback: it is caught up from its frontier),
+   * else a new clone of the live version.
+   */
+  async target(family: ProjectionFamily): Promise<{ version: number; created: boolean }> {
+    await this.versions.refresh();
+    const live = this.versions.liveVersion(family);
+    const candidates = this.versions.list(family).filter((v) => v.version > live && !v.dropped);
+    const newest = candidates.at(-1);
+    if (newest) return { version: newest.version, created: false };
+    return { version: await this.clone(family), created: true };
+  }
+
+  /** Creates version max+1 of the family with the live version's tables and views, empty. */
+  async clone(family: ProjectionFamily): Promise<number> {
+    const live = this.versions.liveVersion(family);
+    const info = this.versions.version(family, live);
+    if (!info) throw new Error(`${family} has no registered version ${live}`);
+    const version = Math.max(...this.versions.list(family).map((v) => v.version)) + 1;
+    const db = this.store.database;
+    for (const table of info.tables) {
+      await this.store.command(
+        `CREATE TABLE IF NOT EXISTS ${db}.${physicalName(table, version)} AS ${db}.${physicalName(table, live)}`,
+      );
+    }
+    for (const view of await this.views(info.tables.map((t) => physicalName(t, live)))) {
+      const base = live === 1 ? view.name : view.name.replace(new RegExp(`_v${live}$`), '');
+      let sql = view.create.replace(`${db}.${view.name}`, `${db}.${physicalName(base, version)}`);
+      // Longest names first, whole names only: metrics must not rewrite metrics_1m.
+      for (const table of [...info.tables].sort((a, b) => b.length - a.length)) {
+        sql = sql.replace(
+          new RegExp(`\\b${db}\\.${physicalName(table, live)}\\b`, 'g'),
+          `${db}.${physicalName(table, version)}`,
+        );
+      }
+      await this.store.command(
+        sql.replace(/^CREATE MATERIALIZED VIEW /, 'CREATE MATERIALIZED VIEW IF NOT EXISTS '),
+      );
+    }
+    await this.versions.register({
+      family,
+      version,
+      tables: info.tables,
+      description: `rebuild of version ${live}`,
+    });
+    this.logger.info({ family, version, from: live }, 'projection version cloned from the live one');
+    return version;
+  }
+
+  async status(family?: ProjectionFamily): Promise<VersionStatus[]> {
+    await this.versions.refresh();
+    const pointers = await this.versions.pointers();
+    const sizes = new Map(
+      (
+        await this.store.query<{ table: string; rows: string }>(
+          `SELECT table, sum(rows) AS rows FROM system.parts
+           WHERE database = {db:String} AND active GROUP BY table`,
+          { db: this.store.database },
+        )
+      ).map((r) => [r.table, Number(r.rows)]),
+    );
+    return this.versions.list(family).map((v) => ({
+      ...v,
+      live: this.versions.liveVersion(v.family) === v.version,
+      previous: pointers.get(v.family)?.previous === v.version,
+      rows: Object.fromEntries(v.tables.map((t) => [t, sizes.get(physicalName(t, v.version)) ?? 0])),
+    }));
+  }
+
+  /** Drops a version's tables and views; never the live one. */
+  async drop(family: ProjectionFamily, version: number): Promise<void> {
+    await this.versions.refresh();
+    const info = this.versions.version(family, version);
+    if (!info || info.dropped) throw new Error(`${family} has no version ${version}`);
+    if (this.versions.liveVersion(family) === version)
+      throw new Error(`version ${version} of ${family} is live: swap another in (or roll back) first`);
+    const db = this.store.database;
+    const tables = info.tables.map((t) => physicalName(t, version));
+    for (const view of await this.views(tables))
+      await this.store.command(`DROP VIEW IF EXISTS ${db}.${view.name}`);
+    for (const table of tables) await this.store.command(`DROP TABLE IF EXISTS ${db}.${table}`);
+    await this.replays.forget(family, version, writeAheadGroup(family, version));
+    await this.versions.register(info, true);
+    this.logger.info({ family, version, tables }, 'projection version dropped');
+  }
+
+  /** Materialized views that read from or write to any of these physical tables. */
+  private async views(tables: string[]): Promise<Array<{ name: string; create: string }>> {
+    const db = this.store.database;
+    const rows = await this.store.query<{ name: string; create_table_query: string }>(
+      `SELECT name, create_table_query FROM system.tables
+       WHERE database = {db:String} AND engine = 'MaterializedView'`,
+      { db },
+    );
+    return rows
+      .filter((r) => tables.some((t) => new RegExp(`\\b${db}\\.${t}\\b(?!_)`).test(r.create_table_query)))
+      .map((r) => ({ name: r.name, create: r.create_table_query }));
+  }
+}

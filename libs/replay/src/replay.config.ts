@@ -1,0 +1,33 @@
+import { configFields, defineConfigSection } from '@sentio/config';
+import { z } from 'zod';
+
+export const replayConfigSection = defineConfigSection(
+  'replay',
+  z.object({
+    /** A replay's buffer per partition is inserted at this size: big blocks are cheapest for ClickHouse. */
+    maxBatchRecords: configFields.positiveInt().default(100_000),
+    /** ...or at this age. */
+    flushIntervalMs: configFields.positiveInt().default(2_000),
+    /**
+     * Catch-up rounds repeat until fewer records than this are left behind the live version; the rest is
+     * replayed while live writes to the family are held for the swap (so this bounds how long they wait).
+     */
+    swapThresholdRecords: configFields.positiveInt().default(20_000),
+    /** Records per second assumed by a dry run's estimate before any replay has been measured here. */
+    estimateRatePerSecond: configFields.positiveInt().default(50_000),
+    /** Where `sentio archive` writes closed time ranges of each topic (Avro object container files + index). */
+    archiveDir: z.string().min(1).default('.sentio/archive'),
+    /** Fault injection for the crash test: SIGKILL after this many inserts, before the commit. 0 = never. */
+    crashAfterInserts: configFields.nonNegativeInt().default(0),
+  }),
+  {
+    maxBatchRecords: 'REPLAY_MAX_BATCH_RECORDS',
+    flushIntervalMs: 'REPLAY_FLUSH_INTERVAL_MS',
+    swapThresholdRecords: 'REPLAY_SWAP_THRESHOLD_RECORDS',
+    estimateRatePerSecond: 'REPLAY_ESTIMATE_RATE',
+    archiveDir: 'SENTIO_ARCHIVE_DIR',
+    crashAfterInserts: 'SENTIO_FAULT_REPLAY_CRASH_AFTER_INSERTS',
+  },
+);
+
+export type ReplayConfig = z.infer<typeof replayConfigSection.schema>;
