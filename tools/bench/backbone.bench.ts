@@ -4,13 +4,18 @@
  * the broker's own limit (Kafka's ProducerPerformance, same record size) and a direct ClickHouse insert of
  * the same rows. Prints figures and the per-stage CPU cost per event; asserts nothing.
  *
- *   npm run bench:backbone -- [--events 2000000] [--rates 50000,100000] [--seconds 20]
+ *   npm run bench:backbone -- [--events 2000000] [--rates half,50000] [--seconds 20] [--profile]
+ *
+ * Flat out runs first; `half` is half of the end-to-end rate it reached, the latency goal's load. The ratios
+ * the goals are stated in (end to end / broker, ingest CPU / decode CPU) are printed last. `--profile`
+ * records a CPU profile of the ingest process's main thread during the flat-out phase and prints where its
+ * time goes (the embedded engine's own threads are the rest of the process CPU).
  *
  * Needs Kafka and a schema registry (KAFKA_BROKERS, SCHEMA_REGISTRY_URL; `bin/sentio up --no-simulator`
  * or tools/kafka/kafka.sh start + tools/schema-registry/apicurio.sh start).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,13 +40,14 @@ const { logger, progressLog } = benchLoggers();
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '2000000' },
-    rates: { type: 'string', default: '50000,100000' },
+    rates: { type: 'string', default: 'half' },
     seconds: { type: 'string', default: '20' },
     devices: { type: 'string', default: '10000' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const FLAT_OUT_EVENTS = Number(args.events);
-const RATES = args.rates.split(',').map(Number);
+const RATES = args.rates.split(',');
 const SECONDS = Number(args.seconds);
 const DEVICES = Number(args.devices);
 
@@ -65,10 +71,17 @@ async function ingestCpuSeconds(url: string): Promise<number> {
   return line ? Number(line.split(' ').pop()) : Number.NaN;
 }
 
-function startIngest(env: Record<string, string>, port: number) {
+function startIngest(env: Record<string, string>, port: number, profileDir?: string) {
   const child = spawn(
     process.execPath,
-    ['--import', '@swc-node/register/esm-register', resolve(root, 'tools/cli/src/main.ts'), 'run', 'ingest'],
+    [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      '--import',
+      '@swc-node/register/esm-register',
+      resolve(root, 'tools/cli/src/main.ts'),
+      'run',
+      'ingest',
+    ],
     {
       cwd: root,
       env: { ...process.env, ...env, SENTIO_HTTP_PORT: String(port), SENTIO_LOG_LEVEL: 'warn' },
@@ -173,9 +186,14 @@ async function main(): Promise<void> {
   // 3. End to end at fixed offered rates, latency-oriented flush, then flat out with a throughput flush.
   const producer = new EventProducer(kafka, config.kafka.producer, logger);
   await producer.connect();
-  const phases: Array<{ name: string; rate: number | undefined; flushMs: string; events: number }> = [
-    ...RATES.map((rate) => ({ name: `offered ${rate}/s`, rate, flushMs: '100', events: rate * SECONDS })),
-    { name: 'flat out', rate: undefined, flushMs: '500', events: FLAT_OUT_EVENTS },
+  // Flat out first: the fixed-rate phases may be stated as a share of its end-to-end rate.
+  const phases: Array<{ name: string; rate: string | undefined; flushMs: string }> = [
+    { name: 'flat out', rate: undefined, flushMs: '500' },
+    ...RATES.map((rate) => ({
+      name: rate === 'half' ? 'half of flat out' : `offered ${rate}/s`,
+      rate,
+      flushMs: '100',
+    })),
   ];
   const results: Array<{
     name: string;
@@ -186,23 +204,34 @@ async function main(): Promise<void> {
     ingestUs: number;
     source: string;
   }> = [];
+  const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'sentio-bench-profile-')) : undefined;
   let port = 18_300;
   for (const phase of phases) {
     const source = `phase-${results.length}`;
+    const flatRate = results[0] ? results[0].events / results[0].e2eS : 0;
+    const rate =
+      phase.rate === undefined
+        ? undefined
+        : phase.rate === 'half'
+          ? Math.round(flatRate / 2)
+          : Number(phase.rate);
+    const events = rate ? rate * SECONDS : FLAT_OUT_EVENTS;
+    if (phase.rate === 'half') phase.name = `half: ${rate}/s`;
     const ingest = startIngest(
       { ...baseEnv, INGEST_FLUSH_INTERVAL_MS: phase.flushMs, INGEST_MAX_BATCH_RECORDS: '100000' },
       port++,
+      rate === undefined ? profileDir : undefined,
     );
     await ingest.ready();
     await waitCaughtUp(kafka, baseEnv.INGEST_GROUP_ID, topics.telemetry);
     const ingestCpu0 = await ingestCpuSeconds(ingest.url);
-    const progress = progressReporter(progressLog, `bench ${phase.name}`, phase.events);
+    const progress = progressReporter(progressLog, `bench ${phase.name}`, events);
     const cpu0 = cpuMicros();
     const t0 = performance.now();
-    const chunk = phase.rate ? Math.max(1, Math.round(phase.rate / 100)) : 5000;
+    const chunk = rate ? Math.max(1, Math.round(rate / 100)) : 5000;
     const pending: Promise<void>[] = [];
-    for (let sent = 0; sent < phase.events;) {
-      const n = Math.min(chunk, phase.events - sent);
+    for (let sent = 0; sent < events;) {
+      const n = Math.min(chunk, events - sent);
       const now = Date.now();
       const messages = new Array(n);
       for (let k = 0; k < n; k++) {
@@ -213,22 +242,22 @@ async function main(): Promise<void> {
       sent += n;
       progress.advance(n);
       if (pending.length >= 40) await pending.shift();
-      if (phase.rate) {
-        const due = t0 + (sent / phase.rate) * 1000;
+      if (rate) {
+        const due = t0 + (sent / rate) * 1000;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
     }
     await Promise.all(pending);
     const produceS = (performance.now() - t0) / 1000;
-    const produceUs = (cpuMicros() - cpu0) / phase.events;
+    const produceUs = (cpuMicros() - cpu0) / events;
     const done = await waitCaughtUp(kafka, baseEnv.INGEST_GROUP_ID, topics.telemetry);
     progress.done();
-    const ingestUs = (((await ingestCpuSeconds(ingest.url)) - ingestCpu0) * 1e6) / phase.events;
+    const ingestUs = (((await ingestCpuSeconds(ingest.url)) - ingestCpu0) * 1e6) / events;
     await ingest.stop();
     results.push({
       name: phase.name,
-      events: phase.events,
+      events: events,
       produceS,
       e2eS: (done - t0) / 1000,
       produceUs,
@@ -247,11 +276,13 @@ async function main(): Promise<void> {
   console.log(
     '\nphase                 events   produced/s   end-to-end/s   p50 ms   p99 ms   max ms   produce us/ev   ingest us/ev',
   );
-  const flat = { rate: 0 };
+  const flat = { rate: 0, ingestUs: 0 };
+  const half = { p50: Number.NaN, p99: Number.NaN };
   for (const r of results) {
     const lat = await metrics.ingestLatency(0, r.source);
     const e2eRate = r.events / r.e2eS;
-    if (r.name === 'flat out') flat.rate = e2eRate;
+    if (r.name === 'flat out') Object.assign(flat, { rate: e2eRate, ingestUs: r.ingestUs });
+    if (r.name.startsWith('half')) Object.assign(half, { p50: lat.p50, p99: lat.p99 });
     console.log(
       `${r.name.padEnd(20)} ${String(r.events).padStart(8)} ${Math.round(r.events / r.produceS)
         .toString()
@@ -270,10 +301,71 @@ async function main(): Promise<void> {
   const insertUs = (cpuMicros() - cpu) / rows.length;
   await store.close();
   console.log(
-    `\n[clickhouse] direct insert of the same rows (JSONCompactEachRow, 100k per block, rollup views on): ${Math.round(directRate)} rows/s, ${insertUs.toFixed(2)} us/row CPU`,
+    `\n[clickhouse] direct insert of the same rows (RowBinary, 100k per block, rollup views on): ${Math.round(directRate)} rows/s, ${insertUs.toFixed(2)} us/row CPU`,
   );
   console.log(
-    `ratios: end-to-end flat out / broker = ${(flat.rate / brokerRate).toFixed(2)}, / direct insert = ${(flat.rate / directRate).toFixed(2)}`,
+    `\nratios (goals in parentheses):\n` +
+      `  end-to-end flat out / broker ProducerPerformance = ${(flat.rate / brokerRate).toFixed(3)} (>= 0.2)\n` +
+      `  ingest CPU per event / Avro decode per event    = ${(flat.ingestUs / decodeUs).toFixed(1)} (<= 5)\n` +
+      `  end-to-end flat out / direct insert             = ${(flat.rate / directRate).toFixed(2)}\n` +
+      `  produce -> queryable at half of flat out: p50 ${half.p50} ms (<= 250), p99 ${half.p99} ms (<= 500)`,
+  );
+  if (profileDir) printProfile(profileDir, flat.ingestUs);
+}
+
+/** Where the ingest process's main thread spent its samples, by library, per event of the flat-out phase. */
+function printProfile(dir: string, ingestUs: number): void {
+  const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!file) return console.log(`\n[profile] no profile written in ${dir}`);
+  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+    nodes: Array<{ id: number; callFrame: { functionName: string; url: string } }>;
+    samples: number[];
+    timeDeltas: number[];
+  };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  // Loading and compiling the TypeScript modules happens once, at start: not part of the per-event cost.
+  const startup = /esm\/hooks|esm\/utils|esm\/translators|esm\/module_job|cjs\/loader|swc-node/;
+  const groups: Array<[string, RegExp]> = [
+    ['kafkajs (fetch, record batches, Long offsets)', /node_modules\/(kafkajs|long)/],
+    ['avro decode (avsc)', /node_modules\/avsc|avro-serde/],
+    ['clickhouse client / chdb binding', /@clickhouse|node_modules\/chdb/],
+    ['sink, validation, RowBinary encoding', /libs\/(ingest|clickhouse)\//],
+    ['other sentio code', /libs\/|tools\//],
+    ['node: buffers, streams, sockets, files', /^node:|^internal/],
+  ];
+  const totals = new Map<string, number>();
+  const functions = new Map<string, number>();
+  let all = 0;
+  let atStart = 0;
+  profile.samples.forEach((id, i) => {
+    const frame = byId.get(id)!;
+    const dt = profile.timeDeltas[i] ?? 0;
+    if (frame.functionName === '(idle)') return;
+    if (startup.test(frame.url)) {
+      atStart += dt;
+      return;
+    }
+    all += dt;
+    const group = frame.functionName.startsWith('(')
+      ? frame.functionName
+      : (groups.find(([, re]) => re.test(frame.url))?.[0] ??
+        'native (string and buffer built-ins, GC roots)');
+    totals.set(group, (totals.get(group) ?? 0) + dt);
+    const name = `${frame.functionName || '(anonymous)'} ${frame.url.split('/').slice(-2).join('/')}`;
+    functions.set(name, (functions.get(name) ?? 0) + dt);
+  });
+  console.log(
+    `\n[profile] ingest main thread, flat out: busy ${(all / 1e6).toFixed(1)} s after ${(atStart / 1e6).toFixed(1)} s of module loading (${dir}/${file})`,
+  );
+  for (const [group, us] of [...totals].sort((a, b) => b[1] - a[1])) {
+    console.log(`  ${group.padEnd(48)} ${((100 * us) / all).toFixed(1).padStart(5)} %`);
+  }
+  console.log('  top functions (self time):');
+  for (const [name, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 10)) {
+    console.log(`    ${((100 * us) / all).toFixed(1).padStart(5)} %  ${name}`);
+  }
+  console.log(
+    `  (process CPU per event ${ingestUs.toFixed(1)} us: main thread plus the embedded engine's threads)`,
   );
 }
 
