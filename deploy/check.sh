@@ -95,6 +95,19 @@ refuse "two connectors processes" --set components.connectors.replicas=2
 refuse "ingest autoscaling beyond the partitions" --set components.ingest.autoscaling.maxReplicas=7
 refuse "external Kafka without an address" --set kafka.deploy=false
 
+step "production build (the image's build step): compiled CLI, production dependencies only"
+NX_DAEMON=false npx nx run @sentio/cli:build
+# Every installed package the compiled code imports must survive `npm ci --omit=dev` (the image's deps
+# stage). Optional ones that are not installed at all (@tensorflow/tfjs-node) are loaded behind a fallback.
+( npm ls --all --parseable --omit=dev 2>/dev/null || true ) | sed -n 's#.*/node_modules/##p' | sort -u >"$out/prod.txt"
+( npm ls --all --parseable 2>/dev/null || true ) | sed -n 's#.*/node_modules/##p' | sort -u >"$out/all.txt"
+node deploy/build/bare-imports.mjs dist/cli | sort -u >"$out/imports.txt"
+dev_only=$(comm -12 "$out/imports.txt" <(comm -23 "$out/all.txt" "$out/prod.txt"))
+if [ -n "$dev_only" ]; then echo "dist/cli imports dev-only packages: $dev_only" >&2; exit 1; fi
+echo "compiled CLI imports $(wc -l <"$out/imports.txt") third-party packages, all production dependencies"
+node --enable-source-maps dist/cli/tools/cli/src/main.js migrations print --cluster sentio | grep -c 'ENGINE = Distributed' |
+  sed 's/^/compiled CLI rendered Distributed tables: /'
+
 step "compose files against the Compose specification"
 python3 - "$compose_schema" deploy/compose/all-in-one.yaml deploy/compose/split.yaml <<'PY'
 import json, sys
