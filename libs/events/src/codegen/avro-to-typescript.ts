@@ -12,7 +12,14 @@ interface Field {
   default?: unknown;
 }
 
-export function avroToTypeScript(schemas: readonly object[]): string {
+/**
+ * `optional(record, field)`: the field may be left out by producers (rendered `name?:`). Decoded records always
+ * carry it (the reader fills the default).
+ */
+export function avroToTypeScript(
+  schemas: readonly object[],
+  optional: (record: string, field: string) => boolean = () => false,
+): string {
   const declarations = new Map<string, string>();
   const out = ['// Generated from schemas/*.avsc by `npm run codegen`. Do not edit.', ''];
 
@@ -46,7 +53,9 @@ export function avroToTypeScript(schemas: readonly object[]): string {
     const name = shortName(record.name);
     if (declarations.has(name)) return;
     declarations.set(name, ''); // reserve first: records may refer to themselves
-    const fields = record.fields.map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${render(f.type)};`).join('\n');
+    const fields = record.fields
+      .map((f) => `${doc(f.doc, '  ')}  ${f.name}${optional(name, f.name) ? '?' : ''}: ${render(f.type)};`)
+      .join('\n');
     declarations.set(name, `${doc(record.doc)}export interface ${name} {\n${fields}\n}\n`);
   };
 

@@ -121,6 +121,8 @@ export interface Anomaly {
   modelId: string;
   /** Version of that model. */
   modelVersion: string;
+  /** Kind of detector that raised the anomaly (window-ae, flatline, univariate, ...), when the producer names it (added in v2; records written with v1 read as null). */
+  detector?: null | string;
 }
 
 /** How much one metric contributed to the score. */
