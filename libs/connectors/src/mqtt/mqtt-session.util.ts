@@ -88,6 +88,8 @@ export class MqttSession {
    * sends them again, and they are acknowledged without being handled twice.
    */
   private readonly delivered = new Set<string>();
+  /** Messages with the handler now: a redelivery of one waits for it instead of being handled twice. */
+  private readonly handling = new Map<string, Promise<void>>();
   /** Consecutive deliveries that failed: the reconnection after each waits longer. */
   private failures = 0;
   private lastFailure: { at: number; reason: string } | undefined;
@@ -109,8 +111,26 @@ export class MqttSession {
       const identity = identityOf(publish.topic, payload);
       const pending: Pending = { messageId: publish.messageId, qos: publish.qos, settled: false, identity };
       this.window.push(pending);
-      const redelivered = this.delivered.delete(identity);
-      const delivery = (redelivered ? Promise.resolve() : this.deliver(publish.topic, payload, publish)).then(
+      // Only a copy the broker marks as sent before (DUP) can be one: a device may well send the same twice.
+      const redelivered = publish.dup && this.delivered.delete(identity);
+      const earlier = publish.dup ? this.handling.get(identity) : undefined;
+      const handled = redelivered
+        ? Promise.resolve()
+        : earlier
+          ? // Delivered by then, its identity is remembered; if it failed, this copy is handled afresh.
+            earlier.then(
+              () => void this.delivered.delete(identity),
+              () => this.deliver(publish.topic, payload, publish),
+            )
+          : this.deliver(publish.topic, payload, publish);
+      if (!redelivered && !earlier) {
+        this.handling.set(identity, handled);
+        const forget = () => {
+          if (this.handling.get(identity) === handled) this.handling.delete(identity);
+        };
+        handled.then(forget, forget);
+      }
+      const delivery = handled.then(
         () => {
           pending.settled = true;
           this.failures = 0;
@@ -145,7 +165,8 @@ export class MqttSession {
       this.deliveries.add(delivery);
       void delivery.finally(() => this.deliveries.delete(delivery));
       const proceed = () => callback(readOn);
-      if (redelivered) logger.debug({ topic: publish.topic }, 'redelivery of a message already in Kafka');
+      if (redelivered || earlier)
+        logger.debug({ topic: publish.topic }, 'redelivery of a message already in Kafka or on its way');
       if (this.window.length < connection.maxInFlight) proceed();
       else this.resume = proceed;
     };
