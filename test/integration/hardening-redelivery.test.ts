@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { type INestApplicationContext } from '@nestjs/common';
 import { connectorDeadLetterHeaders } from '@sentio/connectors';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -85,7 +84,7 @@ connectors:
     // Set before connecting: the broker sends the session's messages right after its CONNACK.
     intruder.handleMessage = () => undefined;
     intruder.connect();
-    await once(intruder, 'connect');
+    await new Promise<void>((resolve) => intruder.once('connect', () => resolve()));
     await new Promise((r) => setTimeout(r, 500));
     intruder.end(true);
     await new Promise((r) => setTimeout(r, 3000));
