@@ -326,6 +326,7 @@ describe('query API over the ClickHouse projections', () => {
         'devices',
         'forecasts',
         'latest',
+        'logHistogram',
         'logs',
         'metricSeries',
         'spans',
@@ -357,6 +358,37 @@ describe('query API over the ClickHouse projections', () => {
       expect(users.status).toBe(200);
       expect(JSON.stringify(users.body)).not.toContain('password');
       expect((await call('/api/devices', 'not-a-token')).status).toBe(401);
+    });
+
+    it('lets admins change roles and disable users, but never remove the last admin', async () => {
+      const created = await post(
+        '/api/users',
+        { username: 'temp-user', password: 'temp-password-1234', role: 'viewer' },
+        admin,
+      );
+      expect(created.status).toBe(201);
+      const temp = (await login('temp-user', 'temp-password-1234')).accessToken;
+      const patch = (username: string, body: unknown, token = admin) =>
+        call(`/api/users/${username}`, token, { method: 'PATCH', body: JSON.stringify(body) });
+      expect((await patch('temp-user', { role: 'operator' }, temp)).status).toBe(403);
+      expect((await patch('temp-user', { role: 'root' })).status).toBe(400);
+      expect((await call('/api/system/status', temp)).status).toBe(403);
+      expect((await patch('temp-user', { role: 'operator' })).body).toEqual({
+        username: 'temp-user',
+        role: 'operator',
+        disabled: false,
+      });
+      // The role applies to the very next request of the same session.
+      expect((await call('/api/system/status', temp)).status).toBe(200);
+      expect((await patch('temp-user', { disabled: true })).status).toBe(200);
+      expect((await call('/api/devices', temp)).status).toBe(401);
+      expect(
+        (await post('/api/auth/login', { username: 'temp-user', password: 'temp-password-1234' })).status,
+      ).toBe(401);
+      const last = await patch('admin', { role: 'viewer' });
+      expect(last.status).toBe(409);
+      expect(last.text).toMatch(/last admin/);
+      expect((await patch('nobody-here', { disabled: true })).status).toBe(404);
     });
 
     it('rotates refresh tokens once each, and treats reuse as theft', async () => {
@@ -599,6 +631,32 @@ describe('query API over the ClickHouse projections', () => {
         .map((l) => l.eventId);
       expect(want.length).toBeGreaterThan(0);
       expect((res.body['items'] as Array<{ eventId: string }>).map((l) => l.eventId)).toEqual(want);
+    });
+
+    it('counts matching records per bucket for the histogram, the same in REST and GraphQL', async () => {
+      const res = await call(`/api/logs/histogram?${window}&level=WARN&step=1m`, viewer);
+      expect(res.status, res.text).toBe(200);
+      const want = new Map<number, number>();
+      for (const l of logs.filter((l) => l.severity === 'WARN' || l.severity === 'ERROR')) {
+        const bucket = Math.floor(l.timestampMs / 60_000) * 60_000;
+        want.set(bucket, (want.get(bucket) ?? 0) + 1);
+      }
+      expect(res.body).toEqual({
+        stepMs: 60_000,
+        from: new Date(T0).toISOString(),
+        to: new Date(T0 + HOUR).toISOString(),
+        buckets: [...want.entries()].map(([ts, count]) => ({ ts: new Date(ts).toISOString(), count })),
+      });
+      const gql = await graphql(
+        `{ logHistogram(from: "${T0}", to: "${T0 + HOUR}", level: "WARN", step: 60) { stepMs buckets { ts count } } }`,
+        viewer,
+      );
+      expect(gql.body['data']).toEqual({
+        logHistogram: { stepMs: 60_000, buckets: res.body['buckets'] },
+      });
+      expect((await call(`/api/logs/histogram?${window}&step=1s`, viewer)).text).toMatch(
+        /3600 buckets exceed the limit of 1000/,
+      );
     });
 
     it('treats LIKE wildcards in the text as plain characters', async () => {

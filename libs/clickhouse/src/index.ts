@@ -29,6 +29,12 @@ export {
   type ReplayState,
 } from './repositories/replays.repository.js';
 export {
+  AnomalyRescoresRepository,
+  type FlaggedWindow,
+  type RescoredAnomaly,
+  type VersionRange,
+} from './repositories/anomaly-rescores.repository.js';
+export {
   STREAM_PROJECTIONS,
   streamProjections,
   type StreamProjections,
@@ -49,6 +55,7 @@ export {
 export {
   LogsQueryRepository,
   SEVERITIES,
+  type LogCountFilter,
   type LogFilter,
   type LogQueryRow,
   type SeverityName,

@@ -93,4 +93,23 @@ describe('LogsQueryRepository on embedded ClickHouse', () => {
   it('keeps to the time range: from inclusive, to exclusive', async () => {
     expect(await ids({ fromMs: T0 + 1000, toMs: T0 + 2000 })).toEqual(['log-03', 'log-02']);
   });
+
+  it('counts matching records per epoch-aligned bucket, with the same filters as a search', async () => {
+    const counts = async (filter: Partial<LogFilter>, stepMs: number) =>
+      (await sut.histogram({ ...day, ...filter, stepMs })).map((r) => [
+        Number(r.bucket_ms) - T0,
+        Number(r.count),
+      ]);
+    // 40 records, two a second over 20 s: 10 s buckets hold 20 each.
+    expect(await counts({}, 10_000)).toEqual([
+      [0, 20],
+      [10_000, 20],
+    ]);
+    expect(await counts({ device: 'pump-1', level: 'WARN' }, 10_000)).toEqual([
+      [0, 5],
+      [10_000, 5],
+    ]);
+    expect(await counts({ contains: 'BEARING' }, 60_000)).toEqual([[0, 4]]);
+    expect(await counts({ fromMs: T0 + 15_000 }, 10_000)).toEqual([[10_000, 10]]);
+  });
 });

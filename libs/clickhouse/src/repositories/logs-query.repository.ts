@@ -25,6 +25,11 @@ export interface LogFilter {
   limit: number;
 }
 
+/** The filters of a search, counted per time bucket instead of listed. */
+export interface LogCountFilter extends Omit<LogFilter, 'before' | 'limit'> {
+  stepMs: number;
+}
+
 export interface LogQueryRow {
   ts_ms: string;
   device_id: string;
@@ -43,34 +48,44 @@ export function likeContains(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+/** The filters of a search or a count, as conditions and bound parameters. */
+function conditions(filter: Omit<LogFilter, 'before' | 'limit'>): {
+  where: string[];
+  params: Record<string, unknown>;
+} {
+  const where = [
+    'ts >= fromUnixTimestamp64Milli({fromMs:Int64})',
+    'ts < fromUnixTimestamp64Milli({toMs:Int64})',
+  ];
+  const params: Record<string, unknown> = { fromMs: filter.fromMs, toMs: filter.toMs };
+  if (filter.device !== undefined) {
+    where.push('device_id = {device:String}');
+    params['device'] = filter.device;
+  }
+  if (filter.level !== undefined) {
+    where.push("CAST(severity, 'Int8') >= {level:Int8}");
+    params['level'] = SEVERITY_NUMBER[filter.level];
+  }
+  if (filter.contains !== undefined) {
+    // Same expression as the trigram index, so the index can skip granules.
+    where.push('lower(body) LIKE lower({contains:String})');
+    params['contains'] = likeContains(filter.contains);
+  }
+  return { where, params };
+}
+
 export class LogsQueryRepository {
   constructor(private readonly store: ClickHouseStore) {}
 
   /** Newest first; ties on the timestamp are broken by event id so pages neither skip nor repeat rows. */
   search(filter: LogFilter): Promise<LogQueryRow[]> {
-    const where = [
-      'ts >= fromUnixTimestamp64Milli({fromMs:Int64})',
-      'ts < fromUnixTimestamp64Milli({toMs:Int64})',
-    ];
-    const params: Record<string, unknown> = { fromMs: filter.fromMs, toMs: filter.toMs, limit: filter.limit };
-    if (filter.device !== undefined) {
-      where.push('device_id = {device:String}');
-      params['device'] = filter.device;
-    }
-    if (filter.level !== undefined) {
-      where.push("CAST(severity, 'Int8') >= {level:Int8}");
-      params['level'] = SEVERITY_NUMBER[filter.level];
-    }
-    if (filter.contains !== undefined) {
-      // Same expression as the trigram index, so the index can skip granules.
-      where.push('lower(body) LIKE lower({contains:String})');
-      params['contains'] = likeContains(filter.contains);
-    }
+    const { where, params } = conditions(filter);
     if (filter.before !== undefined) {
       where.push('(ts, event_id) < (fromUnixTimestamp64Milli({beforeMs:Int64}), {beforeId:String})');
       params['beforeMs'] = filter.before.tsMs;
       params['beforeId'] = filter.before.eventId;
     }
+    params['limit'] = filter.limit;
     return this.store.query<LogQueryRow>(
       `SELECT toUnixTimestamp64Milli(ts) AS ts_ms, device_id, toString(severity) AS severity_name, body, attributes,
               trace_id, span_id, source, event_id
@@ -78,6 +93,19 @@ export class LogsQueryRepository {
        WHERE ${where.join(' AND ')}
        ORDER BY ts DESC, event_id DESC
        LIMIT {limit:UInt32}`,
+      params,
+    );
+  }
+
+  /** Records per bucket of `stepMs` (epoch-aligned, non-empty buckets only, oldest first), same filters. */
+  histogram(filter: LogCountFilter): Promise<Array<{ bucket_ms: string; count: string }>> {
+    const { where, params } = conditions(filter);
+    params['stepMs'] = filter.stepMs;
+    return this.store.query(
+      `SELECT intDiv(toUnixTimestamp64Milli(ts), {stepMs:UInt64}) * {stepMs:UInt64} AS bucket_ms, count() AS count
+       FROM ${this.store.table('logs')}
+       WHERE ${where.join(' AND ')}
+       GROUP BY bucket_ms ORDER BY bucket_ms`,
       params,
     );
   }

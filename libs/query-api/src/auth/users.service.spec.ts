@@ -84,4 +84,31 @@ describe('UsersService', { timeout: 60_000 }, () => {
       /too many failed logins/,
     );
   });
+
+  it('lets an admin change roles, disable users and reset passwords, never removing the last admin', async () => {
+    const { sut, mocks } = setup();
+    const root = { username: 'root', role: 'admin', kind: 'user' } as const;
+    await sut.create('root', 'root-password-1234', 'admin', 'system', 'local');
+    await sut.create('alice', 'alice-password-1234', 'viewer', 'system', 'local');
+    await expect(sut.update('root', { role: 'viewer' }, root, 'ip')).rejects.toThrow(/last admin/);
+    await expect(sut.update('root', { disabled: true }, root, 'ip')).rejects.toThrow(/last admin/);
+    await expect(sut.update('nobody', { role: 'admin' }, root, 'ip')).rejects.toThrow(/no user nobody/);
+
+    // A role change keeps the sessions (the role is read on every request); disabling ends them.
+    expect(await sut.update('alice', { role: 'admin' }, root, 'ip')).toEqual({
+      username: 'alice',
+      role: 'admin',
+      disabled: false,
+    });
+    expect(mocks.users.rows.get('alice')!.tokenVersion).toBe(0);
+    await sut.update('root', { disabled: true }, root, 'ip');
+    expect(mocks.users.rows.get('root')).toMatchObject({ disabled: true, tokenVersion: 1 });
+    await sut.update('root', { disabled: false, password: 'fresh-password-1234' }, root, 'ip');
+    const rootRow = mocks.users.rows.get('root')!;
+    expect(rootRow).toMatchObject({ disabled: false, tokenVersion: 2 });
+    expect(await passwords.verify(rootRow.passwordHash, 'fresh-password-1234')).toBe(true);
+    expect(
+      mocks.audit.events.filter((e) => e.action === 'user.update').map((e) => JSON.parse(e.detail)),
+    ).toEqual([{ role: 'admin' }, { disabled: true }, { disabled: false, password: 'reset' }]);
+  });
 });

@@ -2,6 +2,7 @@ import {
   ConflictException,
   Inject,
   Injectable,
+  NotFoundException,
   UnauthorizedException,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -58,6 +59,47 @@ export class UsersService implements OnModuleInit {
     await this.users.save({ username, passwordHash, role, tokenVersion: 0, disabled: false });
     await this.audit.record(actor, 'user.create', username, { role }, ip);
     return { username, role, disabled: false };
+  }
+
+  /**
+   * An admin changes another user's role, enables or disables them, or sets a new password. A disabled user
+   * or a new password ends their sessions at once (the token version moves on); a role change applies to
+   * the next request, since every request reads the role afresh. The last enabled admin cannot be demoted
+   * or disabled: nobody could administer the plant afterwards.
+   */
+  async update(
+    username: string,
+    change: { role?: Role; disabled?: boolean; password?: string },
+    actor: AuthenticatedUser,
+    ip: string,
+  ): Promise<UserDto> {
+    const user = await this.users.find(username);
+    if (!user) throw new NotFoundException(`no user ${username}`);
+    const role = change.role ?? user.role;
+    const disabled = change.disabled ?? user.disabled;
+    const losesAdmin = user.role === 'admin' && !user.disabled && (role !== 'admin' || disabled);
+    if (losesAdmin) {
+      const admins = (await this.users.list()).filter((u) => u.role === 'admin' && !u.disabled);
+      if (admins.length <= 1) {
+        throw new ConflictException(`${username} is the last admin: make another admin first`);
+      }
+    }
+    const endsSessions = (disabled && !user.disabled) || change.password !== undefined;
+    await this.users.save({
+      ...user,
+      role,
+      disabled,
+      passwordHash:
+        change.password === undefined ? user.passwordHash : await this.passwords.hash(change.password),
+      tokenVersion: endsSessions ? user.tokenVersion + 1 : user.tokenVersion,
+    });
+    const detail = {
+      ...(change.role !== undefined && { role }),
+      ...(change.disabled !== undefined && { disabled }),
+      ...(change.password !== undefined && { password: 'reset' }),
+    };
+    await this.audit.record(actor, 'user.update', username, detail, ip);
+    return { username, role, disabled };
   }
 
   async list(): Promise<UserDto[]> {

@@ -77,3 +77,23 @@ export function alignRange(range: TimeRange, stepMs: number): TimeRange {
     toMs: Math.ceil(range.toMs / stepMs) * stepMs,
   };
 }
+
+/**
+ * The buckets of a count or series over a range: the step given (else about 300 points), and the range
+ * widened to whole steps. More buckets than `maxBuckets` is refused before any query runs.
+ */
+export function bucketing(
+  requested: TimeRange,
+  step: string | undefined,
+  maxBuckets: number,
+): { range: TimeRange; stepMs: number } {
+  const stepMs = step === undefined ? defaultStep(requested) : parseDuration('step', step);
+  const range = alignRange(requested, stepMs);
+  const buckets = (range.toMs - range.fromMs) / stepMs;
+  if (buckets > maxBuckets) {
+    throw new BadRequestException(
+      `step: too small for the range, ${buckets} buckets exceed the limit of ${maxBuckets}`,
+    );
+  }
+  return { range, stepMs };
+}

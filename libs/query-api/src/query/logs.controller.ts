@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
-import { LogPageDto, LogsQueryDto } from './logs.dto.js';
+import { LogHistogramDto, LogHistogramQueryDto, LogPageDto, LogsQueryDto } from './logs.dto.js';
 import { LogsService } from './logs.service.js';
 
 @ApiTags('logs')
@@ -12,6 +12,12 @@ import { LogsService } from './logs.service.js';
 @UsePipes(apiValidationPipe)
 export class LogsController {
   constructor(@Inject(LogsService) private readonly logs: LogsService) {}
+
+  @Get('histogram')
+  @ApiOkResponse({ type: LogHistogramDto, description: 'Matching records per time bucket.' })
+  histogram(@Query() query: LogHistogramQueryDto): Promise<LogHistogramDto> {
+    return this.logs.histogram(query);
+  }
 
   @Get()
   @ApiOkResponse({ type: LogPageDto })

@@ -4,8 +4,8 @@ import { toLabels } from '../common/label.dto.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { LogsQueryRepository } from '@sentio/clickhouse';
-import type { LogPageDto, LogsQueryDto } from './logs.dto.js';
-import { DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
+import type { LogHistogramDto, LogHistogramQueryDto, LogPageDto, LogsQueryDto } from './logs.dto.js';
+import { bucketing, DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
 
 interface LogCursor {
   t: number;
@@ -53,6 +53,26 @@ export class LogsService {
       })),
       nextCursor:
         rows.length > limit && last ? encodeCursor({ t: Number(last.ts_ms), e: last.event_id }) : undefined,
+    };
+  }
+
+  /** How many records match per time bucket: the logs explorer's histogram, which zooms the range. */
+  async histogram(query: LogHistogramQueryDto): Promise<LogHistogramDto> {
+    const { maxRangeDays, maxRows } = this.config.limits;
+    const requested = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
+    const { range, stepMs } = bucketing(requested, query.step, maxRows);
+    const rows = await this.logs.histogram({
+      ...range,
+      stepMs,
+      device: query.device,
+      level: query.level,
+      contains: query.contains === '' ? undefined : query.contains,
+    });
+    return {
+      stepMs,
+      from: new Date(range.fromMs).toISOString(),
+      to: new Date(range.toMs).toISOString(),
+      buckets: rows.map((r) => ({ ts: new Date(Number(r.bucket_ms)).toISOString(), count: Number(r.count) })),
     };
   }
 }

@@ -1,17 +1,9 @@
-import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { MetricsQueryRepository, type LatestRow } from '@sentio/clickhouse';
 import type { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
-import {
-  alignRange,
-  chooseResolution,
-  DAY_MS,
-  defaultStep,
-  HOUR_MS,
-  parseDuration,
-  resolveRange,
-} from '../common/time-range.util.js';
+import { bucketing, chooseResolution, DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
 
 @Injectable()
 export class MetricsService {
@@ -23,14 +15,7 @@ export class MetricsService {
   async series(query: SeriesQueryDto): Promise<SeriesDto> {
     const { maxRangeDays, maxRows } = this.config.limits;
     const requested = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
-    const stepMs = query.step === undefined ? defaultStep(requested) : parseDuration('step', query.step);
-    const range = alignRange(requested, stepMs);
-    const buckets = (range.toMs - range.fromMs) / stepMs;
-    if (buckets > maxRows) {
-      throw new BadRequestException(
-        `step: too small for the range, ${buckets} buckets exceed the limit of ${maxRows}`,
-      );
-    }
+    const { range, stepMs } = bucketing(requested, query.step, maxRows);
     const agg = query.agg ?? 'avg';
     const resolution = chooseResolution(stepMs);
     const rows = await this.metrics.series({

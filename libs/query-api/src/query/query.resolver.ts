@@ -4,7 +4,7 @@ import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
-import { LogPageDto, LogsQueryDto } from './logs.dto.js';
+import { LogHistogramDto, LogHistogramQueryDto, LogPageDto, LogsQueryDto } from './logs.dto.js';
 import { LogsService } from './logs.service.js';
 import { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
 import { MetricsService } from './metrics.service.js';
@@ -57,6 +57,11 @@ export class QueryResolver {
   @Query(() => LogPageDto)
   logs(@Args() args: LogsQueryDto): Promise<LogPageDto> {
     return this.logsService.search(args);
+  }
+
+  @Query(() => LogHistogramDto, { description: 'Matching log records per time bucket.' })
+  logHistogram(@Args() args: LogHistogramQueryDto): Promise<LogHistogramDto> {
+    return this.logsService.histogram(args);
   }
 
   @Query(() => [SpanDto], { description: 'Every span of one trace, in start order.' })
