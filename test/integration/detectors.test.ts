@@ -144,6 +144,15 @@ describe('detectors: simulator faults through the real consumer and broker', () 
     expect(twinLast.length).toBeLessThanOrEqual(5);
   });
 
+  it('reports the robust group model as its own member beside the autoencoder', () => {
+    for (const id of ['pump-0002', 'pump-0004']) {
+      const group = of(id).filter((a) => a.modelId === `robust-group:${id}`);
+      expect(group.length, id).toBeGreaterThan(0);
+      expect(Math.min(...group.map((a) => a.windowEndMs))).toBeGreaterThan(FAULT_AT);
+      expect(group.every((a) => a.score > a.threshold)).toBe(true);
+    }
+  });
+
   it('reports the stuck sensor by its flat line, the others by the autoencoder', () => {
     const stuck = of('pump-0003').filter((a) => a.modelId.startsWith('flatline'));
     expect(stuck.length).toBeGreaterThan(0);

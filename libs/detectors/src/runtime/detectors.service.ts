@@ -25,6 +25,7 @@ import { assessFailure, fitHolt, holtForecast } from '../forecasting/holt-foreca
 import { ModelStore } from './model-store.js';
 import { initTfBackend } from './tf-backend.js';
 import { WindowAssembler, type AssembledWindow } from './window-assembler.js';
+import { RobustGroupModel, type GroupScore, type GroupScorer } from '../models/robust-group-model.js';
 import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
 export const DETECTORS_CONFIG = Symbol('DetectorsConfig');
@@ -43,6 +44,15 @@ interface DeviceDetector {
   rowsSinceForecast: number;
   /** The autoencoder's verdicts on the device's latest windows (1: flagged), newest last. */
   recentFlags: number[];
+  /**
+   * The robust group model's row-by-row scorer over the same rows the autoencoder sees; fitted in
+   * milliseconds on the device's first `trainRows` rows (again after a restart: it is not stored).
+   */
+  group: GroupScorer | undefined;
+  groupModel: RobustGroupModel | undefined;
+  groupTraining: number[][];
+  /** The group model's verdict on the newest row. */
+  groupLast: GroupScore | undefined;
 }
 
 /**
@@ -61,7 +71,8 @@ interface Codecs {
 /**
  * Consumes telemetry, resamples it per device into windows, and produces Anomaly events (a window
  * autoencoder per device over rows taken relative to a slow baseline, trained on the device's first
- * `trainRows` rows or by `sentio detect train`, plus a stuck-sensor rule) and Forecast events (Holt per
+ * `trainRows` rows or by `sentio detect train`; beside it the robust group model over the same rows, each
+ * member reporting under its own model id; plus a stuck-sensor rule) and Forecast events (Holt per
  * metric with time to failure against the configured limits). A batch's events and dead letters are
  * acknowledged by the broker before its offsets are committed; windows being assembled at a restart are
  * rebuilt from the next records. New model versions are swapped in between batches.
@@ -134,6 +145,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       detail: {
         devices: this.devices.size,
         models: [...this.devices.values()].filter((d) => d.model).length,
+        groupModels: [...this.devices.values()].filter((d) => d.group).length,
         ...this.assembler.stats,
       },
     };
@@ -163,6 +175,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         const device = await this.device(window.deviceId);
         const next = device.stream.push(window);
         for (const row of next.added) {
+          this.scoreGroup(window.deviceId, device, row.residual);
           device.history.push({ endMs: row.endMs, raw: row.raw });
           if (device.history.length > this.config.forecast.historyRows) device.history.shift();
           for (const forecast of this.forecast(window.deviceId, device, row.endMs))
@@ -170,6 +183,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         }
         const flat = this.flatline(window, next.flatRows);
         if (flat) emit(flat);
+        this.emitGroup(window, device, emit);
         if (!device.model) {
           device.training.push(...next.added);
           if (device.training.length >= this.config.trainRows) {
@@ -181,6 +195,8 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         }
         // Scored as it arrives, not per batch: the verdict steers the device's baseline (hold) before its
         // next row, so results do not depend on how records were batched (replays repeat exactly).
+        // The hold follows the autoencoder alone: it sees the fault's shape, where the group model's
+        // 30-row means also rise with the healthy metrics' drift once the baseline holds.
         const flag = this.score(device.model, window, next.rows, emit);
         device.recentFlags.push(flag);
         if (device.recentFlags.length > HOLD_N) device.recentFlags.shift();
@@ -188,6 +204,44 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       }
     }
     return out;
+  }
+
+  /** Feeds one new row to the device's group model, fitting it once enough rows have come. */
+  private scoreGroup(deviceId: string, device: DeviceDetector, residual: number[]): void {
+    if (device.group) {
+      device.groupLast = device.group.push(residual);
+      return;
+    }
+    device.groupTraining.push(residual);
+    if (device.groupTraining.length < this.config.trainRows) return;
+    try {
+      device.groupModel = RobustGroupModel.fit(this.config.metrics, device.groupTraining);
+      device.group = device.groupModel.scorer();
+      this.logger.info(
+        { deviceId, modelVersion: device.groupModel.state.modelVersion, margin: device.groupModel.margin },
+        'group model fitted',
+      );
+    } catch (error) {
+      this.logger.error({ err: error, deviceId }, 'group model fit failed; retrying on later rows');
+    }
+    device.groupTraining = [];
+  }
+
+  /** The group model's anomaly for this window (its newest row), if it flags it. */
+  private emitGroup(window: AssembledWindow, device: DeviceDetector, emit: (anomaly: Anomaly) => void): void {
+    const last = device.groupLast;
+    if (!last?.anomalous || !device.groupModel) return;
+    flagged.inc({ model: 'robust-group' });
+    emit(
+      this.anomaly(
+        window,
+        `robust-group:${window.deviceId}`,
+        device.groupModel.state.modelVersion,
+        last.raw,
+        device.groupModel.margin,
+        last.contributions,
+      ),
+    );
   }
 
   private score(
@@ -256,6 +310,10 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         history: [],
         rowsSinceForecast: 0,
         recentFlags: [],
+        group: undefined,
+        groupModel: undefined,
+        groupTraining: [],
+        groupLast: undefined,
       };
       this.devices.set(deviceId, device);
     }
