@@ -234,9 +234,21 @@ async function endToEnd(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   const caughtUpS = (performance.now() - waitFrom) / 1000;
-  await new Promise((r) => setTimeout(r, 3000));
+  // Notifications still on their way: wait until every fault has been notified (or a minute has passed).
+  const notifyDeadline = Date.now() + 60_000;
+  while (Date.now() < notifyDeadline && !allNotified()) await new Promise((r) => setTimeout(r, 250));
   const cpuS = (await processCpuSeconds(child.pid!)) - cpuBefore;
   const latencies: number[] = [];
+  function allNotified(): boolean {
+    const seen = new Set(
+      webhook.requests.flatMap((r) =>
+        (JSON.parse(r.body) as { alerts: Array<{ labels: Record<string, string> }> }).alerts.map(
+          (a) => a.labels['device'],
+        ),
+      ),
+    );
+    return [...firedAt.keys()].every((d) => seen.has(d));
+  }
   for (const req of webhook.requests) {
     const body = JSON.parse(req.body) as {
       alerts: Array<{ labels: Record<string, string>; status: string }>;

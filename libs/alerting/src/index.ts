@@ -24,3 +24,4 @@ export { Silences, silenceActive, validateSilence, type Silence } from './dispat
 export type { DeliveryAttempt } from './notify/notification-log.js';
 export { signBody } from './receivers/index.js';
 export { backtest, readRuleInputsFromKafka, warmUpMs, type BacktestResult } from './backtest/backtest.js';
+export { AlertingApiModule } from './api/alerting-api.module.js';

@@ -1,6 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sentio/observability';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+
+/** A topic just created may not have a leader yet: wait that out (briefly) instead of failing the start. */
+async function fetchOffsets(
+  admin: Admin,
+  topic: string,
+): Promise<Array<{ partition: number; high: string; low: string }>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      const e = error as Error & { retriable?: boolean };
+      if (attempt >= 40 || !(e.retriable || /does not host|leader|unknown topic/i.test(e.message)))
+        throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
 
 /**
  * Reads whole topics from the beginning and keeps following them, with no committed offsets (a group of
@@ -38,7 +55,7 @@ export class TopicReader {
     await admin.connect();
     try {
       for (const topic of this.topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
+        for (const p of await fetchOffsets(admin, topic)) {
           if (BigInt(p.high) > BigInt(p.low)) this.remaining.set(`${topic}:${p.partition}`, BigInt(p.high));
         }
       }

@@ -1,5 +1,5 @@
 import type { DynamicModule } from '@nestjs/common';
-import { AlertingModule } from '@sentio/alerting';
+import { AlertingApiModule, AlertingModule } from '@sentio/alerting';
 import { ConnectorsModule } from '@sentio/connectors';
 import { DetectorsModule } from '@sentio/detectors';
 import { IngestModule } from '@sentio/ingest';
@@ -26,7 +26,14 @@ export const targets = {
   ingest: { usesClickHouse: true, module: (config) => IngestModule.forRoot(config.ingest) },
   otlp: { usesClickHouse: false, module: (config) => OtlpModule.forRoot(config.otlp) },
   alerting: { usesClickHouse: false, module: (config) => AlertingModule.forRoot(config.alerting) },
-  api: { usesClickHouse: true, module: (config, logger) => QueryApiModule.forRoot(config.queryApi, logger) },
+  api: {
+    usesClickHouse: true,
+    // The query API plus the feature modules of other components that serve through it (alerting).
+    module: (config, logger) => {
+      const api = QueryApiModule.forRoot(config.queryApi, logger);
+      return { ...api, imports: [...(api.imports ?? []), AlertingApiModule.forRoot(config.alerting)] };
+    },
+  },
   // In the process that writes ClickHouse: a swap holds live ingest's writes to the family for its last step.
   replay: {
     usesClickHouse: true,
