@@ -1,5 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
 
+interface LayerJson {
+  class_name: string;
+  config: { name: string; activation?: string };
+}
+
 interface DenseLayer {
   inputs: number;
   units: number;
@@ -38,6 +43,50 @@ export class DenseForward {
         };
       }),
     );
+  }
+
+  /**
+   * From the files TF.js saves (topology JSON, weight manifest, weight bytes) without TF.js: each Dense
+   * layer's kernel and bias are the next two float32 entries of the manifest, in layer order.
+   */
+  static fromArtifacts(
+    topology: object,
+    weightSpecs: ReadonlyArray<{ name: string; shape: number[]; dtype: string }>,
+    weights: Uint8Array,
+  ): DenseForward {
+    const t = topology as {
+      config?: { layers?: LayerJson[] } | LayerJson[];
+      model_config?: { config?: { layers?: LayerJson[] } };
+    };
+    const layersJson =
+      (Array.isArray(t.config) ? t.config : t.config?.layers) ?? t.model_config?.config?.layers ?? [];
+    const aligned = new Uint8Array(weights).buffer;
+    let offset = 0;
+    const next = (name: string) => {
+      const index = weightSpecs.findIndex((w) => w.name === name);
+      const spec = weightSpecs[index];
+      if (!spec || spec.dtype !== 'float32') throw new Error(`weights have no float32 entry ${name}`);
+      const size = spec.shape.reduce((a, b) => a * b, 1);
+      const start = weightSpecs
+        .slice(0, index)
+        .reduce((a, w) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0);
+      offset = Math.max(offset, start + 4 * size);
+      return { data: new Float32Array(aligned, start, size), shape: spec.shape };
+    };
+    const dense = layersJson.filter((l) => l.class_name === 'Dense');
+    if (dense.length === 0 || dense.length !== layersJson.length)
+      throw new Error('DenseForward handles stacks of Dense layers only');
+    const layers = dense.map((l) => {
+      const activation = l.config.activation;
+      if (activation !== 'relu' && activation !== 'linear')
+        throw new Error(`DenseForward handles relu and linear activations, not ${activation}`);
+      const kernel = next(`${l.config.name}/kernel`);
+      const bias = next(`${l.config.name}/bias`);
+      const [inputs, units] = kernel.shape as [number, number];
+      return { inputs, units, kernel: kernel.data, bias: bias.data, relu: activation === 'relu' };
+    });
+    if (offset > weights.byteLength) throw new Error('weights file is shorter than its manifest');
+    return new DenseForward(layers);
   }
 
   /** Outputs for `rows` inputs laid out row after row in `input`. */

@@ -100,15 +100,17 @@ const CALIBRATED_RULE = 'quantile(held-out window scores, q) * factor';
  * squared reconstruction error, and each feature's share of it says which metric looks wrong.
  */
 export class WindowAutoencoder {
-  private readonly forward: DenseForward;
-
+  /**
+   * @param model the TF.js model, kept only by a freshly trained instance (to save it); a loaded one scores
+   *   with the plain-JS forward pass alone, which loads in well under a millisecond instead of building a
+   *   TF.js graph per device.
+   */
   private constructor(
-    private readonly model: tf.LayersModel,
+    private readonly model: tf.LayersModel | undefined,
+    private readonly forward: DenseForward,
     private readonly scaler: StandardScaler,
     readonly metadata: AutoencoderMetadata,
-  ) {
-    this.forward = DenseForward.fromModel(model);
-  }
+  ) {}
 
   get threshold(): number {
     return this.metadata.threshold.value;
@@ -197,7 +199,7 @@ export class WindowAutoencoder {
       .update(JSON.stringify(input.preprocessing ?? {}))
       .digest('hex')
       .slice(0, 12);
-    return new WindowAutoencoder(model, scaler, metadata);
+    return new WindowAutoencoder(model, DenseForward.fromModel(model), scaler, metadata);
   }
 
   /** Scores one window of raw (unscaled) rows, oldest first. */
@@ -230,6 +232,7 @@ export class WindowAutoencoder {
 
   /** Writes model.json (topology and weight manifest), weights.bin and metadata.json into `dir`. */
   async save(dir: string): Promise<void> {
+    if (!this.model) throw new Error('only a freshly trained model is saved; this one was loaded');
     await mkdir(dir, { recursive: true });
     await this.model.save(
       tf.io.withSaveHandler(async (artifacts) => {
@@ -257,13 +260,12 @@ export class WindowAutoencoder {
       weightSpecs: tf.io.WeightsManifestEntry[];
     };
     const weights = await readFile(join(dir, 'weights.bin'));
-    const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData }));
-    return new WindowAutoencoder(model, StandardScaler.from(metadata.scaler), metadata);
+    const forward = DenseForward.fromArtifacts(modelTopology, weightSpecs, weights);
+    return new WindowAutoencoder(undefined, forward, StandardScaler.from(metadata.scaler), metadata);
   }
 
   dispose(): void {
-    this.model.dispose();
+    this.model?.dispose();
   }
 }
 
