@@ -4,7 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AvroSerde, EventCodec } from '@sentio/avro';
-import { eventStreams, type Anomaly, type TelemetrySample } from '@sentio/events';
+import {
+  eventStreams,
+  type Anomaly,
+  type DeviceLogRecord,
+  type Forecast,
+  type TelemetrySample,
+} from '@sentio/events';
 import { EventProducer } from '@sentio/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -114,6 +120,33 @@ describe('alerting end to end', () => {
             selector: { site: 'north' },
           },
           {
+            id: 'pump-ttf',
+            name: 'Pump bearing failing soon',
+            condition: { kind: 'forecast', metric: 'bearing_temperature', timeToFailureUnder: '1h' },
+            severity: 'minor',
+            annotations: { summary: '{{device}} bearing reaches its limit in {{timeToFailure}}' },
+          },
+          {
+            id: 'pump-seal',
+            name: 'Pump seal leak logged',
+            condition: {
+              kind: 'composite',
+              op: 'and',
+              conditions: [
+                { kind: 'log', pattern: 'seal (leak|failure)', minSeverity: 'WARN', window: '60s', count: 2 },
+                {
+                  kind: 'threshold',
+                  metric: 'flow_rate',
+                  aggregation: 'last',
+                  window: '10s',
+                  op: '<',
+                  threshold: 20,
+                },
+              ],
+            },
+            severity: 'warning',
+          },
+          {
             id: 'pump-anomaly',
             name: 'Pump anomaly',
             condition: { kind: 'anomaly', windows: 2, within: '60s' },
@@ -141,6 +174,7 @@ describe('alerting end to end', () => {
                 },
               ],
               alertmanager: [{ url: am.url }],
+              slack: [{ url: `${webhook.url}/slack`, channel: '#plant' }],
             },
           ],
           route: {
@@ -217,6 +251,17 @@ describe('alerting end to end', () => {
     );
     expect(firing.headers['idempotency-key']).toMatch(/^[0-9a-f]{32}$/);
 
+    const slack = await until('firing Slack message', () =>
+      webhook
+        .json<{ text: string; channel: string; attachments: Array<{ title: string; text: string }> }>(
+          '/slack',
+        )
+        .find((m) => m.text.includes('Pump bearing hot')),
+    );
+    expect(slack.text).toBe('[FIRING:1] Pump bearing hot');
+    expect(slack.channel).toBe('#plant');
+    expect(slack.attachments[0]!.title).toMatch(/^Firing: pump-0001 bearing at/);
+    expect(slack.attachments[0]!.text).toMatch(/Severity: base major, \+1 device criticality high/);
     const mail = await until('firing email', () =>
       smtp.messages().find((m) => /Subject: \[FIRING:1\] alertname=Pump bearing hot/.test(m)),
     );
@@ -303,6 +348,83 @@ describe('alerting end to end', () => {
     );
     expect(hook.alerts.map((a) => a.labels['device'])).toEqual(['pump-0002']);
     expect(hook.alerts[0]!.annotations['explanation']).toMatch(/no flow_rate for \d+s \(limit 15s\)/);
+  });
+
+  it('a forecast with a short time to failure, and seal-leak logs with falling flow (composite), fire and resolve', async () => {
+    const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
+    const forecasts = await EventCodec.register(serde, eventStreams.forecasts, box.topics.forecasts);
+    const logs = await EventCodec.register(serde, eventStreams.logs, box.topics.logs);
+    const forecast = (s: number, ttfMs: number | null): Forecast => ({
+      eventId: `fc-${s}`,
+      deviceId: 'pump-0001',
+      metric: 'bearing_temperature',
+      timestampMs: t0 + s * 1000,
+      points: [],
+      intervalLevel: 0.9,
+      limitLower: null,
+      limitUpper: 90,
+      timeToFailureMs: ttfMs,
+      risk: ttfMs === null ? 'NONE' : 'HIGH',
+      confidence: null,
+      mase: null,
+      modelId: 'holt',
+      modelVersion: '1',
+    });
+    await producer.send(
+      box.topics.forecasts,
+      [forecast(91, 20 * 60_000)].map((f) => ({ key: f.deviceId, value: forecasts.encode(f) })),
+    );
+    const ttf = await until('forecast webhook', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find((b) => b.groupLabels['alertname'] === 'Pump bearing failing soon' && b.status === 'firing'),
+    );
+    expect(ttf.alerts[0]!.annotations['summary']).toBe('pump-0001 bearing reaches its limit in 20 min');
+    // minor, +1 HIGH risk, +1 time to failure under an hour, +1 device criticality
+    expect(ttf.alerts[0]!.labels['severity']).toBe('critical');
+    await producer.send(
+      box.topics.forecasts,
+      [forecast(95, null)].map((f) => ({ key: f.deviceId, value: forecasts.encode(f) })),
+    );
+    await until('forecast resolved', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find((b) => b.groupLabels['alertname'] === 'Pump bearing failing soon' && b.status === 'resolved'),
+    );
+
+    const log = (s: number, body: string): DeviceLogRecord => ({
+      eventId: `log-${s}`,
+      deviceId: 'pump-0001',
+      timestampMs: t0 + s * 1000,
+      severity: 'ERROR',
+      body,
+      attributes: {},
+      traceId: null,
+      spanId: null,
+      source: 'test',
+    });
+    await send([96, 97, 98].map((sec) => sample('pump-0001', sec, 'flow_rate', 10)));
+    await producer.send(
+      box.topics.logs,
+      [log(99, 'seal leak detected'), log(100, 'seal failure: pressure drop')].map((l) => ({
+        key: l.deviceId,
+        value: logs.encode(l),
+      })),
+    );
+    const seal = await until('composite webhook', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find((b) => b.groupLabels['alertname'] === 'Pump seal leak logged' && b.status === 'firing'),
+    );
+    expect(seal.alerts[0]!.annotations['explanation']).toBe(
+      'log: alerting AND threshold flow_rate: alerting',
+    );
+    await send([101, 102].map((sec) => sample('pump-0001', sec, 'flow_rate', 30)));
+    await until('composite resolved', () =>
+      webhook
+        .json<WebhookBody>('/hook')
+        .find((b) => b.groupLabels['alertname'] === 'Pump seal leak logged' && b.status === 'resolved'),
+    );
   });
 
   it('the backtest command replays the same data through the same evaluator and agrees with live', async () => {
