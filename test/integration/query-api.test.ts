@@ -325,6 +325,7 @@ describe('query API over the ClickHouse projections', () => {
         'deadLetters',
         'devices',
         'forecasts',
+        'forecastsAtRisk',
         'latest',
         'logHistogram',
         'logs',
@@ -837,6 +838,17 @@ describe('query API over the ClickHouse projections', () => {
           ],
         }),
       ]);
+      // Across devices: the newest forecast per device and metric at some risk (pressure's is NONE).
+      const atRisk = await call(`/api/forecasts/at-risk?from=${T0}&to=${T0 + 2 * HOUR}`, viewer);
+      expect(atRisk.status, atRisk.text).toBe(200);
+      expect(
+        (atRisk.body as unknown as Array<Record<string, unknown>>).map((f) => [
+          f['deviceId'],
+          f['metric'],
+          f['risk'],
+        ]),
+      ).toEqual([['pump-0001', 'temperature', 'HIGH']]);
+      expect((await call(`/api/forecasts/at-risk?minRisk=NONE`, viewer)).status).toBe(400);
       const gql = await graphql(
         `{ anomalies(device: "pump-0002", from: "${T0}", to: "${T0 + HOUR}") { eventId modelVersion contributions { metric error } } }`,
         viewer,

@@ -42,10 +42,12 @@ export {
 // Reads of the same table families, for the query API (and its benchmark, which prices the API against them).
 export {
   DetectionsQueryRepository,
+  RISKS,
   type AnomalyQueryRow,
   type DetectionFilter,
   type DeviceScoreRow,
   type ForecastQueryRow,
+  type RiskName,
 } from './repositories/detections-query.repository.js';
 export {
   DevicesQueryRepository,

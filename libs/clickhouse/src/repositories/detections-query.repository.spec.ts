@@ -117,4 +117,39 @@ describe('DetectionsQueryRepository on embedded ClickHouse', () => {
     expect(temperature!.point_ts_ms.map(Number)).toEqual([T0 + MINUTE, T0 + 2 * MINUTE]);
     expect(await sut.forecasts({ ...hour, device: 'pump-2' })).toEqual([]);
   });
+
+  it('ranks the newest forecast per device and metric by time to failure, at or above a risk', async () => {
+    const forecasts = new ForecastsRepository(store);
+    const at = (i: number, deviceId: string, metric: string, ttf: number | null, risk: Forecast['risk']) => ({
+      ...forecast(i, metric, ttf),
+      eventId: `risk-${i}`,
+      deviceId,
+      risk,
+    });
+    await forecasts.insert(
+      [
+        // pump-9 temperature was HIGH, its newest forecast is NONE: no longer at risk.
+        at(10, 'pump-9', 'temperature', 60_000, 'HIGH'),
+        at(11, 'pump-9', 'temperature', null, 'NONE'),
+        at(12, 'pump-8', 'pressure', 7_200_000, 'MEDIUM'),
+        at(13, 'pump-7', 'flow', 600_000, 'LOW'),
+        at(14, 'pump-6', 'flow', null, 'HIGH'),
+      ],
+      'risks',
+    );
+    const ranked = async (minRisk: 'LOW' | 'MEDIUM' | 'HIGH', limit = 100) =>
+      (await sut.atRisk({ ...hour, minRisk, limit })).map((r) => [r.device_id, r.metric, r.risk_name]);
+    expect(await ranked('LOW')).toEqual([
+      ['pump-7', 'flow', 'LOW'],
+      ['pump-1', 'temperature', 'HIGH'],
+      ['pump-8', 'pressure', 'MEDIUM'],
+      ['pump-6', 'flow', 'HIGH'],
+    ]);
+    expect(await ranked('MEDIUM')).toEqual([
+      ['pump-1', 'temperature', 'HIGH'],
+      ['pump-8', 'pressure', 'MEDIUM'],
+      ['pump-6', 'flow', 'HIGH'],
+    ]);
+    expect(await ranked('HIGH', 1)).toEqual([['pump-1', 'temperature', 'HIGH']]);
+  });
 });

@@ -1,5 +1,9 @@
 import type { ClickHouseStore } from '../clickhouse-store.js';
 
+/** The Enum8 of `forecasts.risk`, lowest first. */
+export const RISKS = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
+export type RiskName = (typeof RISKS)[number];
+
 export interface DetectionFilter {
   fromMs: number;
   toMs: number;
@@ -67,6 +71,14 @@ function where(filter: DetectionFilter): { sql: string; params: Record<string, u
   return { sql: conditions.join(' AND '), params };
 }
 
+const FORECAST_COLUMNS = `toUnixTimestamp64Milli(ts) AS ts_ms, device_id, metric,
+  arrayMap(p -> toUnixTimestamp64Milli(tupleElement(p, 1)), points) AS point_ts_ms,
+  arrayMap(p -> tupleElement(p, 2), points) AS point_values,
+  arrayMap(p -> tupleElement(p, 3), points) AS point_lowers,
+  arrayMap(p -> tupleElement(p, 4), points) AS point_uppers,
+  interval_level, limit_lower, limit_upper, time_to_failure_ms, toString(risk) AS risk_name,
+  confidence, mase, model_id, model_version, event_id`;
+
 /**
  * Detector output. Anomalies are read FINAL: a replayed detection is a duplicate row until a merge, and a
  * count or a list must not show it twice.
@@ -109,18 +121,38 @@ export class DetectionsQueryRepository {
   forecasts(filter: DetectionFilter): Promise<ForecastQueryRow[]> {
     const { sql, params } = where(filter);
     return this.store.query<ForecastQueryRow>(
-      `SELECT toUnixTimestamp64Milli(ts) AS ts_ms, device_id, metric,
-              arrayMap(p -> toUnixTimestamp64Milli(tupleElement(p, 1)), points) AS point_ts_ms,
-              arrayMap(p -> tupleElement(p, 2), points) AS point_values,
-              arrayMap(p -> tupleElement(p, 3), points) AS point_lowers,
-              arrayMap(p -> tupleElement(p, 4), points) AS point_uppers,
-              interval_level, limit_lower, limit_upper, time_to_failure_ms, toString(risk) AS risk_name,
-              confidence, mase, model_id, model_version, event_id
+      `SELECT ${FORECAST_COLUMNS}
        FROM ${this.store.table('forecasts')}
        WHERE ${sql}
        ORDER BY ts DESC, metric, event_id DESC
        LIMIT {limit:UInt32}`,
       params,
+    );
+  }
+
+  /**
+   * The newest forecast of each device and metric in the range, kept when its risk is at least `minRisk`,
+   * soonest time to failure first (none last): what the plant should look at next.
+   */
+  atRisk(
+    filter: Omit<DetectionFilter, 'device' | 'metric'> & { minRisk: RiskName },
+  ): Promise<ForecastQueryRow[]> {
+    return this.store.query<ForecastQueryRow>(
+      `SELECT * FROM (
+         SELECT ${FORECAST_COLUMNS}, CAST(risk, 'Int8') AS risk_level
+         FROM ${this.store.table('forecasts')}
+         WHERE ${RANGE}
+         ORDER BY device_id, metric, ts DESC, event_id DESC
+         LIMIT 1 BY device_id, metric)
+       WHERE risk_level >= {minRisk:Int8}
+       ORDER BY time_to_failure_ms IS NULL, time_to_failure_ms, risk_level DESC, device_id, metric
+       LIMIT {limit:UInt32}`,
+      {
+        fromMs: filter.fromMs,
+        toMs: filter.toMs,
+        limit: filter.limit,
+        minRisk: RISKS.indexOf(filter.minRisk),
+      },
     );
   }
 }

@@ -8,6 +8,7 @@ import {
   DetectionRangeDto,
   DeviceAnomalyScoreDto,
   ForecastDto,
+  ForecastsAtRiskQueryDto,
   ForecastsQueryDto,
 } from './detections.dto.js';
 import { DetectionsService } from './detections.service.js';
@@ -30,6 +31,15 @@ export class DetectionsController {
   @ApiOkResponse({ type: [DeviceAnomalyScoreDto], description: 'Devices by highest anomaly score.' })
   topDevices(@Query() query: DetectionRangeDto): Promise<DeviceAnomalyScoreDto[]> {
     return this.detections.topDevices(query);
+  }
+
+  @Get('forecasts/at-risk')
+  @ApiOkResponse({
+    type: [ForecastDto],
+    description: 'The newest forecast per device and metric at or above a risk, soonest failure first.',
+  })
+  atRisk(@Query() query: ForecastsAtRiskQueryDto): Promise<ForecastDto[]> {
+    return this.detections.atRisk(query);
   }
 
   @Get('forecasts')

@@ -1,5 +1,6 @@
 import { ArgsType, Field, Float, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
 import { TimeRangeArgs } from '../common/time-range.args.js';
 import { FilterText, PageLimit } from '../common/query-fields.js';
 
@@ -30,6 +31,19 @@ export class ForecastsQueryDto extends DetectionRangeDto {
   @Field({ nullable: true })
   @FilterText()
   metric?: string;
+}
+
+@ArgsType()
+export class ForecastsAtRiskQueryDto extends DetectionRangeDto {
+  @ApiPropertyOptional({
+    enum: ['LOW', 'MEDIUM', 'HIGH'],
+    default: 'LOW',
+    description: 'Lowest risk listed.',
+  })
+  @Field(() => String, { nullable: true })
+  @IsOptional()
+  @IsIn(['LOW', 'MEDIUM', 'HIGH'], { message: 'minRisk: expected one of LOW, MEDIUM, HIGH' })
+  minRisk?: 'LOW' | 'MEDIUM' | 'HIGH';
 }
 
 @ObjectType('MetricContribution')

@@ -2,13 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import { pageSize } from '../common/cursor.util.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { DetectionsQueryRepository, type DetectionFilter } from '@sentio/clickhouse';
+import { DetectionsQueryRepository, type DetectionFilter, type ForecastQueryRow } from '@sentio/clickhouse';
 import type {
   AnomaliesQueryDto,
   AnomalyDto,
   DetectionRangeDto,
   DeviceAnomalyScoreDto,
   ForecastDto,
+  ForecastsAtRiskQueryDto,
   ForecastsQueryDto,
 } from './detections.dto.js';
 import { DAY_MS, resolveRange } from '../common/time-range.util.js';
@@ -58,27 +59,13 @@ export class DetectionsService {
       device: query.device,
       metric: query.metric,
     });
-    return rows.map((r) => ({
-      ts: iso(r.ts_ms),
-      deviceId: r.device_id,
-      metric: r.metric,
-      points: r.point_values.map((value, i) => ({
-        ts: iso(r.point_ts_ms[i] ?? 0),
-        value,
-        lower: r.point_lowers[i] ?? value,
-        upper: r.point_uppers[i] ?? value,
-      })),
-      intervalLevel: r.interval_level,
-      limitLower: r.limit_lower,
-      limitUpper: r.limit_upper,
-      timeToFailureMs: r.time_to_failure_ms === null ? null : Number(r.time_to_failure_ms),
-      risk: r.risk_name,
-      confidence: r.confidence,
-      mase: r.mase,
-      modelId: r.model_id,
-      modelVersion: r.model_version,
-      eventId: r.event_id,
-    }));
+    return rows.map(toForecast);
+  }
+
+  /** The newest forecast per device and metric at or above a risk, soonest time to failure first. */
+  async atRisk(query: ForecastsAtRiskQueryDto): Promise<ForecastDto[]> {
+    const rows = await this.detections.atRisk({ ...this.filter(query), minRisk: query.minRisk ?? 'LOW' });
+    return rows.map(toForecast);
   }
 
   private filter(query: DetectionRangeDto): DetectionFilter {
@@ -88,4 +75,28 @@ export class DetectionsService {
       limit: pageSize(query.limit, maxRows),
     };
   }
+}
+
+function toForecast(r: ForecastQueryRow): ForecastDto {
+  return {
+    ts: iso(r.ts_ms),
+    deviceId: r.device_id,
+    metric: r.metric,
+    points: r.point_values.map((value, i) => ({
+      ts: iso(r.point_ts_ms[i] ?? 0),
+      value,
+      lower: r.point_lowers[i] ?? value,
+      upper: r.point_uppers[i] ?? value,
+    })),
+    intervalLevel: r.interval_level,
+    limitLower: r.limit_lower,
+    limitUpper: r.limit_upper,
+    timeToFailureMs: r.time_to_failure_ms === null ? null : Number(r.time_to_failure_ms),
+    risk: r.risk_name,
+    confidence: r.confidence,
+    mase: r.mase,
+    modelId: r.model_id,
+    modelVersion: r.model_version,
+    eventId: r.event_id,
+  };
 }

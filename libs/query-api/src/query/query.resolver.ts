@@ -14,6 +14,7 @@ import {
   DetectionRangeDto,
   DeviceAnomalyScoreDto,
   ForecastDto,
+  ForecastsAtRiskQueryDto,
   ForecastsQueryDto,
 } from './detections.dto.js';
 import { DetectionsService } from './detections.service.js';
@@ -87,6 +88,13 @@ export class QueryResolver {
   @Query(() => [ForecastDto])
   forecasts(@Args() args: ForecastsQueryDto): Promise<ForecastDto[]> {
     return this.detectionsService.forecasts(args);
+  }
+
+  @Query(() => [ForecastDto], {
+    description: 'The newest forecast per device and metric at or above a risk, soonest failure first.',
+  })
+  forecastsAtRisk(@Args() args: ForecastsAtRiskQueryDto): Promise<ForecastDto[]> {
+    return this.detectionsService.atRisk(args);
   }
 
   @Roles('operator')
