@@ -1,11 +1,9 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AvroModule } from '@sentio/avro';
-import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
-import { HealthRegistry, ObservabilityModule } from '@sentio/observability';
-import { OtlpModule, OtlpReceiver } from '@sentio/otlp';
+import type { INestApplicationContext } from '@nestjs/common';
+import { deadLetterHeaders } from '@sentio/kafka';
+import { HealthRegistry } from '@sentio/observability';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger, sandbox, type Sandbox } from './support/backbone.js';
+import { sandbox, type Sandbox } from './support/backbone.js';
+import { startOtlp } from './support/otlp-harness.js';
 import { collect, until, type Collected } from './support/connector-harness.js';
 
 const MAX_RECORD = 64 * 1024;
@@ -42,30 +40,11 @@ describe('hardening: an OTLP record over the producer limit', () => {
 
   beforeAll(async () => {
     box = await sandbox('hardening_otlp');
-    @Module({})
-    class OtlpTestRoot {}
-    app = await NestFactory.createApplicationContext(
-      {
-        module: OtlpTestRoot,
-        imports: [
-          ObservabilityModule.forRoot(logger),
-          KafkaModule.forRoot(
-            { ...box.kafkaConfig, producer: { ...box.kafkaConfig.producer, maxRecordBytes: MAX_RECORD } },
-            logger,
-          ),
-          AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
-          OtlpModule.forRoot({
-            host: '127.0.0.1',
-            port: 0,
-            maxBodyBytes: 1024 * 1024,
-            deviceIdAttributes: ['device.id'],
-          }),
-        ],
-      },
-      { logger: false },
-    );
-    await app.init();
-    base = `http://127.0.0.1:${app.get(OtlpReceiver).address()!.port}`;
+    ({ app, base } = await startOtlp(box, {
+      maxBodyBytes: 1024 * 1024,
+      deviceIdAttributes: ['device.id'],
+      producer: { maxRecordBytes: MAX_RECORD },
+    }));
     got = await collect(box);
   });
 

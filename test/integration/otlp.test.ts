@@ -1,6 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { Module, type INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
 import {
   ROOT_CONTEXT,
   SeverityNumber,
@@ -30,7 +29,7 @@ import {
   TracerProvider,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
-import { AvroModule, AvroSerde, EventCodec } from '@sentio/avro';
+import { AvroSerde, EventCodec } from '@sentio/avro';
 import {
   eventStreams,
   type DeviceLogRecord,
@@ -38,12 +37,13 @@ import {
   type Span,
   type TelemetrySample,
 } from '@sentio/events';
-import { deadLetterHeaders, KafkaModule } from '@sentio/kafka';
-import { HealthRegistry, ObservabilityModule } from '@sentio/observability';
-import { OtlpModule, OtlpReceiver, otlpDeadLetterHeaders } from '@sentio/otlp';
+import { deadLetterHeaders } from '@sentio/kafka';
+import { HealthRegistry } from '@sentio/observability';
+import { otlpDeadLetterHeaders } from '@sentio/otlp';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logger, sandbox, type Sandbox } from './support/backbone.js';
+import { sandbox, type Sandbox } from './support/backbone.js';
+import { startOtlp } from './support/otlp-harness.js';
 
 interface Collected {
   spans: Span[];
@@ -148,27 +148,10 @@ describe('OTLP/HTTP receiver', () => {
 
   beforeAll(async () => {
     box = await sandbox('otlp');
-    @Module({})
-    class OtlpTestRoot {}
-    app = await NestFactory.createApplicationContext(
-      {
-        module: OtlpTestRoot,
-        imports: [
-          ObservabilityModule.forRoot(logger),
-          KafkaModule.forRoot(box.kafkaConfig, logger),
-          AvroModule.forRoot({ registryUrl: process.env['SCHEMA_REGISTRY_URL']! }),
-          OtlpModule.forRoot({
-            host: '127.0.0.1',
-            port: 0,
-            maxBodyBytes: MAX_BODY,
-            deviceIdAttributes: ['device.id', 'host.name'],
-          }),
-        ],
-      },
-      { logger: false },
-    );
-    await app.init();
-    base = `http://127.0.0.1:${app.get(OtlpReceiver).address()!.port}`;
+    ({ app, base } = await startOtlp(box, {
+      maxBodyBytes: MAX_BODY,
+      deviceIdAttributes: ['device.id', 'host.name'],
+    }));
     got = await collect(box);
   });
 
