@@ -134,21 +134,44 @@ describe('operator console in Chromium against the real platform', () => {
 
   it("draws a device's metric with the API's numbers for the same range", async () => {
     const device = 'pump-0002';
-    const to = Date.now();
+    // A closed range in the past, read once ingest has written all of it (two reads agree).
+    const to = Date.now() - 15_000;
     const from = to - 5 * 60_000;
+    const seriesUrl = (step: string) =>
+      `/api/metrics/series?device=${device}&metric=flow_rate&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`;
+    let previous = '';
+    await until('the range fully ingested', async () => {
+      const now = JSON.stringify(await api.get(seriesUrl('1')));
+      const settled = now === previous;
+      previous = now;
+      await new Promise((r) => setTimeout(r, 1500));
+      return settled;
+    });
     await page.goto(`${plant.baseUrl}/devices/${device}?from=${from}&to=${to}`);
     const chart = page.locator('[data-testid="chart-flow_rate"]');
     await chart.waitFor();
-    await chart.getByRole('button', { name: 'Data table' }).click();
+    // Open the chart's data table (the same points the chart draws), clicking again if a re-render ate the click.
+    await until(
+      'the data table',
+      async () => {
+        if ((await page.getByTestId('table-flow_rate').locator('tbody tr').count()) > 0) return true;
+        const open = chart.getByRole('button', { name: 'Data table' });
+        if (await open.count()) await open.click();
+        return false;
+      },
+      30_000,
+    ).catch(async (error: unknown) => {
+      await shot(page, '03-device-failed');
+      throw error;
+    });
     const rows = await page
       .getByTestId('table-flow_rate')
       .locator('tbody tr')
       .evaluateAll((trs) =>
         trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())),
       );
-    const step = await chart.getAttribute('data-step');
     const series = await api.get<{ points: Array<{ ts: string; value: number }> }>(
-      `/api/metrics/series?device=${device}&metric=flow_rate&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`,
+      seriesUrl((await chart.getAttribute('data-step'))!),
     );
     expect(series.points.length).toBeGreaterThan(5);
     expect(rows.map(([ts, value]) => ({ ts, value: Number(value) }))).toEqual(series.points);
