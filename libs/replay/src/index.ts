@@ -14,3 +14,10 @@ export {
 } from './projection-versions.service.js';
 export { FAMILY_SOURCES } from './replay-families.constant.js';
 export { committedOffsets, offsetsForTime, watermarks, type PartitionOffsets } from './kafka-offsets.util.js';
+export { rescoreDetectors, type RescoreRequest, type RescoreResult } from './detector-rescore.js';
+export {
+  compareVersions,
+  parseFaultIntervals,
+  type FaultInterval,
+  type VersionComparison,
+} from './version-compare.util.js';

@@ -2,12 +2,27 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { isProjectionFamily, PROJECTION_FAMILIES, type ProjectionFamily } from '@sentio/clickhouse';
-import { createLogger, NestJsonLogger } from '@sentio/observability';
-import { loadSentioConfig, platformModule } from '@sentio/platform';
+import { readFile } from 'node:fs/promises';
 import {
+  AnomalyRescoresRepository,
+  ClickHouseStore,
+  isProjectionFamily,
+  PROJECTION_FAMILIES,
+  type ProjectionFamily,
+} from '@sentio/clickhouse';
+import { initTfBackend } from '@sentio/detectors';
+import { EVENT_TOPICS, KAFKA, StreamCodecs, type EventTopics } from '@sentio/kafka';
+import type { Kafka } from 'kafkajs';
+import { createLogger, NestJsonLogger } from '@sentio/observability';
+import { loadSentioConfig, platformModule, type SentioConfig } from '@sentio/platform';
+import {
+  compareVersions,
+  parseFaultIntervals,
   ProjectionVersionsService,
+  rescoreDetectors,
   ReplayService,
+  type RescoreResult,
+  type VersionComparison,
   type ReplayPlan,
   type ReplayProgress,
   type VersionStatus,
@@ -19,6 +34,11 @@ const usage = `projection <family> [--from <time>] [--to <time>] [--devices a,b]
        sentio replay drop <family> <version>      drop a version that is not live
        sentio replay list | versions              replays with progress; versions with rows, live and previous marked
        sentio replay pause|resume|cancel <id>
+       sentio replay detectors --model <version> --from <time> --to <time> [--devices a,b]
+                                                  re-score history with a stored model version, beside the live anomalies
+       sentio replay compare [--labels <csv>] [--from <time>] [--to <time>] [--devices a,b]
+                                                  anomalies per model version (live and re-scored); precision and
+                                                  recall against labelled fault intervals (CSV: device,start,end)
   families: ${Object.keys(PROJECTION_FAMILIES).join(', ')}; <time>: ISO-8601 or epoch ms.
   With --api <url> (or SENTIO_API_URL) it asks a running platform (admin token in SENTIO_API_TOKEN, or
   SENTIO_API_KEY); without, it runs here against the configured ClickHouse (embedded: only while no other
@@ -32,6 +52,8 @@ const options = {
   'no-swap': { type: 'boolean', default: false },
   detach: { type: 'boolean', default: false },
   api: { type: 'string' },
+  model: { type: 'string' },
+  labels: { type: 'string' },
 } as const;
 
 export const replayCommand: Command = {
@@ -41,6 +63,7 @@ export const replayCommand: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
     const [sub, ...args] = positionals;
+    if (sub === 'detectors' || sub === 'compare') return detectors(sub, values);
     const apiUrl = values.api ?? process.env['SENTIO_API_URL'];
     const backend: Backend = apiUrl ? new ApiBackend(apiUrl) : await LocalBackend.open();
     try {
@@ -282,4 +305,81 @@ function instant(text: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (!Number.isFinite(ms)) throw new Error(`expected an ISO-8601 instant or epoch ms, got ${text}`);
   return ms;
+}
+
+/** Re-scoring and comparing run here, against the configured Kafka, ClickHouse and model folder. */
+async function detectors(
+  sub: 'detectors' | 'compare',
+  values: { from?: string; to?: string; devices?: string; model?: string; labels?: string },
+): Promise<number> {
+  const toMs = values.to ? instant(values.to) : Date.now();
+  const fromMs = values.from ? instant(values.from) : toMs - 7 * 24 * 3_600_000;
+  if (fromMs >= toMs) throw new Error('--from must be before --to');
+  const devices = values.devices ? values.devices.split(',').filter((d) => d.length > 0) : undefined;
+  const labels = values.labels ? parseFaultIntervals(await readFile(values.labels, 'utf8')) : undefined;
+  if (sub === 'detectors' && !values.model) throw new Error('--model <version> is required');
+  const logger = createLogger('sentio-replay');
+  const config: SentioConfig = loadSentioConfig();
+  const app = await NestFactory.createApplicationContext(platformModule(config, ['replay'], logger), {
+    logger: new NestJsonLogger(logger.child({ component: 'nest' })),
+  });
+  try {
+    const store = app.get(ClickHouseStore, { strict: false });
+    const rescores = new AnomalyRescoresRepository(store);
+    if (sub === 'detectors') {
+      await initTfBackend(logger);
+      const result = await rescoreDetectors(
+        {
+          kafka: app.get<Kafka>(KAFKA, { strict: false }),
+          codecs: app.get(StreamCodecs, { strict: false }),
+          topic: app.get<EventTopics>(EVENT_TOPICS, { strict: false }).telemetry,
+          rescores,
+          config: config.detectors,
+          logger,
+        },
+        { modelVersion: values.model!, fromMs, toMs, devices },
+      );
+      process.stdout.write(renderRescore(result));
+      return 0;
+    }
+    process.stdout.write(
+      renderComparison(
+        compareVersions(await rescores.flagged({ fromMs, toMs, devices }), labels),
+        labels !== undefined,
+      ),
+    );
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+function renderRescore(r: RescoreResult): string {
+  return (
+    `re-score ${r.id} with model ${r.modelVersion}: ${n(r.records)} records, ${n(r.windows)} windows scored on ` +
+    `${r.devicesScored.length} devices, ${n(r.anomalies)} anomalies written to anomaly_rescores (replay:${r.id}) ` +
+    `in ${r.seconds} s` +
+    (r.devicesWithoutModel.length > 0
+      ? `; no model ${r.modelVersion} for ${r.devicesWithoutModel.join(', ')}`
+      : '') +
+    '\n'
+  );
+}
+
+function renderComparison(rows: VersionComparison[], withLabels: boolean): string {
+  if (rows.length === 0) return 'no anomalies in the range\n';
+  const header = ['source', 'model version', 'anomalies', ...(withLabels ? ['precision', 'recall'] : [])];
+  const cells = rows.map((r) => [
+    r.source,
+    r.modelVersion,
+    n(r.anomalies),
+    ...(withLabels ? [r.precision!.toFixed(3), r.recall!.toFixed(3)] : []),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) =>
+    c
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...cells.map(line), ''].join('\n');
 }

@@ -1,0 +1,251 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { AnomalyRescoresRepository, type RescoredAnomaly } from '@sentio/clickhouse';
+import {
+  DeviceStream,
+  ModelStore,
+  WindowAssembler,
+  type DetectorsConfig,
+  type WindowAutoencoder,
+} from '@sentio/detectors';
+import type { TelemetrySample } from '@sentio/events';
+import type { StreamCodecs } from '@sentio/kafka';
+import { progressReporter, type Logger } from '@sentio/observability';
+import type { Kafka } from 'kafkajs';
+import { offsetsForTime, watermarks, type PartitionOffsets } from './kafka-offsets.util.js';
+
+export interface RescoreRequest {
+  /**
+   * Which stored model of each device (ModelStore, `sentio detect models`) scores: `current`, `previous` (the
+   * one before current), or a version id (or its prefix: versions are content hashes, one per device).
+   */
+  modelVersion: string;
+  fromMs: number;
+  toMs: number;
+  devices?: readonly string[];
+}
+
+export interface RescoreResult {
+  id: string;
+  modelVersion: string;
+  records: number;
+  windows: number;
+  anomalies: number;
+  devicesScored: string[];
+  devicesWithoutModel: string[];
+  seconds: number;
+}
+
+export interface RescoreDeps {
+  kafka: Kafka;
+  codecs: StreamCodecs;
+  topic: string;
+  rescores: AnomalyRescoresRepository;
+  config: DetectorsConfig;
+  logger: Logger;
+}
+
+const INSERT_ROWS = 10_000;
+
+/**
+ * Re-scores a time range of telemetry with one stored model version per device, the way the running
+ * detectors assemble and score windows (event-time steps, per-device baseline), and writes the anomalies to
+ * `anomaly_rescores` tagged with the model version and the run's id: beside the live anomalies, never over
+ * them. Differences from the live detector: no training (a device without that version is skipped) and no
+ * alarm hold (the baseline follows every row), so a re-score of the live version can flag slightly
+ * differently in long alarms. Deterministic event ids make a repeated run count once (ReplacingMergeTree).
+ */
+export async function rescoreDetectors(deps: RescoreDeps, request: RescoreRequest): Promise<RescoreResult> {
+  const started = performance.now();
+  const { config, logger } = deps;
+  const id = randomBytes(4).toString('hex');
+  const log = logger.child({ component: 'replay', rescore: id, modelVersion: request.modelVersion });
+  const devices = request.devices && request.devices.length > 0 ? new Set(request.devices) : undefined;
+  // Start early enough to fill the first window and the baseline; end late enough to close the last step.
+  const warmMs = (config.windowLength + 1) * config.stepMs + config.allowedLatenessMs;
+  const start = await offsetsForTime(deps.kafka, deps.topic, request.fromMs - warmMs);
+  // The end is the end of the log, not offsets-for-times of `to`: record timestamps are produce times, and
+  // history backfilled late (or a device's delayed buffer) has event times far before them.
+  const end = (await watermarks(deps.kafka, deps.topic)).high;
+  const codec = await deps.codecs.get('telemetry');
+  const assembler = new WindowAssembler({
+    metrics: config.metrics,
+    stepMs: config.stepMs,
+    windowLength: config.windowLength,
+    allowedLatenessMs: config.allowedLatenessMs,
+    maxFillSteps: config.maxFillSteps,
+  });
+  const store = new ModelStore(config.modelDir);
+  const models = new Map<string, WindowAutoencoder | null>();
+  const streams = new Map<string, DeviceStream>();
+  const pending: RescoredAnomaly[] = [];
+  let chunk = 0;
+  let records = 0;
+  let windows = 0;
+  let anomalies = 0;
+
+  const stored = await store.list();
+  const versionOf = async (deviceId: string): Promise<string | undefined> => {
+    const mine = stored.filter((m) => m.deviceId === deviceId).map((m) => m.metadata.modelVersion);
+    if (request.modelVersion === 'current') return store.currentVersion(deviceId);
+    if (request.modelVersion === 'previous') {
+      const current = await store.currentVersion(deviceId);
+      const i = mine.indexOf(current ?? '');
+      return i >= 0 ? mine[i + 1] : undefined;
+    }
+    return mine.find((v) => v.startsWith(request.modelVersion));
+  };
+  /** The device's model of the requested version, if it has one built for the configured metrics and window. */
+  const loadFitting = async (deviceId: string): Promise<WindowAutoencoder | null> => {
+    const version = await versionOf(deviceId);
+    if (version === undefined) return null;
+    const model = await store.load(deviceId, version).catch(() => null);
+    if (!model) return null;
+    if (
+      JSON.stringify(model.features) === JSON.stringify(config.metrics) &&
+      model.windowLength === config.windowLength
+    )
+      return model;
+    log.warn({ deviceId, features: model.features }, 'model does not fit the configured metrics or window');
+    model.dispose();
+    return null;
+  };
+  const modelOf = async (deviceId: string): Promise<WindowAutoencoder | null> => {
+    if (models.has(deviceId)) return models.get(deviceId)!;
+    const model = await loadFitting(deviceId);
+    models.set(deviceId, model);
+    return model;
+  };
+  const flush = async (all: boolean) => {
+    while (pending.length >= INSERT_ROWS || (all && pending.length > 0)) {
+      const rows = pending.splice(0, INSERT_ROWS);
+      await deps.rescores.insert(rows, `rescore-${id}-${chunk++}`);
+    }
+  };
+
+  const total = [...end].reduce((n, [p, e]) => n + Math.max(0, Number(e - (start.get(p) ?? 0n))), 0);
+  const progress = progressReporter(log, `re-score with model ${request.modelVersion}`, total);
+  await readRange(deps.kafka, deps.topic, start, end, async (values) => {
+    await codec.prepare(values);
+    for (const value of values) {
+      records++;
+      const decoded = codec.decode(value);
+      if (!decoded.ok) continue;
+      const sample: TelemetrySample = decoded.value;
+      if (sample.quality === 'BAD' || (devices && !devices.has(sample.deviceId))) continue;
+      for (const window of assembler.add(sample)) {
+        let stream = streams.get(window.deviceId);
+        if (!stream) {
+          stream = new DeviceStream({
+            stepMs: config.stepMs,
+            windowLength: config.windowLength,
+            baselineTauRows: config.baselineTauRows,
+          });
+          streams.set(window.deviceId, stream);
+        }
+        const next = stream.push(window);
+        if (window.endMs <= request.fromMs || window.endMs > request.toMs) continue;
+        const model = await modelOf(window.deviceId);
+        if (!model) continue;
+        windows++;
+        const score = model.scoreWindow(next.rows);
+        if (score.score <= model.threshold) continue;
+        anomalies++;
+        const { modelId, modelVersion } = model.metadata;
+        pending.push({
+          replayId: id,
+          eventId: createHash('sha256')
+            .update(`${modelId}:${modelVersion}:${window.endMs}`)
+            .digest('hex')
+            .slice(0, 32),
+          deviceId: window.deviceId,
+          assetId: window.deviceId,
+          timestampMs: window.endMs,
+          windowStartMs: window.startMs,
+          windowEndMs: window.endMs,
+          score: score.score,
+          threshold: model.threshold,
+          contributions: score.contributions
+            .map((error, i) => ({ metric: config.metrics[i]!, error }))
+            .sort((a, b) => b.error - a.error),
+          modelId,
+          modelVersion,
+        });
+      }
+    }
+    progress.advance(values.length);
+    await flush(false);
+  });
+  await flush(true);
+  progress.done();
+  for (const model of models.values()) model?.dispose();
+  const result: RescoreResult = {
+    id,
+    modelVersion: request.modelVersion,
+    records,
+    windows,
+    anomalies,
+    devicesScored: [...models]
+      .filter(([, m]) => m !== null)
+      .map(([d]) => d)
+      .sort(),
+    devicesWithoutModel: [...models]
+      .filter(([, m]) => m === null)
+      .map(([d]) => d)
+      .sort(),
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+  log.info(result, 're-score finished');
+  return result;
+}
+
+/** Hands the values of every record in [start, end) of each partition to `handle`, batch by batch. */
+async function readRange(
+  kafka: Kafka,
+  topic: string,
+  start: PartitionOffsets,
+  end: PartitionOffsets,
+  handle: (values: Array<Buffer | null>) => Promise<void>,
+): Promise<void> {
+  const remaining = new Set([...end].filter(([p, e]) => (start.get(p) ?? 0n) < e).map(([p]) => p));
+  if (remaining.size === 0) return;
+  const consumer = kafka.consumer({ groupId: `sentio-rescore-${randomUUID()}`, maxWaitTimeInMs: 250 });
+  let finish!: () => void;
+  let failed: unknown;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    failed = payload.error;
+    finish();
+  });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset }) => {
+        const p = batch.partition;
+        if (!remaining.has(p)) return;
+        const from = start.get(p) ?? 0n;
+        const to = end.get(p)!;
+        const values = batch.messages
+          .filter((m) => BigInt(m.offset) >= from && BigInt(m.offset) < to)
+          .map((m) => m.value);
+        if (values.length > 0) await handle(values);
+        resolveOffset(batch.lastOffset());
+        if (BigInt(batch.lastOffset()) + 1n >= to) {
+          remaining.delete(p);
+          consumer.pause([{ topic, partitions: [p] }]);
+          if (remaining.size === 0) finish();
+        }
+      },
+    });
+    for (const partition of remaining) {
+      consumer.seek({ topic, partition, offset: String(start.get(partition) ?? 0n) });
+    }
+    await finished;
+    await consumer.stop();
+    if (failed) throw failed;
+  } finally {
+    await consumer.disconnect().catch(() => undefined);
+  }
+}
