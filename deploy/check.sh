@@ -78,6 +78,11 @@ render external --set kafka.deploy=false,kafka.bootstrapServers=kafka:9092 \
   --set clickhouse.deploy=false,clickhouse.url=http://clickhouse:8123,clickhouse.cluster= \
   --set registry.deploy=false,registry.url=http://registry:8080/apis/ccompat/v7
 
+step "kustomize manifests (the plain resources of base/ and the all-in-one overlay), kubeconform"
+"$kubeconform" -strict -summary -kubernetes-version "$kube_version" \
+  -schema-location "$schemas/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json" \
+  $(find deploy/kubernetes -name '*.yaml' ! -name kustomization.yaml ! -name connectors.yaml | sort)
+
 step "chart contracts"
 python3 deploy/helm/check-rendered.py "$chart" "$out"
 

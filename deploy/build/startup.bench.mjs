@@ -97,7 +97,17 @@ function modulesSize(omitDev) {
   return { packages: outer.length, mb: bytes / 1e6 };
 }
 
+/** Loading every component's code, no broker involved: `run --help` imports the platform and exits. */
+function loadSeconds(mode) {
+  const started = performance.now();
+  execFileSync(process.execPath, [...modes[mode], 'run', '--help'], { cwd: root, stdio: 'ignore' });
+  return (performance.now() - started) / 1000;
+}
+
 const results = [];
+const loads = { typescript: [], compiled: [] };
+for (let i = 0; i < 3; i++) for (const mode of Object.keys(modes)) loads[mode].push(loadSeconds(mode));
+console.error(`code load (run --help): typescript ${loads.typescript.map((s) => s.toFixed(2)).join(' ')} s, compiled ${loads.compiled.map((s) => s.toFixed(2)).join(' ')} s`);
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const target of values.targets.split(',')) {
     for (const mode of Object.keys(modes)) {
@@ -119,6 +129,8 @@ for (const target of values.targets.split(',')) {
       `${tsRss.toFixed(0)} MB -> ${jsRss.toFixed(0)} MB (x${(jsRss / tsRss).toFixed(2)})`,
   );
 }
+const [tsLoad, jsLoad] = [median(loads.typescript), median(loads.compiled)];
+console.log(`code load   ${tsLoad.toFixed(2)} s -> ${jsLoad.toFixed(2)} s (x${(jsLoad / tsLoad).toFixed(2)})  [run --help: every component's modules, no broker]`);
 const all = modulesSize(false);
 const prod = modulesSize(true);
 console.log(
