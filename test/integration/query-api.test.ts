@@ -472,6 +472,14 @@ describe('query API over the ClickHouse projections', () => {
         'pump-0001',
         'pump-0002',
       ]);
+      expect(await ids('?label=site%3Dtest&search=PUMP')).toEqual(['pump-0001', 'pump-0002']);
+      expect(await ids('?label=site%3Delsewhere')).toEqual([]);
+      expect((await call('/api/devices?label=site', viewer)).text).toMatch(/label: expected key=value/);
+      const gql = await graphql(
+        '{ devices(search: "0002", label: "site=test") { items { deviceId } } }',
+        viewer,
+      );
+      expect(gql.body['data']).toEqual({ devices: { items: [{ deviceId: 'pump-0002' }] } });
     });
 
     it('pages through every device once', async () => {

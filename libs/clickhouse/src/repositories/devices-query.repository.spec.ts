@@ -86,6 +86,15 @@ describe('DevicesQueryRepository on embedded ClickHouse', () => {
     expect(await ids({ online: true, type: 'pump' })).toEqual(['pump-1']);
   });
 
+  it('filters by a label and by text in the device id', async () => {
+    expect(await ids({ label: { key: 'site', value: 'north' } })).toEqual(['motor-1', 'pump-1', 'pump-2']);
+    expect(await ids({ label: { key: 'site', value: 'south' } })).toEqual([]);
+    expect(await ids({ label: { key: 'line', value: '' } })).toEqual([]);
+    expect(await ids({ search: 'PUMP' })).toEqual(['pump-1', 'pump-2']);
+    expect(await ids({ search: 'p-2' })).toEqual(['pump-2']);
+    expect(await ids({ search: '%' })).toEqual([]);
+  });
+
   it('pages by device id after a key, up to the limit', async () => {
     expect(await ids({ limit: 2 })).toEqual(['motor-1', 'pump-1']);
     expect(await ids({ limit: 2, after: 'pump-1' })).toEqual(['pump-2']);

@@ -4,6 +4,10 @@ export interface DeviceFilter {
   type?: string;
   connector?: string;
   online?: boolean;
+  /** A label the device carries with this value, e.g. site = north. */
+  label?: { key: string; value: string };
+  /** Case-insensitive text the device id contains. */
+  search?: string;
   includeRemoved: boolean;
   /** Keyset pagination: devices whose id sorts after this one. */
   after?: string;
@@ -44,6 +48,15 @@ export class DevicesQueryRepository {
     bind('connector', 'connector = {connector:String}');
     bind('online', 'online = {online:Bool}');
     bind('after', 'device_id > {after:String}');
+    if (filter.label !== undefined) {
+      // A missing key reads as '' from a Map: it must be there, not merely equal.
+      where.push(
+        'mapContains(labels, {labelKey:String}) AND labels[{labelKey:String}] = {labelValue:String}',
+      );
+      params['labelKey'] = filter.label.key;
+      params['labelValue'] = filter.label.value;
+    }
+    bind('search', 'positionCaseInsensitiveUTF8(device_id, {search:String}) > 0');
     if (!filter.includeRemoved) where.push('NOT removed');
     return this.store.query<DeviceQueryRow>(
       `SELECT device_id, last_event, device_type, vendor, model, connector, online, removed, labels,

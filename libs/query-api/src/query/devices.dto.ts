@@ -1,5 +1,6 @@
 import { ArgsType, Field, Int, ObjectType } from '@nestjs/graphql';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Matches } from 'class-validator';
 import { LabelDto } from '../common/label.dto.js';
 import { FilterText, PageLimit, QueryBoolean } from '../common/query-fields.js';
 import { LatestValueDto } from './metrics.dto.js';
@@ -20,6 +21,17 @@ export class DevicesQueryDto {
   @Field({ nullable: true })
   @QueryBoolean()
   online?: boolean;
+
+  @ApiPropertyOptional({ description: 'A label and its value, e.g. site=north.', example: 'site=north' })
+  @Field({ nullable: true })
+  @FilterText(300)
+  @Matches(/^[^=]+=.*$/s, { message: 'label: expected key=value' })
+  label?: string;
+
+  @ApiPropertyOptional({ description: 'Case-insensitive text the device id contains.' })
+  @Field({ nullable: true })
+  @FilterText(128)
+  search?: string;
 
   @ApiPropertyOptional({ description: 'Include devices whose last event is REMOVED.', default: false })
   @Field({ nullable: true })

@@ -30,6 +30,8 @@ export class DevicesService {
       type: query.type,
       connector: query.connector,
       online: query.online,
+      label: query.label === undefined ? undefined : splitLabel(query.label),
+      search: query.search === '' ? undefined : query.search,
       includeRemoved: query.includeRemoved ?? false,
       after,
       limit: limit + 1,
@@ -65,4 +67,10 @@ function lastSeen(values: LatestValueDto[] | undefined): string | undefined {
     (max, v) => (max === undefined || v.ts > max ? v.ts : max),
     undefined,
   );
+}
+
+/** `key=value`, split at the first `=` (a value may hold more). */
+function splitLabel(label: string): { key: string; value: string } {
+  const eq = label.indexOf('=');
+  return { key: label.slice(0, eq), value: label.slice(eq + 1) };
 }
