@@ -41,8 +41,14 @@ export class ClickHouseModule implements OnApplicationShutdown {
           provide: ClickHouseStore,
           inject: [HealthRegistry],
           useFactory: async (health: HealthRegistry) => {
+            if (config.cluster && !config.url) {
+              throw new Error(
+                'CLICKHOUSE_CLUSTER needs CLICKHOUSE_URL: the embedded engine is a single node',
+              );
+            }
             const store = ClickHouseStore.open(config, logger);
-            await migrate(store, logger);
+            // With a cluster, the migrations render ON CLUSTER / Replicated / Distributed (cluster-schema.util).
+            await migrate(store, logger, undefined, { cluster: config.cluster });
             // Logical table names resolve to the live version of their projection family from here on.
             await ProjectionVersions.attach(store, logger);
             health.register('clickhouse', async () => {
