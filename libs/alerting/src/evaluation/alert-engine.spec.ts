@@ -288,4 +288,20 @@ describe('snapshot and restore', () => {
     expect(statuses(out)).toEqual(['pending>firing']);
     expect(out[0]!.seq).toBe(2);
   });
+
+  it('a changed condition starts its windows afresh but keeps the alert state', () => {
+    const set = new RuleSet();
+    const rule = (aggregation: string, threshold: number) =>
+      parseRule({
+        id: 'c',
+        name: 'C',
+        condition: { kind: 'threshold', metric: 'temp', aggregation, window: '60s', threshold },
+      });
+    set.set(rule('avg', 50));
+    const engine = new AlertEngine(set);
+    expect(statuses(run(engine, [sample('d', 0, 100), sample('d', 1, 100)]))).toEqual(['inactive>firing']);
+    set.set(rule('min', 5));
+    // min over the old window would be 100 (firing); afresh it is this sample alone.
+    expect(statuses(run(engine, [sample('d', 2, 3)]))).toEqual(['firing>resolved']);
+  });
 });

@@ -36,6 +36,8 @@ export interface AlertTransition {
 export interface InstanceSnapshot {
   ruleId: string;
   deviceId: string;
+  /** The condition this state was built for (see RuleSet.conditionKeys). */
+  ck?: string | undefined;
   cond: ConditionState;
   alert: AlertInstanceState;
 }
@@ -68,13 +70,18 @@ export class RuleSet {
   readonly devices = new Map<string, DeviceInfo>();
   version = 0;
 
+  /** The condition of each rule as text: an instance whose condition changed starts its windows afresh. */
+  readonly conditionKeys = new Map<string, string>();
+
   set(rule: AlertRule): void {
     this.rules.set(rule.id, rule);
+    this.conditionKeys.set(rule.id, JSON.stringify(rule.condition));
     this.version++;
   }
 
   delete(id: string): void {
     this.rules.delete(id);
+    this.conditionKeys.delete(id);
     this.version++;
   }
 }
@@ -148,6 +155,12 @@ export class AlertEngine {
     for (const rule of this.rulesFor(input.deviceId)) {
       if (rule.paused || !conditionAccepts(rule.condition, input)) continue;
       const instance = this.instance(rule, input.deviceId);
+      const ck = this.ruleSet.conditionKeys.get(rule.id);
+      if (instance.ck !== ck) {
+        // The rule's condition changed: its windows mean something else now; the alert's state stays.
+        if (instance.ck !== undefined) instance.cond = {};
+        instance.ck = ck;
+      }
       const result = evaluateInput(rule.condition, instance.cond, input, isActive(instance.alert.status));
       instance.last = result;
       this.dirty.add(this.key(rule.id, input.deviceId));
@@ -206,7 +219,7 @@ export class AlertEngine {
       out.push([
         key,
         i
-          ? { ruleId: i.ruleId, deviceId: i.deviceId, cond: compactState(i.cond), alert: i.alert }
+          ? { ruleId: i.ruleId, deviceId: i.deviceId, ck: i.ck, cond: compactState(i.cond), alert: i.alert }
           : undefined,
       ]);
     }
