@@ -161,7 +161,17 @@ export class AlertEngine {
         if (instance.ck !== undefined) instance.cond = {};
         instance.ck = ck;
       }
-      const result = evaluateInput(rule.condition, instance.cond, input, isActive(instance.alert.status));
+      let result: ConditionResult;
+      try {
+        result = evaluateInput(rule.condition, instance.cond, input, isActive(instance.alert.status));
+      } catch (error) {
+        // A rule that cannot be evaluated is an alert of its own (error state), not a stopped evaluator.
+        result = {
+          status: 'error',
+          value: null,
+          detail: { explanation: `evaluation failed: ${(error as Error).message}` },
+        };
+      }
       instance.last = result;
       this.dirty.add(this.key(rule.id, input.deviceId));
       this.apply(rule, instance, result, input.ts, out);

@@ -45,7 +45,7 @@ export function isActive(status: AlertStatus): boolean {
 export function applyResult(
   rule: Pick<AlertRule, 'for' | 'keepFiringFor' | 'cooldown' | 'flapping'>,
   state: AlertInstanceState,
-  result: ConditionResult | { status: 'error' },
+  result: ConditionResult,
   ts: number,
 ): StateChange | undefined {
   const t = Math.max(ts, state.evaluatedAt);

@@ -28,7 +28,7 @@ export type EngineInput =
       removed: boolean;
     };
 
-export type ConditionStatus = 'alerting' | 'normal' | 'nodata';
+export type ConditionStatus = 'alerting' | 'normal' | 'nodata' | 'error';
 
 export interface ConditionResult {
   status: ConditionStatus;
