@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,7 @@ describe('hardening: sentio up supervises what it starts', () => {
       up.kill('SIGTERM');
       await once(up, 'exit');
     }
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
   it('needs tens of MB, refuses a second up on the same folder, restarts a killed platform, and stops everything on SIGTERM', async () => {
