@@ -45,6 +45,10 @@ describe('time ranges', () => {
     expect(chooseResolution(5 * MINUTE_MS)).toBe('1m');
     expect(chooseResolution(HOUR_MS)).toBe('1h');
     expect(chooseResolution(DAY_MS)).toBe('1h');
+    // With the 5-minute rollup live (metrics version 2 on).
+    expect(chooseResolution(10 * MINUTE_MS, true)).toBe('5m');
+    expect(chooseResolution(2 * MINUTE_MS, true)).toBe('1m');
+    expect(chooseResolution(HOUR_MS, true)).toBe('1h');
   });
 
   it('picks a default step from the range, and widens ranges to whole steps', () => {

@@ -62,10 +62,12 @@ export function defaultStep(range: TimeRange): number {
 
 /**
  * The coarsest table whose buckets tile the step exactly: a rollup answers the same sums, counts, minima and
- * maxima as the raw rows at a fraction of the rows read (quantiles become t-digest estimates).
+ * maxima as the raw rows at a fraction of the rows read (quantiles become t-digest estimates). The 5-minute
+ * rollup exists only from version 2 of the metrics family on (built by a replay): `has5m` says whether it is live.
  */
-export function chooseResolution(stepMs: number): Resolution {
+export function chooseResolution(stepMs: number, has5m = false): Resolution {
   if (stepMs % HOUR_MS === 0) return '1h';
+  if (has5m && stepMs % (5 * MINUTE_MS) === 0) return '5m';
   if (stepMs % MINUTE_MS === 0) return '1m';
   return 'raw';
 }

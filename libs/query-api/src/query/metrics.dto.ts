@@ -66,7 +66,7 @@ export class SeriesDto {
   agg!: string;
 
   @ApiProperty({
-    enum: ['raw', '1m', '1h'],
+    enum: ['raw', '1m', '5m', '1h'],
     description: 'The table that answered: raw samples or a rollup (quantiles from rollups are estimates).',
   })
   @Field()

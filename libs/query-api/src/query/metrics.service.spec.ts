@@ -6,9 +6,10 @@ import { MetricsService } from './metrics.service.js';
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 
-function setup() {
+function setup(has5m = false) {
   const mocks = {
     metrics: {
+      hasResolution: vi.fn((resolution: string) => resolution !== '5m' || has5m),
       series: vi.fn(async (q: SeriesQuery) => [{ bucket_ms: String(q.fromMs), value: 1.5 }]),
       latest: vi.fn(async (devices: readonly string[]): Promise<LatestRow[]> =>
         devices.flatMap((device_id) => [
@@ -48,6 +49,19 @@ describe('MetricsService', () => {
       expect(call.fromMs).toBeLessThanOrEqual(from);
       expect(call.toMs % stepMs).toBe(0);
       expect(res).toMatchObject({ stepMs, resolution, from: new Date(call.fromMs).toISOString() });
+    }
+  });
+
+  it('reads the 5-minute rollup for steps it tiles once that rollup is live', async () => {
+    const range = { device: 'p', metric: 'm', from: String(T0), to: String(T0 + 4 * HOUR) };
+    for (const [has5m, step, resolution] of [
+      [true, '10m', '5m'],
+      [true, '1h', '1h'],
+      [true, '3m', '1m'],
+      [false, '10m', '1m'],
+    ] as const) {
+      const { sut } = setup(has5m);
+      expect((await sut.series({ ...range, step })).resolution, `${has5m} ${step}`).toBe(resolution);
     }
   });
 

@@ -17,7 +17,7 @@ export class MetricsService {
     const requested = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
     const { range, stepMs } = bucketing(requested, query.step, maxRows);
     const agg = query.agg ?? 'avg';
-    const resolution = chooseResolution(stepMs);
+    const resolution = chooseResolution(stepMs, this.metrics.hasResolution('5m'));
     const rows = await this.metrics.series({
       device: query.device,
       metric: query.metric,
