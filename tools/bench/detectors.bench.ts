@@ -154,11 +154,12 @@ async function lag(): Promise<void> {
   print(`\nlag: ${fmt(DEVICES)} devices x ${METRICS.length} metrics at 1 Hz, ${SECONDS} s of event time`);
   print(`  stored ${fmt(DEVICES)} device models in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   start = performance.now();
-  for (let d = 0; d < DEVICES; d++) {
-    const version = await store.currentVersion(deviceId(d));
-    (await store.load(deviceId(d), version!)).dispose();
-  }
-  print(`  loaded them back (what a restart does) in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  const loaded = await store.loadAllCurrent();
+  print(
+    `  loaded ${fmt(loaded.size)} back (what a restart does, 64 at a time) in ` +
+      `${((performance.now() - start) / 1000).toFixed(1)} s`,
+  );
+  for (const m of loaded.values()) m.dispose();
 
   const codec = await backbone.telemetryCodec();
   const producer = new EventProducer(kafka, backbone.kafkaConfig.producer, logger);

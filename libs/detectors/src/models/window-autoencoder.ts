@@ -252,14 +252,18 @@ export class WindowAutoencoder {
   }
 
   static async load(dir: string): Promise<WindowAutoencoder> {
-    const metadata = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as AutoencoderMetadata;
+    const [metadataText, modelText, weights] = await Promise.all([
+      readFile(join(dir, 'metadata.json'), 'utf8'),
+      readFile(join(dir, 'model.json'), 'utf8'),
+      readFile(join(dir, 'weights.bin')),
+    ]);
+    const metadata = JSON.parse(metadataText) as AutoencoderMetadata;
     if (metadata.format !== 1)
       throw new Error(`unsupported model format ${String(metadata.format)} in ${dir}`);
-    const { modelTopology, weightSpecs } = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as {
+    const { modelTopology, weightSpecs } = JSON.parse(modelText) as {
       modelTopology: object;
       weightSpecs: tf.io.WeightsManifestEntry[];
     };
-    const weights = await readFile(join(dir, 'weights.bin'));
     const forward = DenseForward.fromArtifacts(modelTopology, weightSpecs, weights);
     return new WindowAutoencoder(undefined, forward, StandardScaler.from(metadata.scaler), metadata);
   }

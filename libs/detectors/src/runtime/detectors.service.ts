@@ -81,6 +81,8 @@ interface Codecs {
 export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private codecs: Codecs | undefined;
   private readonly devices = new Map<string, DeviceDetector>();
+  /** Models read at start, handed to each device on its first record. */
+  private readonly preloaded = new Map<string, WindowAutoencoder>();
   private readonly assembler: WindowAssembler;
   private readonly store: ModelStore;
   private readonly logger: Logger;
@@ -110,9 +112,24 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     this.preprocessing = modelPreprocessing(config);
   }
 
-  /** Ready before the consumers start: the TF.js backend and the codecs of what this component produces. */
+  /**
+   * Ready before the consumers start: the TF.js backend, the codecs of what this component produces, and
+   * every device's current model, read up front and concurrently rather than on each device's first record.
+   */
   async onModuleInit(): Promise<void> {
     await initTfBackend(this.logger);
+    const started = performance.now();
+    const stored = await this.store.loadAllCurrent(64, (deviceId, error) =>
+      this.logger.error({ err: error, deviceId }, 'could not load the stored model; the device will retrain'),
+    );
+    for (const [deviceId, model] of stored) {
+      if (this.fits(deviceId, model)) this.preloaded.set(deviceId, model);
+      else model.dispose();
+    }
+    this.logger.info(
+      { models: this.preloaded.size, seconds: (performance.now() - started) / 1000 },
+      'stored models loaded',
+    );
     this.codecs = {
       anomalies: await this.streamCodecs.get('anomalies'),
       forecasts: await this.streamCodecs.get('forecasts'),
@@ -158,6 +175,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   /** After the consumer has left the group (it stops during onModuleDestroy): no batch uses the models now. */
   onApplicationShutdown(): void {
     for (const d of this.devices.values()) d.model?.dispose();
+    for (const m of this.preloaded.values()) m.dispose();
   }
 
   private async handle(
@@ -305,7 +323,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
           windowLength: this.config.windowLength,
           baselineTauRows: this.config.baselineTauRows,
         }),
-        model: await this.loadCurrent(deviceId),
+        model: this.takePreloaded(deviceId),
         training: [],
         history: [],
         rowsSinceForecast: 0,
@@ -320,30 +338,42 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     return device;
   }
 
+  private takePreloaded(deviceId: string): WindowAutoencoder | undefined {
+    const model = this.preloaded.get(deviceId);
+    this.preloaded.delete(deviceId);
+    return model;
+  }
+
   /** The device's current stored model, if it was built for the metrics and preprocessing configured here. */
   private async loadCurrent(deviceId: string, unless?: string): Promise<WindowAutoencoder | undefined> {
     const version = await this.store.currentVersion(deviceId);
     if (version === undefined || version === unless) return undefined;
     const model = await this.store.load(deviceId, version);
-    const fits =
-      JSON.stringify(model.features) === JSON.stringify(this.config.metrics) &&
-      model.windowLength === this.config.windowLength &&
-      JSON.stringify(model.metadata.preprocessing ?? {}) === JSON.stringify(this.preprocessing);
-    if (!fits) {
-      this.logger.warn(
-        {
-          deviceId,
-          modelVersion: version,
-          features: model.features,
-          preprocessing: model.metadata.preprocessing,
-        },
-        'stored model does not match the configured metrics, window or preprocessing; not used',
-      );
+    if (!this.fits(deviceId, model)) {
       model.dispose();
       return undefined;
     }
     this.logger.info({ deviceId, modelVersion: version }, 'model loaded');
     return model;
+  }
+
+  /** Whether a stored model was built for the metrics, window and preprocessing configured here. */
+  private fits(deviceId: string, model: WindowAutoencoder): boolean {
+    const fits =
+      JSON.stringify(model.features) === JSON.stringify(this.config.metrics) &&
+      model.windowLength === this.config.windowLength &&
+      JSON.stringify(model.metadata.preprocessing ?? {}) === JSON.stringify(this.preprocessing);
+    if (!fits)
+      this.logger.warn(
+        {
+          deviceId,
+          modelVersion: model.metadata.modelVersion,
+          features: model.features,
+          preprocessing: model.metadata.preprocessing,
+        },
+        'stored model does not match the configured metrics, window or preprocessing; not used',
+      );
+    return fits;
   }
 
   /** Swaps in models whose current version changed on disk (a retrain by `sentio detect train`). */

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,5 +40,24 @@ describe('ModelStore', () => {
     const window = Array.from({ length: 5 }, (_, i) => [i / 5, 1 - i / 5]);
     expect(loaded.scoreWindow(window).score).toBeCloseTo(first.scoreWindow(window).score, 6);
     for (const m of [first, second, loaded]) m.dispose();
+  });
+
+  it('loads the current model of every device at once, leaving out one it cannot read', async () => {
+    const store = new ModelStore(join(mkdtempSync(join(tmpdir(), 'model-store-')), 'models'));
+    expect((await store.loadAllCurrent()).size).toBe(0);
+    const a = await train(0);
+    const b = await train(1);
+    await store.save('pump/1', a);
+    await store.save('pump/2', a);
+    await store.save('pump/2', b);
+    await writeFile(join(store.root, 'broken'), 'not a folder');
+    await mkdir(join(store.root, 'pump%2F3'));
+    await writeFile(join(store.root, 'pump%2F3', 'current.json'), '{"modelVersion":"missing"}');
+    const failed: string[] = [];
+    const all = await store.loadAllCurrent(2, (deviceId) => failed.push(deviceId));
+    expect([...all.keys()].sort()).toEqual(['pump/1', 'pump/2']);
+    expect(all.get('pump/2')!.metadata.modelVersion).toBe(b.metadata.modelVersion);
+    expect(failed).toEqual(['pump/3']);
+    for (const m of [a, b, ...all.values()]) m.dispose();
   });
 });

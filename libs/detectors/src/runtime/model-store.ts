@@ -50,6 +50,39 @@ export class ModelStore {
     return WindowAutoencoder.load(join(this.deviceDir(deviceId), version));
   }
 
+  /**
+   * The current model of every device, read `concurrency` devices at a time: a restart loads them all up
+   * front instead of one by one on each device's first record (file reads overlap in libuv's pool).
+   * A device whose current model cannot be read is left out and reported through `onError`.
+   */
+  async loadAllCurrent(
+    concurrency = 64,
+    onError: (deviceId: string, error: unknown) => void = () => undefined,
+  ): Promise<Map<string, WindowAutoencoder>> {
+    const folders = await readdir(this.root, { withFileTypes: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      },
+    );
+    const deviceIds = folders.filter((f) => f.isDirectory()).map((f) => decodeURIComponent(f.name));
+    const out = new Map<string, WindowAutoencoder>();
+    let next = 0;
+    const worker = async () => {
+      while (next < deviceIds.length) {
+        const deviceId = deviceIds[next++]!;
+        try {
+          const version = await this.currentVersion(deviceId);
+          if (version !== undefined) out.set(deviceId, await this.load(deviceId, version));
+        } catch (error) {
+          onError(deviceId, error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+    return out;
+  }
+
   /** Every stored version of every device, newest first per device. */
   async list(): Promise<StoredModel[]> {
     const devices = await readdir(this.root).catch((error: NodeJS.ErrnoException) => {

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -194,7 +194,9 @@ export const detectCommand: Command = {
         memberColumns.join(',') +
         ',top_feature\n',
     );
-    const root = paths.length === 1 ? paths[0]! : process.cwd();
+    // File names in the report and the row output: relative to the one folder given, else as given.
+    const single = paths.length === 1 && !(await stat(paths[0]!)).isFile();
+    const root = single ? paths[0]! : process.cwd();
     const result = await evaluateSeriesFiles(
       files,
       {
@@ -525,8 +527,9 @@ function report(
   const evaluated = new Set(result.files.map((f) => f.file)).size;
   lines.push(
     `files: ${evaluated}/${o.fileCount} evaluated (${o.protocol}), test rows: ` +
-      `${Math.max(0, ...testRows.values())}, changepoints in test rows: ${result.changepoints}, ` +
-      `${result.seconds.toFixed(1)} s`,
+      `${Math.max(0, ...testRows.values())}` +
+      (result.changepoints > 0 ? `, changepoints in test rows: ${result.changepoints}` : '') +
+      `, ${result.seconds.toFixed(1)} s`,
     ...o.notes,
   );
   for (const s of result.skipped) lines.push(`skipped ${relative(o.root, s.file) || s.file}: ${s.reason}`);
