@@ -179,7 +179,7 @@ export const detectCommand: Command = {
       });
       margin = calibration.margin;
       notes.push(
-        `group margin ${margin} derived on ${relative(process.cwd(), normalFile) || normalFile} (normal data, ` +
+        `group margin ${margin} derived on ${displayPath(process.cwd(), normalFile)} (normal data, ` +
           `never scored): ${calibration.segments} pieces of ${segmentRows} rows, ${calibration.scoredRows} rows ` +
           `scored, false alarms ${(100 * calibration.curve.find((c) => c.margin === margin)!.falseAlarmRate).toFixed(2)} % ` +
           `(target <= ${100 * SKAB_TARGET_FAR} %)`,
@@ -488,8 +488,14 @@ function instant(text: string): number {
   return ms;
 }
 
+/** A file as shown to the user: relative to `root` when it lies below it, else as given. */
+function displayPath(root: string, file: string): string {
+  const rel = relative(root, file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
 function csvLine(r: RowResult, root: string, memberColumns: readonly string[]): string {
-  const file = relative(root, r.file) || r.file;
+  const file = displayPath(root, r.file);
   const num = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : v.toPrecision(6));
   return (
     [
@@ -532,7 +538,7 @@ function report(
       `, ${result.seconds.toFixed(1)} s`,
     ...o.notes,
   );
-  for (const s of result.skipped) lines.push(`skipped ${relative(o.root, s.file) || s.file}: ${s.reason}`);
+  for (const s of result.skipped) lines.push(`skipped ${displayPath(o.root, s.file)}: ${s.reason}`);
   const fmt = (v: number | undefined, digits: number, suffix = '') =>
     v === undefined ? '-' : `${v.toFixed(digits)}${suffix}`;
   const table = (header: string[], rows: string[][]) => {
@@ -550,7 +556,7 @@ function report(
       result.files.map((f) => {
         const b = f.confusion ? binaryMetrics(f.confusion) : undefined;
         return [
-          relative(o.root, f.file) || f.file,
+          displayPath(o.root, f.file),
           f.detector,
           String(f.rows),
           String(f.trainRows),
