@@ -33,6 +33,13 @@ const LIVE_SECONDS = Number(values['live-seconds']);
 process.env['KAFKA_BROKERS'] ??= '127.0.0.1:9092';
 process.env['SCHEMA_REGISTRY_URL'] ??= 'http://127.0.0.1:8081/apis/ccompat/v7';
 
+/** The little of the DOM the page-side predicates use (this file compiles without the DOM library). */
+interface Dom {
+  querySelector(
+    selector: string,
+  ): { textContent: string | null; getAttribute(name: string): string | null } | null;
+}
+
 const progress = (msg: string, extra: Record<string, unknown> = {}) =>
   process.stderr.write(
     `${JSON.stringify({ level: 'info', time: new Date().toISOString(), msg, ...extra })}\n`,
@@ -113,9 +120,12 @@ try {
   const tti = Number(
     await (
       await page.waitForFunction(
-        `(document.querySelector('[data-testid="fleet-count"]')?.textContent === '${DEVICES}' &&
-          document.querySelector('[data-testid="fleet-row"]')) ? performance.now() : 0`,
-        null,
+        (n) => {
+          const d = (globalThis as unknown as { document: Dom }).document;
+          const counted = d.querySelector('[data-testid="fleet-count"]')?.textContent === String(n);
+          return counted && d.querySelector('[data-testid="fleet-row"]') ? performance.now() : 0;
+        },
+        DEVICES,
         { timeout: 120_000 },
       )
     ).jsonValue(),
@@ -137,6 +147,13 @@ try {
     (globalThis as unknown as { __longTasks: number[] }).__longTasks.splice(0),
   );
 
+  progress('fleet measured', {
+    ttiMs: Math.round(tti),
+    loadLongTasks: loadTasks.map(Math.round),
+    scrolledTo,
+    scrollLongTasks: scrollTasks.map(Math.round),
+  });
+
   // 3. A chart of 100,000 points.
   progress('chart');
   const drawMs: number[] = [];
@@ -144,15 +161,17 @@ try {
     await page.goto(`${base}/diagnostics?mode=chart&points=100000`);
     const result = page.getByTestId('diagnostics-result');
     await page.waitForFunction(
-      `document.querySelector('[data-draw-ms]')?.getAttribute('data-draw-ms')`,
+      () =>
+        (globalThis as unknown as { document: Dom }).document
+          .querySelector('[data-draw-ms]')
+          ?.getAttribute('data-draw-ms'),
       null,
-      {
-        timeout: 60_000,
-      },
+      { timeout: 60_000 },
     );
     drawMs.push(Number(await result.getAttribute('data-draw-ms')));
   }
   const drawn = await page.getByTestId('diagnostics-result').getAttribute('data-drawn-points');
+  progress('chart measured', { drawMs, drawn });
 
   // 4. Lighthouse, desktop preset, on the signed-in fleet and device pages (the session cookie is kept).
   const scores: Record<string, Record<string, number>> = {};
@@ -181,6 +200,8 @@ try {
       );
     }
   }
+
+  progress('lighthouse measured', scores);
 
   // 5. Live: 20 series at 1 Hz for LIVE_SECONDS; the JS heap after a forced GC, each minute.
   progress('live', { seconds: LIVE_SECONDS });
