@@ -49,6 +49,12 @@ export interface Connector {
   /** Stops taking input, waits for what was taken to reach Kafka, then disconnects. */
   stop(): Promise<void>;
   health(): HealthReport;
+  /**
+   * In a connectors group, instead of `start`: read only the devices `owns` accepts, starting and stopping
+   * devices as that changes (called after every rebalance, and with nothing owned before `stop`). A type
+   * without it is one unit (a broker session), started and stopped whole by the group.
+   */
+  assign?(owns: (deviceId: string) => boolean): Promise<void>;
 }
 
 /** One kind of connector: how its configuration must look, and how an instance is made from it. */

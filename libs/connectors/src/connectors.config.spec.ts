@@ -118,4 +118,35 @@ describe('connectorsConfigSection', () => {
       connectors: [],
     });
   });
+
+  it('shares the devices only when a group is named, with a validated slot count and session timeout', () => {
+    const env = { SENTIO_CONNECTORS_GROUP: 'plant-connectors' };
+    expect(loadConfig([connectorsConfigSection], { env }).connectors.group).toEqual({
+      id: 'plant-connectors',
+      slots: 60,
+      sessionTimeoutMs: 10_000,
+    });
+    expect(loadConfig([connectorsConfigSection], { env: {} }).connectors.group).toBeUndefined();
+    let error: unknown;
+    try {
+      loadConfig([connectorsConfigSection], {
+        env: {
+          SENTIO_CONNECTORS_GROUP: 'bad group',
+          SENTIO_CONNECTORS_GROUP_SLOTS: '0',
+          SENTIO_CONNECTORS_GROUP_SESSION_TIMEOUT_MS: '1000',
+        },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^connectors\.group\.id \(env SENTIO_CONNECTORS_GROUP\): expected a Kafka group id/,
+      ),
+      expect.stringMatching(/^connectors\.group\.slots \(env SENTIO_CONNECTORS_GROUP_SLOTS\): /),
+      expect.stringMatching(
+        /^connectors\.group\.sessionTimeoutMs \(env SENTIO_CONNECTORS_GROUP_SESSION_TIMEOUT_MS\): expected at least 6000/,
+      ),
+    ]);
+  });
 });

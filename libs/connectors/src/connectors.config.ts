@@ -1,13 +1,42 @@
 import { readFileSync } from 'node:fs';
-import { defineConfigSection } from '@sentio/config';
+import { configFields, defineConfigSection } from '@sentio/config';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { connectorTypes, type ConnectorConfig } from './connector-types.util.js';
 
+/** Several connector processes sharing one connectors file: see ConnectorsGroup. */
+export interface ConnectorsGroupConfig {
+  /** The Kafka consumer group the processes join; every process of the group uses the same file. */
+  id: string;
+  /** Partitions of the coordination topic: devices are hashed onto them, members get whole slots. */
+  slots: number;
+  /** How long a silent process keeps its devices: the upper part of the take-over time. */
+  sessionTimeoutMs: number;
+}
+
 export interface ConnectorsConfig {
   file: string | undefined;
   connectors: ConnectorConfig[];
+  /** Without a group (the default) the process reads every device of the file. */
+  group?: ConnectorsGroupConfig | undefined;
 }
+
+const groupSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-zA-Z0-9._-]+$/, 'expected a Kafka group id: letters, digits, ., _ and -')
+      .optional(),
+    slots: configFields
+      .positiveInt()
+      .pipe(z.number().max(1000, 'expected at most 1000 (partitions of one topic)'))
+      .default(60),
+    sessionTimeoutMs: configFields
+      .positiveInt()
+      .pipe(z.number().min(6000, 'expected at least 6000 (the broker minimum)'))
+      .default(10_000),
+  })
+  .default({ slots: 60, sessionTimeoutMs: 10_000 });
 
 const instanceSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a lowercase name: letters, digits, _ and -'),
@@ -69,20 +98,28 @@ function issues(who: string, error: z.ZodError, raw: unknown): string[] {
  */
 export const connectorsConfigSection = defineConfigSection(
   'connectors',
-  z.object({ file: z.string().min(1).optional() }).transform((value, ctx): ConnectorsConfig => {
-    if (!value.file) return { file: undefined, connectors: [] };
-    let text: string;
-    try {
-      text = readFileSync(value.file, 'utf8');
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', path: ['file'], message: (error as Error).message });
-      return z.NEVER;
-    }
-    const { connectors, problems } = parseConnectors(text);
-    for (const problem of problems) {
-      ctx.addIssue({ code: 'custom', path: ['file'], message: `${value.file}: ${problem}` });
-    }
-    return { file: value.file, connectors };
-  }),
-  { file: 'SENTIO_CONNECTORS_FILE' },
+  z
+    .object({ file: z.string().min(1).optional(), group: groupSchema })
+    .transform((value, ctx): ConnectorsConfig => {
+      const group = value.group.id ? { ...value.group, id: value.group.id } : undefined;
+      if (!value.file) return { file: undefined, connectors: [], group };
+      let text: string;
+      try {
+        text = readFileSync(value.file, 'utf8');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['file'], message: (error as Error).message });
+        return z.NEVER;
+      }
+      const { connectors, problems } = parseConnectors(text);
+      for (const problem of problems) {
+        ctx.addIssue({ code: 'custom', path: ['file'], message: `${value.file}: ${problem}` });
+      }
+      return { file: value.file, connectors, group };
+    }),
+  {
+    file: 'SENTIO_CONNECTORS_FILE',
+    'group.id': 'SENTIO_CONNECTORS_GROUP',
+    'group.slots': 'SENTIO_CONNECTORS_GROUP_SLOTS',
+    'group.sessionTimeoutMs': 'SENTIO_CONNECTORS_GROUP_SESSION_TIMEOUT_MS',
+  },
 );

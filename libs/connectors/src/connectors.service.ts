@@ -5,25 +5,43 @@ import {
   DeadLetterPublisher,
   EVENT_TOPICS,
   EventProducer,
+  KAFKA,
   KAFKA_CONFIG,
   LOGGER,
   type EventTopics,
   type KafkaConfig,
 } from '@sentio/kafka';
-import { HealthRegistry, type Logger } from '@sentio/observability';
+import { HealthRegistry, type HealthReport, type Logger } from '@sentio/observability';
+import type { Kafka } from 'kafkajs';
 import type { Connector } from './connector.type.js';
 import { ConnectorMetrics } from './connector-metrics.util.js';
 import { ConnectorSink } from './connector-sink.service.js';
-import { createConnector } from './connector-types.util.js';
+import { createConnector, type ConnectorConfig } from './connector-types.util.js';
 import type { ConnectorsConfig } from './connectors.config.js';
+import { ConnectorsGroup } from './group/connectors-group.util.js';
+import { ownershipOf, ownsEverything, type Ownership } from './group/device-slots.util.js';
 
 export const CONNECTORS_CONFIG = Symbol('ConnectorsConfig');
 
-/** Starts every configured connector once Kafka and the registry are ready, and stops them first on shutdown. */
+/** One configured connector and the instance reading it in this process, if any. */
+interface Entry {
+  config: ConnectorConfig;
+  make: () => Connector;
+  connector: Connector;
+  /** Whether `connector` was started (whole units) or assigned devices (types with `assign`). */
+  running: boolean;
+}
+
+/**
+ * Starts every configured connector once Kafka and the registry are ready, and stops them first on shutdown.
+ * With a group (`connectors.group.id`), the devices are shared with the other processes of the group: each
+ * connector reads only the devices (or, for broker sessions, the whole session) whose slot is assigned here.
+ */
 @Injectable()
 export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly connectors: Connector[] = [];
+  private readonly entries: Entry[] = [];
   private readonly logger: Logger;
+  private group: ConnectorsGroup | undefined;
 
   constructor(
     @Inject(CONNECTORS_CONFIG) private readonly config: ConnectorsConfig,
@@ -34,6 +52,7 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(DeadLetterPublisher) private readonly deadLetters: DeadLetterPublisher,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
+    @Inject(KAFKA) private readonly kafka: Kafka,
   ) {
     this.logger = logger.child({ component: 'connectors' });
   }
@@ -49,14 +68,17 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
       const metrics = new ConnectorMetrics(config.name);
       const sink = new ConnectorSink(config.name, codecs, this.producer, this.deadLetters, metrics);
       const logger = this.logger.child({ connector: config.name, type: config.type });
-      const connector = createConnector(config, { sink, metrics, logger });
-      this.connectors.push(connector);
+      const make = () => createConnector(config, { sink, metrics, logger });
+      const entry: Entry = { config, make, connector: make(), running: false };
+      this.entries.push(entry);
       // An unreachable peer degrades the process, never downs it: the connector keeps reconnecting, and a
       // liveness probe restarting the process (and every other component in it) would not bring the peer back.
       // The connector's own view (its peer) joined with its sink's (Kafka): when events last got through,
       // why they last failed, and whether sends are stalled.
       this.health.register(`connector:${config.name}`, async () => {
-        const own = await connector.health();
+        if (!entry.running)
+          return { state: 'up', detail: { readHere: false, group: this.config.group?.id ?? null } };
+        const own = await entry.connector.health();
         const pipeline = sink.health(this.kafkaConfig.producer.stallMs);
         const state = own.state !== 'up' ? 'degraded' : pipeline.state;
         const reason = own.state !== 'up' ? own.detail?.['reason'] : pipeline.detail?.['reason'];
@@ -66,11 +88,61 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
         };
       });
     }
-    await Promise.all(this.connectors.map((c) => c.start()));
-    this.logger.info({ connectors: this.connectors.map((c) => c.name) }, 'connectors started');
+    const group = this.config.group;
+    if (!group) {
+      await this.apply(ownsEverything);
+      this.logger.info({ connectors: this.entries.map((e) => e.config.name) }, 'connectors started');
+      return;
+    }
+    this.group = new ConnectorsGroup(this.kafka, this.kafkaConfig, group, this.logger);
+    this.health.register('connectors-group', (): HealthReport => this.group!.health());
+    await this.group.start((owned) => this.apply(ownershipOf(owned, group.slots)));
+    this.logger.info(
+      { connectors: this.entries.map((e) => e.config.name), group: group.id, slots: group.slots },
+      'connectors joined their group',
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.connectors.splice(0).map((c) => c.stop()));
+    // Leave the group only once nothing here reads: the slots then go to the others at once.
+    if (this.group) await this.group.stop(() => this.stopAll());
+    else await this.stopAll();
+  }
+
+  private async stopAll(): Promise<void> {
+    await Promise.all(
+      this.entries.map(async (entry) => {
+        if (!entry.running) return;
+        entry.running = false;
+        await entry.connector.stop();
+      }),
+    );
+  }
+
+  /**
+   * Brings every connector in line with what this process owns. Types with `assign` follow device by
+   * device; the others (one broker session each) run whole or not at all, keyed by connector name. A
+   * stopped connector cannot start again, so a whole unit gained back gets a fresh instance.
+   */
+  private async apply(owns: Ownership): Promise<void> {
+    await Promise.all(
+      this.entries.map(async (entry) => {
+        const { connector, config } = entry;
+        if (this.group && connector.assign) {
+          await connector.assign((deviceId) => owns(config.name, deviceId));
+          entry.running = true;
+          return;
+        }
+        const want = owns(config.name);
+        if (want && !entry.running) {
+          entry.running = true;
+          await connector.start();
+        } else if (!want && entry.running) {
+          entry.running = false;
+          await connector.stop();
+          entry.connector = entry.make();
+        }
+      }),
+    );
   }
 }

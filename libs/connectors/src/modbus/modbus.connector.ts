@@ -84,7 +84,7 @@ class DevicePoller {
   health(): HealthReport {
     return {
       state: !this.connected ? 'down' : this.lastError ? 'degraded' : 'up',
-      detail: { origin: this.origin, error: this.lastError ?? null },
+      detail: { id: this.device.id, origin: this.origin, error: this.lastError ?? null },
     };
   }
 
@@ -293,26 +293,48 @@ class DevicePoller {
 /** Modbus TCP devices polled for coils, discrete inputs, holding and input registers. */
 export class ModbusConnector implements Connector {
   readonly name: string;
-  private readonly pollers: DevicePoller[];
+  /** The devices polled by this process, by id: all of them, or a group's share. */
+  private readonly pollers = new Map<string, DevicePoller>();
+  private assigning: Promise<void> = Promise.resolve();
 
-  constructor(config: ModbusConfig, context: ConnectorContext) {
+  constructor(
+    private readonly config: ModbusConfig,
+    private readonly context: ConnectorContext,
+  ) {
     this.name = config.name;
-    this.pollers = config.devices.map((d) => new DevicePoller(d, config, context, `modbus:${config.name}`));
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.pollers.map((p) => p.start()));
+    await this.assign(() => true);
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.pollers.map((p) => p.stop()));
+    await this.assign(() => false);
+  }
+
+  /** Each device is its own unit: only those gained start, only those lost stop, the rest keep polling. */
+  assign(owns: (deviceId: string) => boolean): Promise<void> {
+    this.assigning = this.assigning.then(async () => {
+      const lost = [...this.pollers].filter(([id]) => !owns(id));
+      for (const [id] of lost) this.pollers.delete(id);
+      await Promise.all(lost.map(([, poller]) => poller.stop()));
+      const gained = this.config.devices
+        .filter((d) => owns(d.id) && !this.pollers.has(d.id))
+        .map((d) => {
+          const poller = new DevicePoller(d, this.config, this.context, `modbus:${this.config.name}`);
+          this.pollers.set(d.id, poller);
+          return poller;
+        });
+      await Promise.all(gained.map((p) => p.start()));
+    });
+    return this.assigning;
   }
 
   health(): HealthReport {
-    const reports = this.pollers.map((p) => p.health());
+    const reports = [...this.pollers.values()].map((p) => p.health());
     const down = reports.filter((r) => r.state === 'down').length;
     const state =
-      down === reports.length
+      reports.length > 0 && down === reports.length
         ? 'down'
         : down > 0 || reports.some((r) => r.state === 'degraded')
           ? 'degraded'

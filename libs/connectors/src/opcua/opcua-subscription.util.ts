@@ -48,8 +48,17 @@ const HAS_PROPERTY = 'ns=0;i=46';
  * in the order they arrived. The session and security half is opcua-session.util.ts.
  */
 export class OpcuaMonitor {
+  /** The variables monitored by this process: all resolved ones, or a group's share of the devices. */
   nodes: MonitoredNode[] = [];
+  /** Every variable the config and browse rules resolved to. */
+  resolved: MonitoredNode[] = [];
   failedNodes = 0;
+  /** In a connectors group: the devices this process reads. */
+  owns: (deviceId: string) => boolean = () => true;
+  /** The monitored items by node id, so a device handed to another process is unmonitored alone. */
+  private readonly items = new Map<string, ClientMonitoredItemBase>();
+  /** Node ids whose changes this process publishes (set before their items exist: no first value lost). */
+  private readonly active = new Set<string>();
   /** Nodes whose values are not numbers: each value is dead-lettered, the node logged once. */
   private readonly unmappable = new Set<string>();
   private pending: TelemetrySample[] = [];
@@ -95,8 +104,34 @@ export class OpcuaMonitor {
         });
       }
     }
-    this.nodes = nodes;
-    return nodes;
+    this.resolved = nodes;
+    this.nodes = nodes.filter((n) => this.owns(n.deviceId));
+    return this.nodes;
+  }
+
+  /**
+   * Follows a new share of the devices on the running subscription: items of devices lost are deleted,
+   * items of devices gained created, the others left alone (no gap, no repeated initial values).
+   * Returns the devices gained.
+   */
+  async reassign(subscription: ClientSubscription | undefined): Promise<Set<string>> {
+    const next = this.resolved.filter((n) => this.owns(n.deviceId));
+    const before = new Set(this.nodes.map((n) => n.nodeId));
+    const after = new Set(next.map((n) => n.nodeId));
+    const lost = this.nodes.filter((n) => !after.has(n.nodeId));
+    const gained = next.filter((n) => !before.has(n.nodeId));
+    this.nodes = next;
+    for (const n of lost) this.active.delete(n.nodeId);
+    if (!subscription) return new Set(gained.map((n) => n.deviceId));
+    await Promise.all(
+      lost.map(async (n) => {
+        const item = this.items.get(n.nodeId);
+        this.items.delete(n.nodeId);
+        await item?.terminate().catch(() => undefined);
+      }),
+    );
+    await this.monitor(subscription, gained);
+    return new Set(gained.map((n) => n.deviceId));
   }
 
   private async browse(session: ClientSession, nodeIds: string[]): Promise<BrowsedChild[][]> {
@@ -148,17 +183,26 @@ export class OpcuaMonitor {
       publishingEnabled: true,
       priority: 10,
     });
+    this.items.clear();
+    this.active.clear();
+    this.failedNodes = 0;
+    await this.monitor(subscription, this.nodes);
+    return subscription;
+  }
+
+  /** Monitors the nodes, grouped by their monitoring settings. */
+  private async monitor(subscription: ClientSubscription, nodes: MonitoredNode[]): Promise<void> {
     const groups = new Map<string, MonitoredNode[]>();
-    for (const node of this.nodes) {
+    for (const node of nodes) {
       const key = monitoringKey(node.monitoring);
       groups.set(key, [...(groups.get(key) ?? []), node]);
     }
     const logs: DeviceLogRecord[] = [];
-    this.failedNodes = 0;
     for (const members of groups.values()) {
       const m = members[0]!.monitoring;
       for (let from = 0; from < members.length; from += ITEMS_PER_CALL) {
         const chunk = members.slice(from, from + ITEMS_PER_CALL);
+        for (const n of chunk) this.active.add(n.nodeId);
         const group = await subscription.monitorItems(
           chunk.map((n) => ({ nodeId: n.nodeId, attributeId: AttributeIds.Value })),
           {
@@ -179,6 +223,7 @@ export class OpcuaMonitor {
           this.changed(chunk[index]!, value),
         );
         group.monitoredItems.forEach((item, i) => {
+          this.items.set(chunk[i]!.nodeId, item);
           if (item.statusCode.isGood()) return;
           this.failedNodes++;
           const node = chunk[i]!;
@@ -198,10 +243,11 @@ export class OpcuaMonitor {
       }
     }
     await this.context.sink.logs(logs);
-    return subscription;
   }
 
   private changed(node: MonitoredNode, dataValue: DataValue): void {
+    // A device handed to another process: a notification already on its way is that process's to give.
+    if (!this.active.has(node.nodeId)) return;
     this.context.metrics.messageIn();
     const quality = qualityOf(dataValue.statusCode.value);
     const variant = dataValue.value;

@@ -37,6 +37,8 @@ export class OpcuaConnector implements Connector {
   private offered: string[] = [];
   private readonly announced = new Set<string>();
   private readonly monitor: OpcuaMonitor;
+  private started = false;
+  private assigning: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: OpcuaConfig,
@@ -48,11 +50,38 @@ export class OpcuaConnector implements Connector {
   }
 
   async start(): Promise<void> {
+    this.started = true;
     if (!(await this.connect())) this.retrying = this.retry();
+  }
+
+  /**
+   * A group's share of the devices. The session is opened on the first call (browse rules find the devices
+   * only once connected); later calls change the monitored items of the running subscription, or only the
+   * filter while the connection is down (the next connect applies it).
+   */
+  assign(owns: (deviceId: string) => boolean): Promise<void> {
+    this.assigning = this.assigning.then(async () => {
+      this.monitor.owns = owns;
+      if (!this.started) {
+        const explicit = this.config.nodes.some((n) => owns(n.deviceId));
+        // Nothing to read that is known without browsing, and nothing to browse: no session needed yet.
+        if (!explicit && this.config.browse.length === 0) return;
+        await this.start();
+        return;
+      }
+      if (this.stopped) return;
+      const gained = await this.monitor.reassign(this.connected ? this.subscription : undefined);
+      if (this.connected && gained.size > 0) {
+        await this.announce('DISCOVERED', false, gained);
+        await this.announce('ONLINE', true, gained);
+      }
+    });
+    return this.assigning;
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.assigning;
     this.wake?.();
     await this.retrying;
     await this.teardown();
@@ -68,6 +97,7 @@ export class OpcuaConnector implements Connector {
         security: `${this.config.securityPolicy}/${this.config.securityMode}`,
         offered: this.offered,
         monitored: this.monitor.nodes.length - this.monitor.failedNodes,
+        devices: [...new Set(this.monitor.nodes.map((n) => n.deviceId))],
         failed: this.monitor.failedNodes,
         ...(this.lastError && { reason: this.lastError }),
         error: this.lastError ?? null,
@@ -177,10 +207,11 @@ export class OpcuaConnector implements Connector {
   }
 
   /** A lifecycle event for every device; DISCOVERED only for devices not announced before. */
-  private async announce(kind: LifecycleKind, online: boolean): Promise<void> {
+  private async announce(kind: LifecycleKind, online: boolean, only?: Set<string>): Promise<void> {
     const devices = new Map<string, MonitoredNode[]>();
     for (const node of this.monitor.nodes)
-      devices.set(node.deviceId, [...(devices.get(node.deviceId) ?? []), node]);
+      if (!only || only.has(node.deviceId))
+        devices.set(node.deviceId, [...(devices.get(node.deviceId) ?? []), node]);
     const events: DeviceLifecycle[] = [];
     for (const [deviceId, nodes] of devices) {
       if (kind === 'DISCOVERED' && this.announced.has(deviceId)) continue;

@@ -1,0 +1,149 @@
+import { ensureTopics, type KafkaConfig } from '@sentio/kafka';
+import type { HealthReport, Logger } from '@sentio/observability';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { ConnectorsGroupConfig } from '../connectors.config.js';
+import { stickySlotsAssigner } from './sticky-assigner.util.js';
+
+/** Told the slots this process reads after each change; resolves once the change is applied. */
+export type SlotsListener = (owned: ReadonlySet<number>) => Promise<void>;
+
+/** The coordination topic of a connectors group: holds no records, its partitions are the slots. */
+export function groupTopic(namespace: string, groupId: string): string {
+  return `${namespace}.connectors.group.${groupId}`;
+}
+
+/**
+ * Membership of a connectors group: a Kafka consumer group on a topic with one partition per slot, which
+ * carries no records. The partitions assigned to this member are the slots whose devices it reads. Kafka
+ * does the failure detection (a member silent for `sessionTimeoutMs` is dropped and its slots reassigned)
+ * and the agreement (one assignment per generation, from the group leader).
+ *
+ * Three rules keep a device read by one live process at a time:
+ * - slots lost in a new assignment are released (their readers stopped) before gained ones are started;
+ * - the assignor is sticky, so a rebalance moves only the slots of a member that left (or, when one joins,
+ *   the few that make its share), never swapping devices between live members;
+ * - a member that has not heard from the coordinator for a session timeout (its process stalled, or cut off
+ *   from Kafka) releases everything: by then the group has handed its slots to someone else.
+ */
+export class ConnectorsGroup {
+  private consumer: Consumer | undefined;
+  private owned = new Set<number>();
+  private applying: Promise<void> = Promise.resolve();
+  private lastContactAt = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  private memberId: string | undefined;
+  private leader = false;
+  private assignments = 0;
+  private fenced = false;
+  private stopped = false;
+  private readonly topic: string;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly kafkaConfig: KafkaConfig,
+    private readonly config: ConnectorsGroupConfig,
+    private readonly logger: Logger,
+  ) {
+    this.topic = groupTopic(kafkaConfig.namespace, config.id);
+  }
+
+  get slots(): number {
+    return this.config.slots;
+  }
+
+  async start(onChange: SlotsListener): Promise<void> {
+    await ensureTopics(
+      this.kafka,
+      [
+        {
+          name: this.topic,
+          partitions: this.config.slots,
+          replicationFactor: this.kafkaConfig.replicationFactor,
+          cleanupPolicy: 'delete',
+          retentionMs: 3600_000,
+        },
+      ],
+      this.logger,
+    );
+    const apply = (next: Set<number>, why: string) => {
+      this.applying = this.applying.then(async () => {
+        const lost = [...this.owned].filter((s) => !next.has(s));
+        const gained = [...next].filter((s) => !this.owned.has(s));
+        if (lost.length === 0 && gained.length === 0) return;
+        // Release first: what this member stops reading is stopped before anything new starts.
+        await onChange(new Set([...this.owned].filter((s) => next.has(s))));
+        this.owned = next;
+        await onChange(next);
+        this.logger.info(
+          { group: this.config.id, why, lost, gained, owned: [...next].sort((a, b) => a - b) },
+          'connectors group assignment applied',
+        );
+      });
+      return this.applying;
+    };
+    const consumer = this.kafka.consumer({
+      groupId: this.config.id,
+      sessionTimeout: this.config.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(this.config.sessionTimeoutMs / 6)),
+      // The topic holds nothing: the fetch loop is only the heartbeat's clock.
+      maxWaitTimeInMs: 500,
+      partitionAssigners: [stickySlotsAssigner(() => [...this.owned])],
+      retry: { retries: 20, initialRetryTime: 200 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.HEARTBEAT, () => {
+      this.lastContactAt = Date.now();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.lastContactAt = Date.now();
+      this.fenced = false;
+      this.memberId = payload.memberId;
+      this.leader = payload.isLeader;
+      this.assignments++;
+      void apply(new Set(payload.memberAssignment[this.topic] ?? []), 'rebalance');
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ err: payload.error, restart: payload.restart }, 'connectors group member crashed');
+    });
+    this.watchdog = setInterval(() => {
+      if (this.stopped || this.fenced || this.owned.size === 0) return;
+      if (Date.now() - this.lastContactAt <= this.config.sessionTimeoutMs) return;
+      // The coordinator has dropped us by now and reassigned our slots: stop reading them.
+      this.fenced = true;
+      this.logger.warn(
+        { group: this.config.id, silentMs: Date.now() - this.lastContactAt },
+        'no contact with the group coordinator for a session timeout: releasing every device',
+      );
+      void apply(new Set(), 'fenced');
+    }, 500);
+    await consumer.connect();
+    await consumer.subscribe({ topics: [this.topic], fromBeginning: false });
+    await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
+  }
+
+  /** Leaves the group (its slots go to the others at once) after `release` stopped every reader. */
+  async stop(release: SlotsListener): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.watchdog);
+    await this.applying;
+    await release(new Set());
+    this.owned = new Set();
+    await this.consumer?.disconnect();
+  }
+
+  health(): HealthReport {
+    const joined = this.memberId !== undefined && !this.fenced;
+    return {
+      state: joined ? 'up' : 'degraded',
+      detail: {
+        group: this.config.id,
+        topic: this.topic,
+        memberId: this.memberId ?? null,
+        leader: this.leader,
+        assignments: this.assignments,
+        slots: [...this.owned].sort((a, b) => a - b),
+        ...(!joined && { reason: this.fenced ? 'lost contact with the group' : 'not joined yet' }),
+      },
+    };
+  }
+}
