@@ -79,6 +79,8 @@ export class SchemaStore {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // An idempotent producer retries until delivered (the shared client's bounded retries are for the rest).
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
       // One partition, so the partitioner never matters; naming it silences kafkajs' migration warning.
       createPartitioner: Partitioners.DefaultPartitioner,
     });
