@@ -167,6 +167,7 @@ async function endToEnd(): Promise<void> {
   await producer.connect();
   // Which device fires when: its produce time, to time the notification against.
   const firedAt = new Map<string, number>();
+  const faulted = new Set<number>();
   const progress = progressReporter(progressLog, 'alerting bench: producing', RATE * SECONDS);
   const started = performance.now();
   let produced = 0;
@@ -183,6 +184,8 @@ async function endToEnd(): Promise<void> {
       const n = produced + i;
       const d = n % DEVICES;
       const metric = BENCH_METRICS[Math.floor(n / DEVICES) % 10]!;
+      // A faulted device stays hot: its alert fires and stays firing (a flap inside group_wait is not notified).
+      const hotNow = metric === 'temperature' && faulted.has(d);
       messages.push({
         key: benchDeviceId(d),
         value: telemetry.encode({
@@ -190,7 +193,7 @@ async function endToEnd(): Promise<void> {
           deviceId: benchDeviceId(d),
           timestampMs: now,
           metric,
-          value: n % 997,
+          value: hotNow ? 5000 : n % 997,
           unit: null,
           quality: 'GOOD',
           labels: labelsOf(d),
@@ -198,11 +201,12 @@ async function endToEnd(): Promise<void> {
         }),
       });
     }
-    // Five devices a second cross their threshold (every metric of a device has a rule watching it).
+    // Ten devices a second cross their threshold (every metric of a device has a rule watching it).
     if (step % 2 === 0 && step > 10) {
       for (let k = 0; k < 2 && faultDevice < DEVICES; k++, faultDevice++) {
         const d = (faultDevice * 7919) % DEVICES;
         firedAt.set(benchDeviceId(d), Date.now());
+        faulted.add(d);
         messages.push({
           key: benchDeviceId(d),
           value: telemetry.encode({
