@@ -116,15 +116,28 @@ try {
   // 2. Fleet with DEVICES devices: a fresh load (the session restored from the refresh cookie).
   progress('fleet');
   await page.goto(`${base}/fleet`);
-  // Interactive: every device counted and the first rows drawn, timed inside the page (rAF polling).
+  // Interactive: the first rows drawn (the first page of devices); then every device counted. Timed inside the
+  // page (rAF polling), from navigation start.
+  const firstRows = Number(
+    await (
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as { document: Dom }).document.querySelector('[data-testid="fleet-row"]')
+            ? performance.now()
+            : 0,
+        null,
+        { timeout: 120_000 },
+      )
+    ).jsonValue(),
+  );
   const tti = Number(
     await (
       await page.waitForFunction(
-        (n) => {
-          const d = (globalThis as unknown as { document: Dom }).document;
-          const counted = d.querySelector('[data-testid="fleet-count"]')?.textContent === String(n);
-          return counted && d.querySelector('[data-testid="fleet-row"]') ? performance.now() : 0;
-        },
+        (n) =>
+          (globalThis as unknown as { document: Dom }).document.querySelector('[data-testid="fleet-count"]')
+            ?.textContent === String(n)
+            ? performance.now()
+            : 0,
         DEVICES,
         { timeout: 120_000 },
       )
@@ -148,7 +161,8 @@ try {
   );
 
   progress('fleet measured', {
-    ttiMs: Math.round(tti),
+    firstRowsMs: Math.round(firstRows),
+    allCountedMs: Math.round(tti),
     loadLongTasks: loadTasks.map(Math.round),
     scrolledTo,
     scrollLongTasks: scrollTasks.map(Math.round),
@@ -229,7 +243,7 @@ try {
       `the sign-in page transferred ${kb(jsBytes.transferred)} of JS (${kb(jsBytes.decoded)} decoded, the server does not compress)`,
   );
   print(
-    `fleet, ${DEVICES} devices: interactive (all rows counted, first rows drawn) ${Math.round(tti)} ms after navigation (goal <= 1500 ms); ` +
+    `fleet, ${DEVICES} devices: first rows interactive ${Math.round(firstRows)} ms, all ${DEVICES} loaded and counted ${Math.round(tti)} ms after navigation (goal: interactive <= 1500 ms); ` +
       `long tasks while loading: ${loadTasks.length} (max ${Math.round(max(loadTasks))} ms)`,
   );
   print(

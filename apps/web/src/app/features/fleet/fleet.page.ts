@@ -12,7 +12,7 @@ import {
   resource,
   untracked,
 } from '@angular/core';
-import { Router, RouterLink } from '@angular/router';
+import { Router } from '@angular/router';
 import type { Device } from '../../core/api/api.types';
 import { LiveService } from '../../core/live/live.service';
 import { TimeRangeService } from '../../core/time/time-range.service';
@@ -30,7 +30,7 @@ import {
 
 @Component({
   selector: 'sn-fleet',
-  imports: [ScrollingModule, RouterLink, DecimalPipe, RelativeTimePipe],
+  imports: [ScrollingModule, DecimalPipe, RelativeTimePipe],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     <section class="sn-page fleet">
@@ -129,7 +129,7 @@ import {
             data-testid="fleet-row"
           >
             <span role="cell"
-              ><a [routerLink]="['/devices', row.device.deviceId]" queryParamsHandling="merge">{{
+              ><a [href]="'/devices/' + row.device.deviceId" (click)="open($event, row.device.deviceId)">{{
                 row.device.deviceId
               }}</a></span
             >
@@ -320,6 +320,20 @@ export default class FleetPage {
       });
     });
     inject(DestroyRef).onDestroy(() => undefined);
+  }
+
+  /**
+   * Rows link with plain anchors (a RouterLink per row costs a URL tree on every scroll step); a plain click
+   * navigates in the app keeping the time range, a modified click opens a tab as usual.
+   */
+  protected open(event: MouseEvent, deviceId: string): void {
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    const { from, to, refresh, live } = this.router.parseUrl(this.router.url).queryParams as Record<
+      string,
+      string
+    >;
+    void this.router.navigate(['/devices', deviceId], { queryParams: { from, to, refresh, live } });
   }
 
   protected value(event: Event): string {

@@ -13,7 +13,8 @@ const TOP = `query Top($from: String, $to: String, $limit: Int) {
   topAnomalousDevices(from: $from, to: $to, limit: $limit) { deviceId maxScore anomalies lastAnomaly modelVersion }
 }`;
 
-const PAGE = 1000;
+const FIRST_PAGE = 200;
+const PAGE = 5000;
 
 /** The device inventory, loaded page by page and kept for every page that needs a device's metadata. */
 @Injectable({ providedIn: 'root' })
@@ -23,6 +24,7 @@ export class FleetService {
   readonly devices = this.devicesState.asReadonly();
   private loading: Promise<Device[]> | undefined;
 
+  /** Loads the whole inventory; the first small page is published at once so the list is usable early. */
   async load(signal?: AbortSignal): Promise<Device[]> {
     this.loading ??= this.fetchAll(signal).finally(() => (this.loading = undefined));
     const devices = await this.loading;
@@ -63,14 +65,19 @@ export class FleetService {
   private async fetchAll(signal?: AbortSignal): Promise<Device[]> {
     const all: Device[] = [];
     let cursor: string | undefined;
+    let limit = FIRST_PAGE;
     do {
       const data = await this.api.query<{ devices: { items: Device[]; nextCursor: string | null } }>(
         DEVICES,
-        { cursor, limit: PAGE },
+        { cursor, limit },
         signal,
       );
       all.push(...data.devices.items);
       cursor = data.devices.nextCursor ?? undefined;
+      // The first page shows while the rest loads (only on a first load: a refresh swaps the list at once).
+      if (limit === FIRST_PAGE && cursor && this.devicesState().length === 0)
+        this.devicesState.set(all.slice());
+      limit = PAGE;
     } while (cursor);
     return all;
   }
