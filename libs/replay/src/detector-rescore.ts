@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { AnomalyRescoresRepository, type RescoredAnomaly } from '@sentio/clickhouse';
 import {
   DeviceStream,
@@ -11,7 +11,8 @@ import type { TelemetrySample } from '@sentio/events';
 import type { StreamCodecs } from '@sentio/kafka';
 import { progressReporter, type Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
-import { offsetsForTime, watermarks, type PartitionOffsets } from './kafka-offsets.util.js';
+import { offsetsForTime, watermarks } from './kafka-offsets.util.js';
+import { readRange } from './kafka-range.util.js';
 
 export interface RescoreRequest {
   /**
@@ -124,7 +125,8 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
 
   const total = [...end].reduce((n, [p, e]) => n + Math.max(0, Number(e - (start.get(p) ?? 0n))), 0);
   const progress = progressReporter(log, `re-score with model ${request.modelVersion}`, total);
-  await readRange(deps.kafka, deps.topic, start, end, async (values) => {
+  await readRange(deps.kafka, deps.topic, start, end, async (_partition, messages) => {
+    const values = messages.map((m) => m.value);
     await codec.prepare(values);
     for (const value of values) {
       records++;
@@ -196,56 +198,4 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
   };
   log.info(result, 're-score finished');
   return result;
-}
-
-/** Hands the values of every record in [start, end) of each partition to `handle`, batch by batch. */
-async function readRange(
-  kafka: Kafka,
-  topic: string,
-  start: PartitionOffsets,
-  end: PartitionOffsets,
-  handle: (values: Array<Buffer | null>) => Promise<void>,
-): Promise<void> {
-  const remaining = new Set([...end].filter(([p, e]) => (start.get(p) ?? 0n) < e).map(([p]) => p));
-  if (remaining.size === 0) return;
-  const consumer = kafka.consumer({ groupId: `sentio-rescore-${randomUUID()}`, maxWaitTimeInMs: 250 });
-  let finish!: () => void;
-  let failed: unknown;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    failed = payload.error;
-    finish();
-  });
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        const p = batch.partition;
-        if (!remaining.has(p)) return;
-        const from = start.get(p) ?? 0n;
-        const to = end.get(p)!;
-        const values = batch.messages
-          .filter((m) => BigInt(m.offset) >= from && BigInt(m.offset) < to)
-          .map((m) => m.value);
-        if (values.length > 0) await handle(values);
-        resolveOffset(batch.lastOffset());
-        if (BigInt(batch.lastOffset()) + 1n >= to) {
-          remaining.delete(p);
-          consumer.pause([{ topic, partitions: [p] }]);
-          if (remaining.size === 0) finish();
-        }
-      },
-    });
-    for (const partition of remaining) {
-      consumer.seek({ topic, partition, offset: String(start.get(partition) ?? 0n) });
-    }
-    await finished;
-    await consumer.stop();
-    if (failed) throw failed;
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
 }

@@ -21,3 +21,4 @@ export {
   type FaultInterval,
   type VersionComparison,
 } from './version-compare.util.js';
+export { archiveTopics, TopicArchive, type ArchiveSegment, type ArchiveRunResult } from './topic-archive.js';

@@ -4,7 +4,8 @@ import { ProjectionSink, type Committer, type SinkOptions, type StreamProjection
 import type { DeadLetterPublisher } from '@sentio/kafka';
 import type { Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
-import type { PartitionOffsets } from './kafka-offsets.util.js';
+import { watermarks, type PartitionOffsets } from './kafka-offsets.util.js';
+import type { TopicArchive } from './topic-archive.js';
 
 export interface PassOptions {
   kafka: Kafka;
@@ -24,6 +25,8 @@ export interface PassOptions {
   onProgress(records: number, position: PartitionOffsets): void;
   /** Aborted: stop at the next batch, land and commit what is buffered (pause and cancel). */
   signal: AbortSignal;
+  /** Where records that retention deleted from Kafka are read from, before Kafka takes over. */
+  archive?: TopicArchive;
 }
 
 /**
@@ -39,7 +42,39 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
   sink.onAssignment(todo.map((partition) => ({ topic: o.topic, partition })));
   sink.start();
   const position = new Map(o.start);
-  const remaining = new Set(todo);
+  // Offsets below the log's start are gone from Kafka: read them from the archive first, seamlessly.
+  const { low } = await watermarks(o.kafka, o.topic);
+  for (const p of todo) {
+    const from = position.get(p) ?? 0n;
+    const kafkaStart = low.get(p) ?? 0n;
+    const until = o.end.get(p)! < kafkaStart ? o.end.get(p)! : kafkaStart;
+    if (from >= until) continue;
+    if (!o.archive)
+      throw new Error(
+        `${o.topic}/${p}: records ${from}..${until - 1n} are no longer in Kafka and no archive is configured`,
+      );
+    for await (const messages of o.archive.read(o.topic, p, from, until)) {
+      if (o.signal.aborted) break;
+      await sink.handle({
+        topic: o.topic,
+        partition: p,
+        messages,
+        highWatermark: String(until),
+        heartbeat: async () => undefined,
+      });
+      position.set(p, BigInt(messages.at(-1)!.offset) + 1n);
+      o.onProgress(messages.length, position);
+    }
+    if (o.signal.aborted) {
+      await sink.drain();
+      return 'stopped';
+    }
+  }
+  const remaining = new Set(todo.filter((p) => (position.get(p) ?? 0n) < o.end.get(p)!));
+  if (remaining.size === 0) {
+    await sink.drain();
+    return 'done';
+  }
   let finish!: (how: 'done' | 'stopped') => void;
   let failed: unknown;
   const finished = new Promise<'done' | 'stopped'>((resolve) => (finish = resolve));
@@ -97,8 +132,8 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
         if (BigInt(batch.lastOffset()) + 1n >= end) done(p);
       },
     });
-    for (const partition of todo) {
-      consumer.seek({ topic: o.topic, partition, offset: String(o.start.get(partition) ?? 0n) });
+    for (const partition of remaining) {
+      consumer.seek({ topic: o.topic, partition, offset: String(position.get(partition) ?? 0n) });
     }
     const how = await finished;
     await consumer.stop();

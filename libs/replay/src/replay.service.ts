@@ -38,6 +38,7 @@ import { ProjectionVersionsService, writeAheadGroup } from './projection-version
 import type { ReplayConfig } from './replay.config.js';
 import { FAMILY_SOURCES } from './replay-families.constant.js';
 import { INGEST_GROUP_ID, REPLAY_CONFIG } from './replay.tokens.js';
+import { TopicArchive } from './topic-archive.js';
 
 export interface ProjectionReplayRequest {
   family: ProjectionFamily;
@@ -162,6 +163,7 @@ class ReplayRun {
 export class ReplayService implements OnModuleInit, OnModuleDestroy {
   private readonly runs = new Map<string, ReplayRun>();
   private readonly logger: Logger;
+  private readonly archive: TopicArchive;
 
   constructor(
     @Inject(REPLAY_CONFIG) private readonly config: ReplayConfig,
@@ -179,6 +181,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'replay' });
+    this.archive = new TopicArchive(config.archiveDir);
   }
 
   onModuleInit(): void {
@@ -465,6 +468,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
           run.advance(records, Math.max(0, total - done));
         },
         signal: run.controller.signal,
+        archive: this.archive,
       });
       return result === 'done';
     };
@@ -567,10 +571,23 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     return frontier;
   }
 
+  /**
+   * Where a replay of the topic starts: offsets-for-times of `fromMs` (else the log's start), moved back into
+   * the archive where it holds older records of the range.
+   */
   private async startOffsets(topic: string, fromMs: number | undefined): Promise<PartitionOffsets> {
-    return fromMs === undefined
-      ? (await watermarks(this.kafka, topic)).low
-      : offsetsForTime(this.kafka, topic, fromMs);
+    const kafkaStart =
+      fromMs === undefined
+        ? (await watermarks(this.kafka, topic)).low
+        : await offsetsForTime(this.kafka, topic, fromMs);
+    const segments = (await this.archive.segments()).filter(
+      (s) => s.topic === topic && (fromMs === undefined || s.maxTimestampMs >= fromMs),
+    );
+    for (const s of segments) {
+      const first = BigInt(s.firstOffset);
+      if (first < (kafkaStart.get(s.partition) ?? first + 1n)) kafkaStart.set(s.partition, first);
+    }
+    return kafkaStart;
   }
 
   /** Where a replay stops: what live ingest has committed, and no later than `toMs` (offsets-for-times). */

@@ -27,6 +27,7 @@ export class PlatformProcess {
     targets: string,
     env: Record<string, string>,
     readyComponent = 'ingest',
+    timeoutMs = 60_000,
   ): Promise<PlatformProcess> {
     const port = await freePort();
     const child = spawn(
@@ -46,7 +47,7 @@ export class PlatformProcess {
       },
     );
     const platform = new PlatformProcess(child, `http://127.0.0.1:${port}`);
-    await platform.waitHealthy(readyComponent);
+    await platform.waitHealthy(readyComponent, timeoutMs);
     return platform;
   }
 

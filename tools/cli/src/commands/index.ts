@@ -12,6 +12,7 @@ const loaders: Record<string, () => Promise<Command>> = {
   detect: () => import('./detect.command.js').then((m) => m.detectCommand),
   migrations: () => import('./migrations.command.js').then((m) => m.migrationsCommand),
   replay: () => import('./replay.command.js').then((m) => m.replayCommand),
+  archive: () => import('./archive.command.js').then((m) => m.archiveCommand),
   alerts: () => import('./alerts.command.js').then((m) => m.alertsCommand),
 };
 
