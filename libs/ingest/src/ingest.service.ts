@@ -3,12 +3,15 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SinkBatchesRepository, STREAM_PROJECTIONS, type StreamProjections } from '@sentio/clickhouse';
 import type { StreamName } from '@sentio/events';
 import {
+  committedOffsets,
   DeadLetterPublisher,
+  KAFKA,
   StreamCodecs,
   StreamHandler,
   type StreamBatch,
   type StreamGroup,
 } from '@sentio/kafka';
+import type { Kafka } from 'kafkajs';
 import { LOGGER, type HealthReport, type Logger } from '@sentio/observability';
 import type { IngestConfig } from './ingest.config.js';
 import { ProjectionSink } from './projection-sink.js';
@@ -33,6 +36,7 @@ export class IngestService implements OnModuleInit {
     @Inject(StreamCodecs) private readonly codecs: StreamCodecs,
     @Inject(SinkBatchesRepository) private readonly batches: SinkBatchesRepository,
     @Inject(DeadLetterPublisher) private readonly deadLetters: DeadLetterPublisher,
+    @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'ingest' });
@@ -52,6 +56,7 @@ export class IngestService implements OnModuleInit {
         flushIntervalMs: this.config.flushIntervalMs,
         maxBatchRecords: this.config.maxBatchRecords,
         afterInsert: crashAfter > 0 ? (inserts) => crashIfDue(inserts, crashAfter) : undefined,
+        committedOffsets: (topic) => committedOffsets(this.kafka, this.config.groupId, topic),
       },
       this.logger,
     );

@@ -16,6 +16,7 @@ function setup(
     maxBatchRecords?: number;
     failInserts?: number;
     partitions?: number;
+    committed?: Record<number, number>;
   } = {},
 ) {
   const inserts: Array<{ ids: number[]; token: string }> = [];
@@ -53,7 +54,14 @@ function setup(
     batches,
     deadLetters,
     async (_topic, partition, offset) => void commits.push(`${partition}@${offset}`),
-    { groupId: 'g', flushIntervalMs: 60_000, maxBatchRecords: options.maxBatchRecords ?? 1000 },
+    {
+      groupId: 'g',
+      flushIntervalMs: 60_000,
+      maxBatchRecords: options.maxBatchRecords ?? 1000,
+      committedOffsets: options.committed
+        ? async () => new Map(Object.entries(options.committed!).map(([p, o]) => [Number(p), BigInt(o)]))
+        : undefined,
+    },
     createLogger('test', 'silent'),
   );
   sut.onAssignment(
@@ -203,5 +211,37 @@ describe('ProjectionSink', () => {
     await sut.drain();
     expect(inserts).toEqual([{ ids: [0, 1, 2], token: 'g:t:0:0-2' }]);
     expect(commits).toEqual(['0@3']);
+  });
+
+  it('does not wait for a partition committed past its range: idle partitions hold nobody back', async () => {
+    const cycle = 'g:t:0:0-2,1:5-6';
+    const { sut, inserts, commits } = setup({
+      partitions: 2,
+      committed: { 0: 3, 1: 7 },
+      pending: [
+        { topic: 't', partition: 0, firstOffset: '0', lastOffset: '2', records: 3, cycle },
+        { topic: 't', partition: 1, firstOffset: '5', lastOffset: '6', records: 2, cycle },
+      ],
+    });
+    await sut.handle(batch(3, range(3, 4), 0)); // partition 1 stays silent
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [3, 4], token: 'g:t:0:3-4' }]);
+    expect(commits).toEqual(['0@5']);
+  });
+
+  it('repeats only the uncommitted ranges of a cycle that landed, without inserting them again', async () => {
+    const cycle = 'g:t:0:0-2,1:5-6';
+    const { sut, inserts, commits } = setup({
+      partitions: 2,
+      committed: { 0: 3, 1: 5 },
+      pending: [
+        { topic: 't', partition: 0, firstOffset: '0', lastOffset: '2', records: 3, cycle },
+        { topic: 't', partition: 1, firstOffset: '5', lastOffset: '6', records: 2, cycle },
+      ],
+    });
+    await sut.handle(batch(5, range(5, 7), 1));
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [7], token: 'g:t:1:7-7' }]);
+    expect(commits).toEqual(['1@7', '1@8']);
   });
 });

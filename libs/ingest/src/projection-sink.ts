@@ -20,6 +20,12 @@ export interface SinkOptions {
   maxBatchRecords: number;
   /** Called after every insert, before the commit: the crash test's hook. */
   afterInsert?: (inserts: number) => void;
+  /**
+   * The group's committed offsets of a topic: a written-ahead cycle with a partition committed past its
+   * range has landed, so partitions that get no new records never hold the others back. Without it, that
+   * is learnt from the first records each partition delivers.
+   */
+  committedOffsets?: (topic: string) => Promise<Map<number, bigint>>;
 }
 
 /** Whatever the sink can commit: the partition, its commit function, and the offset after the range. */
@@ -174,6 +180,8 @@ export class ProjectionSink {
       state.failures = 0;
     }
     this.ready = this.batches.latest(this.options.groupId).then((latest) => this.planRepeats(latest, keep));
+    // Nobody may await it before the first batch: a failure surfaces there (handle awaits it).
+    this.ready.catch(() => undefined);
   }
 
   async handle(batch: ConsumedBatch): Promise<void> {
@@ -260,7 +268,7 @@ export class ProjectionSink {
   }
 
   /** The cycles written ahead whose every range is still the newest of its partition: not known committed. */
-  private planRepeats(latest: SinkBatch[], assigned: Set<string>): void {
+  private async planRepeats(latest: SinkBatch[], assigned: Set<string>): Promise<void> {
     const newest = new Map<string, SinkBatch>();
     for (const b of latest) {
       const k = `${b.topic}:${b.partition}`;
@@ -279,6 +287,15 @@ export class ProjectionSink {
       const state = this.byTopic.get(ranges[0]!.topic);
       if (stale || !state) continue;
       if (!ranges.some((b) => assigned.has(`${b.topic}:${b.partition}`))) continue;
+      const committed =
+        (await this.options.committedOffsets?.(state.stream.topic)) ?? new Map<number, bigint>();
+      // Committed past its range: the cycle landed (commits follow the insert); those partitions are done.
+      const past = new Set(
+        ranges
+          .filter((b) => (committed.get(b.partition) ?? -1n) > BigInt(b.lastOffset))
+          .map((b) => b.partition),
+      );
+      if (past.size === ranges.length) continue;
       const cycle: Cycle = {
         token,
         ranges: new Map(
@@ -286,14 +303,18 @@ export class ProjectionSink {
         ),
         parts: new Map(ranges.map((b) => [b.partition, emptyPart()])),
         recorded: true,
-        repeat: { waiting: new Set(ranges.map((b) => b.partition)), landed: false },
+        repeat: {
+          waiting: new Set(ranges.filter((b) => !past.has(b.partition)).map((b) => b.partition)),
+          landed: past.size > 0,
+        },
       };
       for (const b of ranges) {
+        if (past.has(b.partition)) continue;
         const p = this.partitionState(state, b.partition);
         if (p.part.first === undefined) p.repeat = cycle;
       }
       const missing = ranges
-        .filter((b) => !assigned.has(`${b.topic}:${b.partition}`))
+        .filter((b) => !past.has(b.partition) && !assigned.has(`${b.topic}:${b.partition}`))
         .map((b) => b.partition);
       if (missing.length > 0) {
         this.logger.warn(

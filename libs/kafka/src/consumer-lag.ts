@@ -15,3 +15,23 @@ export async function consumerLag(kafka: Kafka, groupId: string, topic: string):
     await admin.disconnect();
   }
 }
+
+/** The group's committed offset (the next record to read) per partition of `topic`; absent when none. */
+export async function committedOffsets(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<Map<number, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(
+      (committed?.partitions ?? [])
+        .filter((p) => Number(p.offset) >= 0)
+        .map((p) => [p.partition, BigInt(p.offset)] as const),
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -28,4 +28,4 @@ export {
 } from './stream-handler.decorator.js';
 export { StreamCodecs } from './stream-codecs.service.js';
 export { StreamConsumers } from './stream-consumers.service.js';
-export { consumerLag } from './consumer-lag.js';
+export { committedOffsets, consumerLag } from './consumer-lag.js';
