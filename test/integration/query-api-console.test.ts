@@ -20,6 +20,8 @@ function consoleBuild(): string {
       '<body><app-root ngCspNonce="__CSP_NONCE__"></app-root></body></html>',
   );
   writeFileSync(join(dir, 'main-AB12CD34.js'), 'console.log("sentio");\n');
+  writeFileSync(join(dir, 'chunk-C-dNgt2e.js'), 'export const x = 1;\n');
+  writeFileSync(join(dir, 'app-launcher.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   writeFileSync(join(dir, 'favicon.ico'), Buffer.from([0, 0, 1, 0]));
   writeFileSync(join(dir, '.env'), 'SECRET=1');
   mkdirSync(join(dir, 'media'));
@@ -140,6 +142,10 @@ describe('query API: console serving, refresh cookie, restarts and introspection
       const etag = main.headers.get('etag')!;
       expect((await raw('/main-AB12CD34.js', { 'if-none-match': etag })).status).toBe(304);
 
+      const chunk = await get('/chunk-C-dNgt2e.js');
+      expect(chunk.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      // A plain name copied from public/ may change under the same name: revalidated.
+      expect((await get('/app-launcher.svg')).headers.get('cache-control')).toBe('no-cache');
       const font = await get('/media/roboto-ZX98YW76.woff2');
       expect(font.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
       const icon = await get('/favicon.ico');

@@ -16,8 +16,12 @@ export const DEFAULT_CONSOLE_DIR = fileURLToPath(
 
 /** Paths that belong to the API and the probes: never answered with the console, even when unmatched. */
 const RESERVED = /^\/(?:api|health|metrics)(?:\/|$)/;
-/** Angular's hashed output names (`main-5NQ7ZSTY.js`) and everything under media/: their content never changes. */
-const HASHED = /-[A-Z0-9]{8}\.[a-z0-9]+$/;
+/**
+ * Angular's hashed output names (`main-5NQ7ZSTY.js`, `chunk-C-dNgt2e.js`) and everything under media/: their
+ * content never changes. A hash has an upper-case letter or a digit, which a plain name such as
+ * `app-launcher.svg` copied from public/ does not.
+ */
+const HASHED = /-(?=[\w-]{0,7}[A-Z0-9])[\w-]{8}\.[a-z0-9]+$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The placeholder apps/web puts where a per-response nonce belongs (`<app-root ngCspNonce="__CSP_NONCE__">`). */
 const NONCE_PLACEHOLDER = /__CSP_NONCE__/g;
