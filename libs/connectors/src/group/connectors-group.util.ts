@@ -79,6 +79,10 @@ export class ConnectorsGroup {
           'connectors group assignment applied',
         );
       });
+      // One failed change (a device whose first events Kafka refused) must not stop the ones after it.
+      this.applying = this.applying.catch((error: unknown) =>
+        this.logger.error({ err: error, group: this.config.id, why }, 'connectors group assignment failed'),
+      );
       return this.applying;
     };
     const consumer = this.kafka.consumer({

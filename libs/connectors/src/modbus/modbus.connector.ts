@@ -314,7 +314,7 @@ export class ModbusConnector implements Connector {
 
   /** Each device is its own unit: only those gained start, only those lost stop, the rest keep polling. */
   assign(owns: (deviceId: string) => boolean): Promise<void> {
-    this.assigning = this.assigning.then(async () => {
+    const run = this.assigning.then(async () => {
       const lost = [...this.pollers].filter(([id]) => !owns(id));
       for (const [id] of lost) this.pollers.delete(id);
       await Promise.all(lost.map(([, poller]) => poller.stop()));
@@ -327,7 +327,8 @@ export class ModbusConnector implements Connector {
         });
       await Promise.all(gained.map((p) => p.start()));
     });
-    return this.assigning;
+    this.assigning = run.catch(() => undefined); // the caller sees the failure; the next change still runs
+    return run;
   }
 
   health(): HealthReport {

@@ -60,7 +60,7 @@ export class OpcuaConnector implements Connector {
    * filter while the connection is down (the next connect applies it).
    */
   assign(owns: (deviceId: string) => boolean): Promise<void> {
-    this.assigning = this.assigning.then(async () => {
+    const run = this.assigning.then(async () => {
       this.monitor.owns = owns;
       if (!this.started) {
         const explicit = this.config.nodes.some((n) => owns(n.deviceId));
@@ -76,7 +76,8 @@ export class OpcuaConnector implements Connector {
         await this.announce('ONLINE', true, gained);
       }
     });
-    return this.assigning;
+    this.assigning = run.catch(() => undefined); // the caller sees the failure; the next change still runs
+    return run;
   }
 
   async stop(): Promise<void> {
