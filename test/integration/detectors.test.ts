@@ -99,6 +99,8 @@ describe('detectors: simulator faults through the real consumer and broker', () 
         `  trainRows: ${TRAIN_ROWS}`,
         // Only SIGHUP reloads models here, so the test knows when the swap happens.
         '  modelCheckMs: 0',
+        // Ten quiet minutes after its fit, a device's group model is refitted and validated.
+        '  groupRefitRows: 600',
         `  limits: { bearing_temperature: { upper: ${upperLimit.toFixed(3)} } }`,
       ].join('\n'),
     );
@@ -151,6 +153,18 @@ describe('detectors: simulator faults through the real consumer and broker', () 
       expect(Math.min(...group.map((a) => a.windowEndMs))).toBeGreaterThan(FAULT_AT);
       expect(group.every((a) => a.score > a.threshold)).toBe(true);
     }
+  });
+
+  it('refits the group model of quiet devices on schedule, validated before the swap, never during a fault', () => {
+    const refits = detectors.log
+      .split('\n')
+      .filter((l) => l.includes('"msg":"group model refit'))
+      .map((l) => JSON.parse(l) as { deviceId: string; msg: string; validationRows: number });
+    const twins = refits.filter((r) => r.deviceId.startsWith('twin-'));
+    expect(twins.length).toBeGreaterThan(0);
+    expect(twins.every((r) => r.validationRows === 150)).toBe(true);
+    // The leak alarms from its start to the end of the run: its model is never refitted on it.
+    expect(refits.filter((r) => r.deviceId === 'pump-0002')).toEqual([]);
   });
 
   it('reports the stuck sensor by its flat line, the others by the autoencoder', () => {

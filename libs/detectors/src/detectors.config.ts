@@ -26,6 +26,12 @@ export const detectorsConfigSection = defineConfigSection(
     flatRows: configFields.nonNegativeInt().default(30),
     /** How often the model folder is checked for new current versions (also on SIGHUP); 0: only on SIGHUP. */
     modelCheckMs: configFields.nonNegativeInt().default(10_000),
+    /**
+     * Rows after which a device's group model is refitted on its recent rows, provided none of them alarmed,
+     * and swapped in only if it alarms no more than the model in use on the last quarter (which the
+     * candidate has not seen); 0 turns scheduled refits off.
+     */
+    groupRefitRows: configFields.nonNegativeInt().default(3600),
     /** Sensitivity: threshold = quantile(training scores, 0.99) x this; lower flags more. */
     thresholdFactor: z.coerce.number().positive().default(1.5),
     forecast: z
@@ -64,6 +70,7 @@ export const detectorsConfigSection = defineConfigSection(
     baselineTauRows: 'DETECTORS_BASELINE_TAU_ROWS',
     flatRows: 'DETECTORS_FLAT_ROWS',
     modelCheckMs: 'DETECTORS_MODEL_CHECK_MS',
+    groupRefitRows: 'DETECTORS_GROUP_REFIT_ROWS',
   },
 );
 

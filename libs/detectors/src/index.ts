@@ -67,6 +67,7 @@ export {
   type RobustGroupOptions,
   type RobustGroupState,
 } from './models/robust-group-model.js';
+export { refitIfBetter, type RefitDecision } from './models/group-refit.js';
 export {
   UnivariateDetector,
   defaultUnivariateOptions,

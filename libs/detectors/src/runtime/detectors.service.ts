@@ -25,6 +25,7 @@ import { assessFailure, fitHolt, holtForecast } from '../forecasting/holt-foreca
 import { ModelStore } from './model-store.js';
 import { initTfBackend } from './tf-backend.js';
 import { WindowAssembler, type AssembledWindow } from './window-assembler.js';
+import { refitIfBetter } from '../models/group-refit.js';
 import { RobustGroupModel, type GroupScore, type GroupScorer } from '../models/robust-group-model.js';
 import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
@@ -53,6 +54,11 @@ interface DeviceDetector {
   groupTraining: number[][];
   /** The group model's verdict on the newest row. */
   groupLast: GroupScore | undefined;
+  /** Rows since the group model was fitted, and since either member last alarmed. */
+  groupRows: number;
+  rowsSinceAlarm: number;
+  /** The newest `groupRefitRows` rows, the candidate's material at the next scheduled refit. */
+  groupRecent: number[][];
 }
 
 /**
@@ -216,6 +222,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         // The hold follows the autoencoder alone: it sees the fault's shape, where the group model's
         // 30-row means also rise with the healthy metrics' drift once the baseline holds.
         const flag = this.score(device.model, window, next.rows, emit);
+        if (flag) device.rowsSinceAlarm = 0;
         device.recentFlags.push(flag);
         if (device.recentFlags.length > HOLD_N) device.recentFlags.shift();
         device.stream.hold = device.recentFlags.reduce((a, b) => a + b, 0) >= HOLD_K;
@@ -228,6 +235,15 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   private scoreGroup(deviceId: string, device: DeviceDetector, residual: number[]): void {
     if (device.group) {
       device.groupLast = device.group.push(residual);
+      if (device.groupLast.anomalous) device.rowsSinceAlarm = 0;
+      else device.rowsSinceAlarm++;
+      device.groupRows++;
+      const every = this.config.groupRefitRows;
+      if (every > 0) {
+        device.groupRecent.push(residual);
+        if (device.groupRecent.length > every) device.groupRecent.shift();
+        if (device.groupRows >= every && device.rowsSinceAlarm >= every) this.refitGroup(deviceId, device);
+      }
       return;
     }
     device.groupTraining.push(residual);
@@ -243,6 +259,34 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       this.logger.error({ err: error, deviceId }, 'group model fit failed; retrying on later rows');
     }
     device.groupTraining = [];
+  }
+
+  /** Scheduled refit after a stretch without alarms, swapped in only when it validates (see refitIfBetter). */
+  private refitGroup(deviceId: string, device: DeviceDetector): void {
+    device.groupRows = 0;
+    try {
+      const decision = refitIfBetter(device.groupModel!, device.groupRecent);
+      this.logger.info(
+        {
+          deviceId,
+          from: device.groupModel!.state.modelVersion,
+          to: decision.model.state.modelVersion,
+          currentAlarms: decision.currentAlarms,
+          candidateAlarms: decision.candidateAlarms,
+          validationRows: decision.validationRows,
+        },
+        decision.swapped ? 'group model refitted and swapped in' : 'group model refit rejected; kept',
+      );
+      if (decision.swapped) {
+        device.groupModel = decision.model;
+        device.group = decision.model.scorer();
+        // The new scorer's smoothing window starts from the newest rows, not from nothing.
+        for (const row of device.groupRecent.slice(-decision.model.state.options.smoothRows))
+          device.groupLast = device.group.push(row);
+      }
+    } catch (error) {
+      this.logger.error({ err: error, deviceId }, 'group model refit failed; kept the model in use');
+    }
   }
 
   /** The group model's anomaly for this window (its newest row), if it flags it. */
@@ -332,6 +376,9 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         groupModel: undefined,
         groupTraining: [],
         groupLast: undefined,
+        groupRows: 0,
+        rowsSinceAlarm: 0,
+        groupRecent: [],
       };
       this.devices.set(deviceId, device);
     }
