@@ -51,6 +51,13 @@ export interface DeviceInfo {
   labels: Record<string, string>;
 }
 
+/** Whether time alone can make the condition hold (a silence growing long), so inactive instances need ticks. */
+function hasTimers(condition: AlertRule['condition']): boolean {
+  return (
+    condition.kind === 'nodata' || (condition.kind === 'composite' && condition.conditions.some(hasTimers))
+  );
+}
+
 /** A condition's state without the explanation texts of its last result: snapshots stay small. */
 function compactState(cond: ConditionState): ConditionState {
   if (!cond.last && !cond.sub) return cond;
@@ -207,6 +214,10 @@ export class AlertEngine {
         this.dirty.add(key);
         continue;
       }
+      // Only what time alone can change is re-evaluated: active alerts (for, keep_firing_for, windows
+      // emptying), flapping flags ageing out, and silences (no data). An inactive threshold waits for data.
+      if (!isActive(instance.alert.status) && !instance.alert.flapping && !hasTimers(rule.condition))
+        continue;
       // A flapping alert is re-checked even without news: its flag clears as old transitions age out.
       const result =
         evaluateTick(rule.condition, instance.cond, this.watermark, isActive(instance.alert.status)) ??
@@ -215,8 +226,9 @@ export class AlertEngine {
           : undefined);
       if (!result) continue;
       instance.last = result;
-      this.dirty.add(key);
-      this.apply(rule, instance, result, this.watermark, out);
+      // Persisted only when something happened: pruned windows are pruned again after a restore, and
+      // writing every ticked instance would rewrite the whole state every commit.
+      if (this.apply(rule, instance, result, this.watermark, out)) this.dirty.add(key);
     }
     return out;
   }
@@ -299,12 +311,13 @@ export class AlertEngine {
     ts: number,
     out: AlertTransition[],
     deleted?: { id: string },
-  ): void {
+  ): boolean {
     const change = applyResult(rule, instance.alert, result, ts);
-    if (!change) return;
+    if (!change) return false;
     const ruleId = deleted?.id ?? rule.id;
     this.markFiring(ruleId, instance.deviceId, change.status === 'firing');
     out.push(this.transition(rule, instance, result, change.previous, change.ts, ruleId));
+    return true;
   }
 
   private transition(
