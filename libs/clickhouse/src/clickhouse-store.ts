@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -11,11 +11,27 @@ import { isBinaryColumnMap } from './row-binary.util.js';
 
 /** Where RowBinary blocks wait for the embedded engine to read them: memory-backed when the machine has it. */
 function spoolDir(): string {
+  let dir: string;
   try {
     accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
+    dir = '/dev/shm';
   } catch {
-    return tmpdir();
+    dir = tmpdir();
+  }
+  // A process killed during an insert leaves its block behind; in /dev/shm that is memory until removed.
+  for (const file of readdirSync(dir)) {
+    const pid = Number(/^sentio-insert-(\d+)-\d+\.bin$/.exec(file)?.[1]);
+    if (pid && !alive(pid)) rmSync(join(dir, file), { force: true });
+  }
+  return dir;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 import { directTables, type TableVersions } from './projection-versions.js';
