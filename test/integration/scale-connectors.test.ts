@@ -72,6 +72,37 @@ async function partition(processes: PlatformProcess[]): Promise<string | Map<Pla
 }
 
 /**
+ * What two readers of one device leave in the data, within [from, to): Modbus samples of a series closer
+ * than half the poll interval, an OPC UA value twice; and series that pause longer than `pauseMs`.
+ */
+function readTwiceOrPaused(
+  telemetry: TelemetrySample[],
+  [from, to]: [number, number],
+  pauseMs: number,
+): string[] {
+  const series = new Map<string, number[]>();
+  for (const s of telemetry) {
+    if (s.timestampMs < from || s.timestampMs >= to) continue;
+    const key = `${s.deviceId}/${s.metric}`;
+    series.set(key, [...(series.get(key) ?? []), s.timestampMs]);
+  }
+  const problems: string[] = [];
+  for (const id of [...MODBUS, ...OPCUA]) {
+    for (const metric of id.startsWith('m-') ? ['flow', 'temperature'] : ['level']) {
+      const inside = (series.get(`${id}/${metric}`) ?? []).sort((a, b) => a - b);
+      if (inside.length === 0) problems.push(`${id}/${metric}: nothing in [${from}, ${to})`);
+      for (let i = 1; i < inside.length; i++) {
+        const gap = inside[i]! - inside[i - 1]!;
+        if (id.startsWith('m-') ? gap < POLL_MS / 2 : gap === 0)
+          problems.push(`${id}/${metric}: read twice at ${inside[i]} (${gap} ms apart)`);
+        if (gap > pauseMs) problems.push(`${id}/${metric}: nothing for ${gap} ms before ${inside[i]}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
  * Connectors scaled out by a consumer group: three real connector processes (`sentio run connectors`)
  * share one connectors file of 16 Modbus devices (pymodbus peer) and 8 OPC UA devices (node-opcua server,
  * browsed), one is SIGKILLed while all of them poll, and its devices are taken over by the survivors.
@@ -87,6 +118,7 @@ describe('connectors scaled out by a consumer group', () => {
   let got: Collected;
   let ticker: NodeJS.Timeout | undefined;
   const processes: PlatformProcess[] = [];
+  let env: Record<string, string>;
   const folder = mkdtempSync(join(tmpdir(), 'sentio-scale-connectors-'));
 
   beforeAll(async () => {
@@ -110,7 +142,7 @@ describe('connectors scaled out by a consumer group', () => {
       file,
       connectorsFile(modbus.port, Number(new URL(opcua.endpointUrl).port), join(folder, 'pki')),
     );
-    const env = {
+    env = {
       ...box.env,
       SENTIO_CONNECTORS_FILE: file,
       SENTIO_CONNECTORS_GROUP: `connectors-${box.namespace}`,
@@ -197,52 +229,56 @@ describe('connectors scaled out by a consumer group', () => {
     expect(takeover.at(-1)!).toBeLessThan(SESSION_TIMEOUT_MS + 10_000);
 
     // Exactly one reader in the steady windows, seen in the data itself.
-    const windows: Array<[number, number]> = [
-      [stableAt, killAt],
-      [settledAt, endAt],
-    ];
-    const series = new Map<string, TelemetrySample[]>();
-    for (const s of got.telemetry) {
-      const key = `${s.deviceId}/${s.metric}`;
-      series.set(key, [...(series.get(key) ?? []), s]);
-    }
-    const problems: string[] = [];
-    for (const id of [...MODBUS, ...OPCUA]) {
-      const metrics = id.startsWith('m-') ? ['flow', 'temperature'] : ['level'];
-      for (const metric of metrics) {
-        const all = (series.get(`${id}/${metric}`) ?? []).map((s) => s.timestampMs).sort((a, b) => a - b);
-        for (const [from, to] of windows) {
-          const inside = all.filter((t) => t >= from && t < to);
-          if (inside.length === 0) {
-            problems.push(`${id}/${metric}: nothing in [${from}, ${to})`);
-            continue;
-          }
-          for (let i = 1; i < inside.length; i++) {
-            const gap = inside[i]! - inside[i - 1]!;
-            // Two pollers give samples closer than half the interval; two OPC UA subscribers the same value twice.
-            if (id.startsWith('m-') ? gap < POLL_MS / 2 : gap === 0)
-              problems.push(`${id}/${metric}: read twice at ${inside[i]} (${gap} ms apart)`);
-            if (gap > 3000) problems.push(`${id}/${metric}: nothing for ${gap} ms before ${inside[i]}`);
-          }
-        }
-      }
-    }
-    expect(problems).toEqual([]);
+    expect(readTwiceOrPaused(got.telemetry, [stableAt, killAt], 3000)).toEqual([]);
+    expect(readTwiceOrPaused(got.telemetry, [settledAt, endAt], 3000)).toEqual([]);
   }, 240_000);
 
-  it('hands every device back when a member stops: the survivor leaves none unread', async () => {
+  it('takes in a joining member without a device read twice, and hands every device on when one stops', async () => {
     const live = processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
     expect(live).toHaveLength(2);
-    const [leaving, staying] = live as [PlatformProcess, PlatformProcess];
+    const before = await partition(live);
+    expect(typeof before).not.toBe('string');
+
+    // Scale out under load: the newcomer's share moves from live members, each device after its last read.
+    const joinFrom = Date.now();
+    const joining = await PlatformProcess.start('connectors', env, 'connectors-group', 120_000);
+    processes.push(joining);
+    const deadline = Date.now() + 60_000;
+    let shared = await partition([...live, joining]);
+    while (typeof shared === 'string' || shared.get(joining)!.length === 0) {
+      if (Date.now() > deadline) throw new Error(`the newcomer got no devices: ${String(shared)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      shared = await partition([...live, joining]);
+    }
+    const moved = shared.get(joining)!;
+    await new Promise((r) => setTimeout(r, 4000));
+    const joinTo = Date.now() - 1000;
+    // A moved device pauses for the hand-over time (2 s by default) plus the newcomer's first connect.
+    expect(readTwiceOrPaused(got.telemetry, [joinFrom, joinTo], 6000)).toEqual([]);
+    const gaps = moved.map((id) => {
+      const times = got.telemetry
+        .filter((s) => s.deviceId === id && s.timestampMs >= joinFrom && s.timestampMs < joinTo)
+        .map((s) => s.timestampMs)
+        .sort((a, b) => a - b);
+      return Math.max(...times.slice(1).map((t, i) => t - times[i]!));
+    });
+    console.log(
+      `scale-connectors join: ${JSON.stringify({ movedDevices: moved.length, longestPauseMs: Math.max(...gaps) })}`,
+    );
+
+    // Scale in: a member stopped with SIGTERM leaves the group at once, no session timeout to wait out.
+    const leaving = live[0]!;
+    const staying = [live[1]!, joining];
     const stopAt = Date.now();
     expect(await leaving.stop()).toBe(0);
-    // A member that stops leaves the group at once: no session timeout to wait out.
-    await staying.waitFor(async () => {
-      const { modbus: m, opcua: u } = await devicesOf(staying);
-      return m.length === MODBUS.length && u.length === OPCUA.length;
-    });
+    let after = await partition(staying);
+    while (typeof after === 'string') {
+      if (Date.now() - stopAt > 60_000) throw new Error(`after a member stopped: ${after}`);
+      await new Promise((r) => setTimeout(r, 100));
+      after = await partition(staying);
+    }
     const handoverMs = Date.now() - stopAt;
     console.log(`scale-connectors graceful hand-over: ${JSON.stringify({ handoverMs })}`);
     expect(handoverMs).toBeLessThan(SESSION_TIMEOUT_MS);
-  }, 120_000);
+  }, 180_000);
 });

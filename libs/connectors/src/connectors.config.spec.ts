@@ -125,6 +125,7 @@ describe('connectorsConfigSection', () => {
       id: 'plant-connectors',
       slots: 60,
       sessionTimeoutMs: 10_000,
+      handoverMs: 2000,
     });
     expect(loadConfig([connectorsConfigSection], { env: {} }).connectors.group).toBeUndefined();
     let error: unknown;

@@ -12,6 +12,8 @@ export interface ConnectorsGroupConfig {
   slots: number;
   /** How long a silent process keeps its devices: the upper part of the take-over time. */
   sessionTimeoutMs: number;
+  /** A device moving from one live process to another starts this long after the move (its last read ends). */
+  handoverMs: number;
 }
 
 export interface ConnectorsConfig {
@@ -35,8 +37,9 @@ const groupSchema = z
       .positiveInt()
       .pipe(z.number().min(6000, 'expected at least 6000 (the broker minimum)'))
       .default(10_000),
+    handoverMs: configFields.nonNegativeInt().default(2000),
   })
-  .default({ slots: 60, sessionTimeoutMs: 10_000 });
+  .default({ slots: 60, sessionTimeoutMs: 10_000, handoverMs: 2000 });
 
 const instanceSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'expected a lowercase name: letters, digits, _ and -'),
@@ -121,5 +124,6 @@ export const connectorsConfigSection = defineConfigSection(
     'group.id': 'SENTIO_CONNECTORS_GROUP',
     'group.slots': 'SENTIO_CONNECTORS_GROUP_SLOTS',
     'group.sessionTimeoutMs': 'SENTIO_CONNECTORS_GROUP_SESSION_TIMEOUT_MS',
+    'group.handoverMs': 'SENTIO_CONNECTORS_GROUP_HANDOVER_MS',
   },
 );

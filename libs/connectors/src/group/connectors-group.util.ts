@@ -1,8 +1,8 @@
 import { ensureTopics, type KafkaConfig } from '@sentio/kafka';
 import type { HealthReport, Logger } from '@sentio/observability';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { ConnectorsGroupConfig } from '../connectors.config.js';
-import { stickySlotsAssigner } from './sticky-assigner.util.js';
+import { claimedSlots, stickySlotsAssigner } from './sticky-assigner.util.js';
 
 /** Told the slots this process reads after each change; resolves once the change is applied. */
 export type SlotsListener = (owned: ReadonlySet<number>) => Promise<void>;
@@ -27,6 +27,7 @@ export function groupTopic(namespace: string, groupId: string): string {
  */
 export class ConnectorsGroup {
   private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
   private owned = new Set<number>();
   private applying: Promise<void> = Promise.resolve();
   private lastContactAt = 0;
@@ -71,11 +72,33 @@ export class ConnectorsGroup {
         const gained = [...next].filter((s) => !this.owned.has(s));
         if (lost.length === 0 && gained.length === 0) return;
         // Release first: what this member stops reading is stopped before anything new starts.
-        await onChange(new Set([...this.owned].filter((s) => next.has(s))));
-        this.owned = next;
-        await onChange(next);
+        const kept = new Set([...this.owned].filter((s) => next.has(s)));
+        await onChange(kept);
+        this.owned = kept;
+        // A slot another live member held until this rebalance is being released by it right now (a Modbus
+        // read in flight finishes first): started after the hand-over time. A dead member's, at once.
+        const releasing = await this.heldByOthers(gained);
+        const orphans = gained.filter((s) => !releasing.has(s));
+        this.owned = new Set([...kept, ...orphans]);
+        await onChange(this.owned);
+        if (releasing.size > 0) {
+          const generation = this.assignments;
+          await new Promise((r) => setTimeout(r, this.config.handoverMs));
+          // A newer assignment is applied after this one and decides about these slots itself.
+          if (generation === this.assignments && !this.fenced && !this.stopped) {
+            this.owned = new Set(next);
+            await onChange(this.owned);
+          }
+        }
         this.logger.info(
-          { group: this.config.id, why, lost, gained, owned: [...next].sort((a, b) => a - b) },
+          {
+            group: this.config.id,
+            why,
+            lost,
+            gained,
+            handedOver: [...releasing],
+            owned: [...this.owned].sort((a, b) => a - b),
+          },
           'connectors group assignment applied',
         );
       });
@@ -120,6 +143,8 @@ export class ConnectorsGroup {
       );
       void apply(new Set(), 'fenced');
     }, 500);
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topic], fromBeginning: false });
     await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
@@ -133,6 +158,31 @@ export class ConnectorsGroup {
     await release(new Set());
     this.owned = new Set();
     await this.consumer?.disconnect();
+    await this.admin?.disconnect();
+  }
+
+  /**
+   * Which of these slots another current member held before this rebalance: the group's members with the
+   * slots they claimed when they joined. Unknown (the broker did not answer) counts as held: a later start
+   * is safe, a double read is not.
+   */
+  private async heldByOthers(slots: number[]): Promise<Set<number>> {
+    if (slots.length === 0) return new Set();
+    try {
+      const { groups } = await this.admin!.describeGroups([this.config.id]);
+      const held = new Set(
+        (groups[0]?.members ?? [])
+          .filter((m) => m.memberId !== this.memberId)
+          .flatMap((m) => claimedSlots(m.memberMetadata)),
+      );
+      return new Set(slots.filter((s) => held.has(s)));
+    } catch (error) {
+      this.logger.warn(
+        { err: error, group: this.config.id },
+        'cannot describe the group: waiting out hand-over',
+      );
+      return new Set(slots);
+    }
   }
 
   health(): HealthReport {

@@ -49,6 +49,18 @@ export function planSticky(
   return plan;
 }
 
+/** The slots a member said it held when it joined (its JoinGroup metadata). */
+export function claimedSlots(memberMetadata: Buffer): number[] {
+  try {
+    const data = AssignerProtocol.MemberMetadata.decode(memberMetadata)?.userData;
+    const parsed: unknown = JSON.parse(data?.toString() || '[]');
+    return Array.isArray(parsed) ? parsed.filter((n): n is number => Number.isInteger(n)) : [];
+  } catch {
+    // A member of another version or tool: it claims nothing and gets its share.
+    return [];
+  }
+}
+
 /** The KafkaJS assigner around `planSticky`; `owned` gives this member's current slots for its claim. */
 export function stickySlotsAssigner(owned: () => number[]): PartitionAssigner {
   return ({ cluster }) => ({
@@ -67,17 +79,7 @@ export function stickySlotsAssigner(owned: () => number[]): PartitionAssigner {
       const topic = topics[0]!;
       await cluster.refreshMetadataIfNecessary();
       const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => p.partitionId);
-      const claims = members.map((m) => {
-        const data = AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData;
-        let claimed: number[] = [];
-        try {
-          const parsed: unknown = JSON.parse(data?.toString() || '[]');
-          if (Array.isArray(parsed)) claimed = parsed.filter((n): n is number => Number.isInteger(n));
-        } catch {
-          // A member of another version or tool: it claims nothing and gets its share.
-        }
-        return { memberId: m.memberId, owned: claimed };
-      });
+      const claims = members.map((m) => ({ memberId: m.memberId, owned: claimedSlots(m.memberMetadata) }));
       const plan = planSticky(partitions, claims);
       return members.map((m) => ({
         memberId: m.memberId,
