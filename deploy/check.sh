@@ -49,6 +49,7 @@ if [ ! -f "$schemas/.ready" ]; then
   touch "$schemas/.ready"
 fi
 
+python3 -c 'import jsonschema, yaml' 2>/dev/null || pip install -q jsonschema pyyaml
 compose_schema="$cache/compose-spec/compose.schema.json"
 if [ ! -f "$compose_schema" ]; then
   mkdir -p "$(dirname "$compose_schema")"
@@ -96,7 +97,7 @@ refuse() { # reason, helm flags...
   fi
   echo "refused ($reason): $(grep -o 'components[^"]*\|[a-zA-Z.]* is required[^"]*' "$out/refused.txt" | head -1)"
 }
-refuse "two connectors processes" --set components.connectors.replicas=2
+refuse "two detectors processes" --set components.detectors.replicas=2
 refuse "ingest autoscaling beyond the partitions" --set components.ingest.autoscaling.maxReplicas=7
 refuse "external Kafka without an address" --set kafka.deploy=false
 
