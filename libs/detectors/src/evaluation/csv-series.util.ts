@@ -95,7 +95,11 @@ export async function readCsvSeries(file: string, options: CsvSeriesOptions): Pr
   const changepoints: number[] = [];
   cells.forEach((cell, r) => {
     timestampsMs.push(tsCol >= 0 ? parseTimestamp(cell[tsCol] ?? '', file, r) : r * 1000);
-    rows.push(featureCols.map((i) => toNumber(cell[i], file, r, columns[i]!)));
+    // An empty value cell is a missing reading (NaN), which the univariate detector bridges; any other
+    // text that is not a number is an error naming the row and column.
+    rows.push(
+      featureCols.map((i) => ((cell[i] ?? '') === '' ? Number.NaN : toNumber(cell[i], file, r, columns[i]!))),
+    );
     if (labelCol >= 0) labels.push(toNumber(cell[labelCol], file, r, options.labelColumn) >= 0.5 ? 1 : 0);
     if (cpCol >= 0)
       changepoints.push(toNumber(cell[cpCol], file, r, options.changepointColumn) >= 0.5 ? 1 : 0);

@@ -37,6 +37,15 @@ describe('evaluateSeriesFiles', () => {
     dir = await mkdtemp(join(tmpdir(), 'sentio-eval-'));
     await writeFile(join(dir, 'grouped.csv'), grouped());
     await writeFile(join(dir, 'single.csv'), single());
+    await writeFile(
+      join(dir, 'gaps.csv'),
+      // Two columns: an empty value cell is a gap (a wholly empty line would be skipped as blank).
+      single()
+        .split('\n')
+        .map((l, i) => (i === 0 ? 'value,note' : i === 500 || i === 501 ? ',gap' : `${l},`))
+        .join('\n'),
+    );
+    await writeFile(join(dir, 'broken.csv'), 'value\n1\nabc\n');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -89,5 +98,31 @@ describe('evaluateSeriesFiles', () => {
     expect(rows.filter((r) => r.predicted === 1).map((r) => r.row)).toEqual([900]);
     expect(result.files[0]!.flaggedRows).toBe(1);
     expect(result.detectors[0]!.binary).toBeUndefined();
+  });
+
+  it('bridges empty readings in a single metric and skips an unreadable file without stopping the run', async () => {
+    let rows = 0;
+    const result = await evaluateSeriesFiles(
+      [join(dir, 'broken.csv'), join(dir, 'gaps.csv')],
+      {
+        csv: { ...columns, timestampColumn: null, valueColumns: ['value'] },
+        train: { fraction: 0.15 },
+        online: true,
+        detectors: ['auto'],
+        nabWindowMs: 60_000,
+      },
+      logger,
+      async (r) => {
+        rows += r.length;
+      },
+    );
+    expect(result.skipped).toEqual([
+      {
+        file: join(dir, 'broken.csv'),
+        reason: expect.stringMatching(/row 3: column value is not a number/) as string,
+      },
+    ]);
+    expect(rows).toBe(1200);
+    expect(result.files[0]!.flaggedRows).toBeGreaterThanOrEqual(1);
   });
 });

@@ -169,7 +169,17 @@ export async function evaluateSeriesFiles(
   const pools = new Map<DetectorKind, { fused: Pool; members: Map<string, Pool> }>();
   let changepoints = 0;
   for (const file of files) {
-    const series = await readCsvSeries(file, options.csv);
+    let series: CsvSeries;
+    try {
+      series = await readCsvSeries(file, options.csv);
+    } catch (error) {
+      // One unreadable file is reported and skipped; the others are still evaluated.
+      const reason = error instanceof Error ? error.message : String(error);
+      skipped.push({ file, reason });
+      logger.warn({ file, reason }, 'file skipped');
+      progress.advance(1);
+      continue;
+    }
     const trainRows = trainRowsOf(options.train, series.rows.length);
     const kinds = [
       ...new Set(
@@ -289,6 +299,13 @@ async function scoreFile(
   options: SeriesEvaluationOptions,
 ): Promise<Scored> {
   const n = series.rows.length;
+  if (kind !== 'univariate') {
+    const missing = series.rows.findIndex((r) => r.some((v) => Number.isNaN(v)));
+    if (missing >= 0)
+      throw new Error(
+        `empty value at data row ${missing}; only the univariate detector bridges missing values`,
+      );
+  }
   if (kind === 'group') {
     const model = RobustGroupModel.fit(series.features, series.rows.slice(0, trainRows), options.group);
     const scores = model.scoreSeries(series.rows);
