@@ -280,5 +280,9 @@ describe('connectors scaled out by a consumer group', () => {
     const handoverMs = Date.now() - stopAt;
     console.log(`scale-connectors graceful hand-over: ${JSON.stringify({ handoverMs })}`);
     expect(handoverMs).toBeLessThan(SESSION_TIMEOUT_MS);
+
+    // Over the whole run (start-up joins, the kill, the join, the stop): never a device read twice.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(readTwiceOrPaused(got.telemetry, [0, Date.now() - 1000], Infinity)).toEqual([]);
   }, 180_000);
 });
