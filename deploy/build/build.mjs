@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, performance */
 // Production build of one entry point (an app's main.ts, or the CLI): compiles it and every workspace file
 // it reaches to JavaScript with SWC (decorator metadata, as Nest needs), mirroring the repository layout
 // under <out>, so a process starts without compiling TypeScript and the image needs no dev dependencies.
@@ -9,7 +10,16 @@
 // to the compiled copy, whose package.json exports the .js files instead, and Node finds it before the
 // workspace links of the repository's node_modules. Non-TypeScript files of a reached package (migrations,
 // assets) and the Avro schemas are copied beside. Types are not checked here: `npm run typecheck` does that.
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transformFile } from '@swc/core';
@@ -59,12 +69,15 @@ function resolveSpecifier(specifier, from) {
     if (existsSync(`${path}.ts`)) return `${path}.ts`;
     return undefined; // .json and other assets are copied with their package
   }
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  const name = specifier.startsWith('@')
+    ? specifier.split('/').slice(0, 2).join('/')
+    : specifier.split('/')[0];
   const pkg = packages.get(name);
   if (!pkg) return undefined; // a dependency from node_modules
   reached.add(name);
   const subpath = `.${specifier.slice(name.length)}`;
-  const exports = typeof pkg.manifest.exports === 'string' ? { '.': pkg.manifest.exports } : pkg.manifest.exports;
+  const exports =
+    typeof pkg.manifest.exports === 'string' ? { '.': pkg.manifest.exports } : pkg.manifest.exports;
   const target = exports?.[subpath];
   if (!target) throw new Error(`${relative(root, from)}: ${specifier} is not exported by ${name}`);
   return join(pkg.dir, target);
@@ -106,7 +119,9 @@ for (const name of reached) {
     },
   });
   const exports = typeof manifest.exports === 'string' ? { '.': manifest.exports } : (manifest.exports ?? {});
-  const jsExports = Object.fromEntries(Object.entries(exports).map(([k, v]) => [k, v.replace(/\.ts$/, '.js')]));
+  const jsExports = Object.fromEntries(
+    Object.entries(exports).map(([k, v]) => [k, v.replace(/\.ts$/, '.js')]),
+  );
   writeFileSync(
     join(compiled, 'package.json'),
     `${JSON.stringify({ name, version: manifest.version, private: true, type: 'module', exports: jsExports }, null, 2)}\n`,

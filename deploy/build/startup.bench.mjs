@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global process, console, performance, fetch, setTimeout */
 // Start time and idle memory of each component, run from TypeScript through @swc-node/register (what the
 // image ran before the production build) and from the compiled build (dist/cli, `npm run build:prod`), and
 // the size of node_modules with and without dev dependencies (what the image's prune removes; no container
@@ -25,7 +26,12 @@ const { values } = parseArgs({
   },
 });
 const modes = {
-  typescript: ['--enable-source-maps', '--import', '@swc-node/register/esm-register', 'tools/cli/src/main.ts'],
+  typescript: [
+    '--enable-source-maps',
+    '--import',
+    '@swc-node/register/esm-register',
+    'tools/cli/src/main.ts',
+  ],
   compiled: ['--enable-source-maps', 'dist/cli/tools/cli/src/main.js'],
 };
 
@@ -53,12 +59,19 @@ async function measure(mode, target, round) {
     KAFKA_PARTITIONS: '2',
   };
   const started = performance.now();
-  const child = spawn(process.execPath, [...modes[mode], 'run', target], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...modes[mode], 'run', target], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   let startMs;
   while (performance.now() - started < 180_000 && child.exitCode === null) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) {
       startMs = performance.now() - started;
       break;
@@ -81,7 +94,12 @@ function modulesSize(omitDev) {
   const args = ['ls', '--all', '--parseable', ...(omitDev ? ['--omit=dev'] : [])];
   let listing;
   try {
-    listing = execFileSync('npm', args, { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+    listing = execFileSync('npm', args, {
+      cwd: root,
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
   } catch (error) {
     listing = error.stdout; // npm ls exits 1 on extraneous or missing optional packages; the listing stands
   }
@@ -107,13 +125,17 @@ function loadSeconds(mode) {
 const results = [];
 const loads = { typescript: [], compiled: [] };
 for (let i = 0; i < 3; i++) for (const mode of Object.keys(modes)) loads[mode].push(loadSeconds(mode));
-console.error(`code load (run --help): typescript ${loads.typescript.map((s) => s.toFixed(2)).join(' ')} s, compiled ${loads.compiled.map((s) => s.toFixed(2)).join(' ')} s`);
+console.error(
+  `code load (run --help): typescript ${loads.typescript.map((s) => s.toFixed(2)).join(' ')} s, compiled ${loads.compiled.map((s) => s.toFixed(2)).join(' ')} s`,
+);
 for (let round = 1; round <= Number(values.rounds); round++) {
   for (const target of values.targets.split(',')) {
     for (const mode of Object.keys(modes)) {
       const r = await measure(mode, target, round);
       results.push({ round, target, mode, ...r });
-      console.error(`round ${round} ${target.padEnd(10)} ${mode.padEnd(10)} start ${(r.startMs / 1000).toFixed(2)} s  idle RSS ${r.rss.toFixed(0)} MB`);
+      console.error(
+        `round ${round} ${target.padEnd(10)} ${mode.padEnd(10)} start ${(r.startMs / 1000).toFixed(2)} s  idle RSS ${r.rss.toFixed(0)} MB`,
+      );
     }
   }
 }
@@ -121,16 +143,20 @@ for (let round = 1; round <= Number(values.rounds); round++) {
 console.log('\ncomponent   start (TS -> compiled)          idle RSS (TS -> compiled)   [median over rounds]');
 const median = (xs) => xs.sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 for (const target of values.targets.split(',')) {
-  const pick = (mode, key) => median(results.filter((r) => r.target === target && r.mode === mode).map((r) => r[key]));
+  const pick = (mode, key) =>
+    median(results.filter((r) => r.target === target && r.mode === mode).map((r) => r[key]));
   const [ts, js] = [pick('typescript', 'startMs'), pick('compiled', 'startMs')];
   const [tsRss, jsRss] = [pick('typescript', 'rss'), pick('compiled', 'rss')];
   console.log(
-    `${target.padEnd(11)} ${(ts / 1000).toFixed(2)} s -> ${(js / 1000).toFixed(2)} s (x${(js / ts).toFixed(2)})`.padEnd(44) +
-      `${tsRss.toFixed(0)} MB -> ${jsRss.toFixed(0)} MB (x${(jsRss / tsRss).toFixed(2)})`,
+    `${target.padEnd(11)} ${(ts / 1000).toFixed(2)} s -> ${(js / 1000).toFixed(2)} s (x${(js / ts).toFixed(2)})`.padEnd(
+      44,
+    ) + `${tsRss.toFixed(0)} MB -> ${jsRss.toFixed(0)} MB (x${(jsRss / tsRss).toFixed(2)})`,
   );
 }
 const [tsLoad, jsLoad] = [median(loads.typescript), median(loads.compiled)];
-console.log(`code load   ${tsLoad.toFixed(2)} s -> ${jsLoad.toFixed(2)} s (x${(jsLoad / tsLoad).toFixed(2)})  [run --help: every component's modules, no broker]`);
+console.log(
+  `code load   ${tsLoad.toFixed(2)} s -> ${jsLoad.toFixed(2)} s (x${(jsLoad / tsLoad).toFixed(2)})  [run --help: every component's modules, no broker]`,
+);
 const all = modulesSize(false);
 const prod = modulesSize(true);
 console.log(
