@@ -23,6 +23,12 @@ export interface EventStream<T> {
   readonly major: number;
   readonly cleanupPolicy: 'delete' | 'compact';
   readonly retentionMs: number;
+  /**
+   * The retention policy past Kafka: closed time ranges are kept by `sentio archive` (Avro files), and replays
+   * read them before the topic, so projections rebuild beyond `retentionMs`. Compacted streams need none: the
+   * topic is their whole history.
+   */
+  readonly archive?: boolean;
   readonly key: (record: T) => string;
 }
 
@@ -40,6 +46,7 @@ export const eventStreams = {
     major: 1,
     cleanupPolicy: 'delete',
     retentionMs: 7 * DAY_MS,
+    archive: true,
     key: (r) => r.deviceId,
   }),
   logs: stream<DeviceLogRecord>({
@@ -49,6 +56,7 @@ export const eventStreams = {
     major: 1,
     cleanupPolicy: 'delete',
     retentionMs: 7 * DAY_MS,
+    archive: true,
     key: (r) => r.deviceId,
   }),
   spans: stream<Span>({
@@ -58,6 +66,7 @@ export const eventStreams = {
     major: 1,
     cleanupPolicy: 'delete',
     retentionMs: 3 * DAY_MS,
+    archive: true,
     key: (r) => r.deviceId ?? r.traceId,
   }),
   lifecycle: stream<DeviceLifecycle>({
@@ -77,6 +86,7 @@ export const eventStreams = {
     major: 1,
     cleanupPolicy: 'delete',
     retentionMs: 90 * DAY_MS,
+    archive: true,
     key: (r) => r.deviceId,
   }),
   forecasts: stream<Forecast>({
@@ -86,6 +96,7 @@ export const eventStreams = {
     major: 1,
     cleanupPolicy: 'delete',
     retentionMs: 30 * DAY_MS,
+    archive: true,
     key: (r) => r.deviceId,
   }),
   alerts: stream<AlertEvent>({
@@ -95,6 +106,7 @@ export const eventStreams = {
     major: 1,
     cleanupPolicy: 'delete',
     retentionMs: 365 * DAY_MS,
+    archive: true,
     key: (r) => r.deviceId ?? r.ruleId,
   }),
   alertRules: stream<AlertRuleRecord>({

@@ -19,6 +19,7 @@ export const archiveCommand: Command = {
     'Write closed time ranges of each topic to Avro object container files with an index; replay reads them.',
   usage:
     '[--closed-before <time>] [--streams telemetry,logs,...] [--dir <folder>]\n' +
+    '  Streams: by default those with archive: true in the stream catalogue (every delete-policy stream).\n' +
     '  Archives every record older than --closed-before (default: the start of the current hour) that the\n' +
     '  archive does not hold yet, into <dir>/<topic>/<partition>-<first>-<last>.avro and <dir>/index.json\n' +
     '  (dir: SENTIO_ARCHIVE_DIR, default .sentio/archive). Replays read the archive before Kafka.',
@@ -28,7 +29,11 @@ export const archiveCommand: Command = {
     const closedBeforeMs = values['closed-before']
       ? instant(values['closed-before'])
       : Math.floor(Date.now() / 3_600_000) * 3_600_000;
-    const names = (values.streams?.split(',') ?? Object.keys(eventStreams)) as StreamName[];
+    // By default the streams whose catalogue entry asks for an archive (the compacted ones need none).
+    const names = (values.streams?.split(',') ??
+      (Object.keys(eventStreams) as StreamName[]).filter(
+        (n) => (eventStreams[n] as { archive?: boolean }).archive === true,
+      )) as StreamName[];
     const unknown = names.filter((n) => !Object.hasOwn(eventStreams, n));
     if (unknown.length > 0)
       throw new Error(
