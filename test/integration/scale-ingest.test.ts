@@ -39,7 +39,7 @@ describe.runIf(process.env['SENTIO_SCALE_TESTS'] === '1')(
   'ingest scaled out by consumer group on a three-broker cluster',
   () => {
     const env = {
-      SENTIO_STATE_DIR: mkdtempSync(join(tmpdir(), 'sentio-scale-kafka-')),
+      SENTIO_STATE_DIR: '',
       SENTIO_KAFKA_CLUSTER_PORT: '',
     };
     const folders: string[] = [];
@@ -48,6 +48,7 @@ describe.runIf(process.env['SENTIO_SCALE_TESTS'] === '1')(
     let produced = 0;
 
     beforeAll(async () => {
+      env.SENTIO_STATE_DIR = mkdtempSync(join(tmpdir(), 'sentio-scale-kafka-'));
       env.SENTIO_KAFKA_CLUSTER_PORT = String(await freeBase());
       await run(cluster, ['start'], { env: { ...process.env, ...env }, timeout: 240_000 });
       const { stdout } = await run(cluster, ['bootstrap'], { env: { ...process.env, ...env } });
@@ -63,7 +64,7 @@ describe.runIf(process.env['SENTIO_SCALE_TESTS'] === '1')(
       await run(cluster, ['stop'], { env: { ...process.env, ...env }, timeout: 120_000 }).catch(
         () => undefined,
       );
-      rmSync(env.SENTIO_STATE_DIR, { recursive: true, force: true });
+      if (env.SENTIO_STATE_DIR) rmSync(env.SENTIO_STATE_DIR, { recursive: true, force: true });
       for (const folder of folders) rmSync(folder, { recursive: true, force: true });
     }, 150_000);
 
