@@ -152,6 +152,9 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       transactionalId: `${this.config.groupId}-${this.config.instanceId}`,
       idempotent: true,
       maxInFlightRequests: 1,
+      // A commit under a slow broker can take long; the broker would abort a transaction older than this
+      // (KafkaJS' default, 60 s, was hit on a loaded machine). Bounded by transaction.max.timeout.ms (15 min).
+      transactionTimeout: 300_000,
     });
     await this.producer.connect();
     const decoders: Record<string, (value: Buffer | null) => EngineInput | undefined> = {
