@@ -233,7 +233,7 @@ describe('connectors scaled out by a consumer group', () => {
     expect(readTwiceOrPaused(got.telemetry, [settledAt, endAt], 3000)).toEqual([]);
   }, 240_000);
 
-  it('takes in a joining member without a device read twice, and hands every device on when one stops', async () => {
+  it('takes in a joining member, hands devices on when one stops, and fences a stalled one: none read twice', async () => {
     const live = processes.filter((p) => p.child.exitCode === null && p.child.signalCode === null);
     expect(live).toHaveLength(2);
     const before = await partition(live);
@@ -281,8 +281,31 @@ describe('connectors scaled out by a consumer group', () => {
     console.log(`scale-connectors graceful hand-over: ${JSON.stringify({ handoverMs })}`);
     expect(handoverMs).toBeLessThan(SESSION_TIMEOUT_MS);
 
-    // Over the whole run (start-up joins, the kill, the join, the stop): never a device read twice.
+    // A stalled member (SIGSTOP past the session timeout): the other takes its devices; when it wakes, its
+    // timers are overdue, but every read first checks the membership, so it reads nothing it lost.
+    const [stalled, awake] = staying as [PlatformProcess, PlatformProcess];
+    stalled.child.kill('SIGSTOP');
+    const stallAt = Date.now();
+    try {
+      await awake.waitFor(async () => {
+        const { modbus: m, opcua: u } = await devicesOf(awake);
+        return m.length === MODBUS.length && u.length === OPCUA.length;
+      });
+    } finally {
+      stalled.child.kill('SIGCONT');
+    }
+    const stallTakeoverMs = Date.now() - stallAt;
+    let rejoined = await partition(staying);
+    while (typeof rejoined === 'string' || rejoined.get(stalled)!.length === 0) {
+      if (Date.now() - stallAt > 90_000)
+        throw new Error(`the stalled member never came back: ${String(rejoined)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      rejoined = await partition(staying);
+    }
+    console.log(`scale-connectors stalled member: ${JSON.stringify({ stallTakeoverMs })}`);
+
+    // Over the whole run (start-up joins, the kill, the join, the stop, the stall): never a device read twice.
     await new Promise((r) => setTimeout(r, 2000));
     expect(readTwiceOrPaused(got.telemetry, [0, Date.now() - 1000], Infinity)).toEqual([]);
-  }, 180_000);
+  }, 240_000);
 });

@@ -39,6 +39,12 @@ export interface ConnectorContext {
   sink: EventSink;
   metrics: ConnectorMetrics;
   logger: Logger;
+  /**
+   * In a connectors group: false while this process's membership may have lapsed (it has not heard from
+   * the group for nearly a session timeout, e.g. after a stall), when its devices may be someone else's.
+   * Checked right before each read and each value published; absent outside a group.
+   */
+  mayRead?: () => boolean;
 }
 
 /** A running connector instance: one broker session or one set of polled devices. */

@@ -68,7 +68,9 @@ export class ConnectorsService implements OnApplicationBootstrap, OnModuleDestro
       const metrics = new ConnectorMetrics(config.name);
       const sink = new ConnectorSink(config.name, codecs, this.producer, this.deadLetters, metrics);
       const logger = this.logger.child({ connector: config.name, type: config.type });
-      const make = () => createConnector(config, { sink, metrics, logger });
+      // In a group every read first checks that the membership is current (a stalled process's is not).
+      const mayRead = this.config.group ? () => this.group?.inContact() ?? false : undefined;
+      const make = () => createConnector(config, { sink, metrics, logger, ...(mayRead && { mayRead }) });
       const entry: Entry = { config, make, connector: make(), running: false };
       this.entries.push(entry);
       // An unreachable peer degrades the process, never downs it: the connector keeps reconnecting, and a

@@ -52,6 +52,19 @@ export class ConnectorsGroup {
     return this.config.slots;
   }
 
+  /**
+   * Whether this member's hold on its slots is certain: it heard from the coordinator (a heartbeat answer or
+   * an assignment) less than a session timeout ago, less one heartbeat interval, since the coordinator
+   * counts the timeout from when it received the heartbeat, a little before the answer got here.
+   */
+  inContact(): boolean {
+    return !this.fenced && Date.now() - this.lastContactAt < this.config.sessionTimeoutMs - this.heartbeatMs;
+  }
+
+  private get heartbeatMs(): number {
+    return Math.max(500, Math.floor(this.config.sessionTimeoutMs / 6));
+  }
+
   async start(onChange: SlotsListener): Promise<void> {
     await ensureTopics(
       this.kafka,
@@ -111,7 +124,7 @@ export class ConnectorsGroup {
     const consumer = this.kafka.consumer({
       groupId: this.config.id,
       sessionTimeout: this.config.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(this.config.sessionTimeoutMs / 6)),
+      heartbeatInterval: this.heartbeatMs,
       // The topic holds nothing: the fetch loop is only the heartbeat's clock.
       maxWaitTimeInMs: 500,
       partitionAssigners: [stickySlotsAssigner(() => [...this.owned])],
@@ -195,6 +208,7 @@ export class ConnectorsGroup {
         memberId: this.memberId ?? null,
         leader: this.leader,
         assignments: this.assignments,
+        contactAgeMs: this.lastContactAt > 0 ? Date.now() - this.lastContactAt : null,
         slots: [...this.owned].sort((a, b) => a - b),
         ...(!joined && { reason: this.fenced ? 'lost contact with the group' : 'not joined yet' }),
       },

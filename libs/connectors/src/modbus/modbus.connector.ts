@@ -90,6 +90,11 @@ class DevicePoller {
 
   private async poll(): Promise<void> {
     const started = Date.now();
+    // A lapsed group membership: the device may be read by another process now; no read until it is clear.
+    if (this.context.mayRead?.() === false) {
+      this.schedule(started);
+      return;
+    }
     const done = this.context.metrics.pollTimer(this.device.id);
     const samples: TelemetrySample[] = [];
     const logs: DeviceLogRecord[] = [];
@@ -117,14 +122,17 @@ class DevicePoller {
     } finally {
       done();
     }
-    if (!this.stopped) {
-      this.timer = setTimeout(
-        () => {
-          this.polling = this.poll();
-        },
-        Math.max(0, started + this.device.pollIntervalMs - Date.now()),
-      );
-    }
+    this.schedule(started);
+  }
+
+  private schedule(started: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(
+      () => {
+        this.polling = this.poll();
+      },
+      Math.max(0, started + this.device.pollIntervalMs - Date.now()),
+    );
   }
 
   private async read(

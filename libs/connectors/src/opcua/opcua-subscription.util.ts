@@ -247,7 +247,7 @@ export class OpcuaMonitor {
 
   private changed(node: MonitoredNode, dataValue: DataValue): void {
     // A device handed to another process: a notification already on its way is that process's to give.
-    if (!this.active.has(node.nodeId)) return;
+    if (!this.active.has(node.nodeId) || this.context.mayRead?.() === false) return;
     this.context.metrics.messageIn();
     const quality = qualityOf(dataValue.statusCode.value);
     const variant = dataValue.value;
