@@ -43,6 +43,11 @@ export const routes: Routes = [
         loadComponent: () => import('./features/anomalies/anomalies.page'),
       },
       {
+        path: 'alerts',
+        title: 'Alerts · Sentio',
+        loadComponent: () => import('./features/alerts/alerts.page'),
+      },
+      {
         path: 'system',
         title: 'System · Sentio',
         canActivate: [roleGuard('operator')],

@@ -14,6 +14,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { path: '/logs', label: 'Logs', role: 'viewer' },
   { path: '/traces', label: 'Traces', role: 'viewer' },
   { path: '/anomalies', label: 'Anomalies & forecasts', role: 'viewer' },
+  { path: '/alerts', label: 'Alerts', role: 'viewer' },
   { path: '/system', label: 'System status', role: 'operator' },
   { path: '/settings', label: 'Settings', role: 'viewer' },
   { path: '/admin', label: 'Users & audit', role: 'admin' },
