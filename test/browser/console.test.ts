@@ -83,7 +83,17 @@ describe('operator console in Chromium against the real platform', () => {
       sameSite: 'Strict',
     });
     // Role-shaped navigation: an admin sees every page.
-    for (const nav of ['fleet', 'explore', 'logs', 'traces', 'anomalies', 'alerts', 'system', 'settings', 'admin'])
+    for (const nav of [
+      'fleet',
+      'explore',
+      'logs',
+      'traces',
+      'anomalies',
+      'alerts',
+      'system',
+      'settings',
+      'admin',
+    ])
       await expect(p.getByTestId(`nav-${nav}`).count()).resolves.toBe(1);
 
     const other = await browser.newContext();
