@@ -5,16 +5,20 @@ import { configuredLogLevel } from './observability.config.js';
 export type { Logger } from 'pino';
 
 /**
- * One JSON line per event on stdout. The level comes from the observability config section
- * (`SENTIO_LOG_LEVEL`) unless the caller sets one, so scripts and tests can quiet it.
+ * One JSON line per event on stderr, so that stdout carries only what a command reports (tables, figures,
+ * a banner) and can be piped. The level comes from the observability config section (`SENTIO_LOG_LEVEL`)
+ * unless the caller sets one, so scripts and tests can quiet it.
  */
 export function createLogger(service: string, level: string = configuredLogLevel()): Logger {
-  return pino({
-    level,
-    base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
-  });
+  return pino(
+    {
+      level,
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    pino.destination({ fd: 2, sync: false }),
+  );
 }
 
 /** Routes Nest's own log calls into the same JSON stream. */

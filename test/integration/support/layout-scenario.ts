@@ -125,10 +125,11 @@ async function simulate(env: Record<string, string>): Promise<number> {
       '--duration-s',
       '3',
     ],
-    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] },
   );
+  // Its progress is a JSON log line, and logs go to stderr.
   let out = '';
-  simulator.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  simulator.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const [code] = (await once(simulator, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`simulator exited ${code}:\n${out.slice(-2000)}`);
   const finished = out

@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { pino, type Logger } from 'pino';
 import { AvroSerde, avroConfigSection } from '@sentio/avro';
 import { loadConfig } from '@sentio/config';
 import {
@@ -152,7 +151,7 @@ export const detectCommand: Command = {
       if (!detectorChoices.includes(d as DetectorChoice))
         throw new Error(`--detector expects one of ${detectorChoices.join(', ')}, got ${d}`);
 
-    const logger = stderrLogger();
+    const logger = createLogger('detect');
     const csvOptions = {
       timestampColumn: values['no-timestamp'] ? null : values['timestamp-col'],
       labelColumn: values['label-col'],
@@ -254,19 +253,6 @@ export const detectCommand: Command = {
     return 0;
   },
 };
-
-/** JSON logs on stderr: stdout carries only the report, so it can be piped or saved as is. */
-function stderrLogger(): Logger {
-  return pino(
-    {
-      level: process.env['SENTIO_LOG_LEVEL'] ?? 'info',
-      base: { service: 'detect' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    pino.destination(2),
-  );
-}
 
 /**
  * Forecast accuracy of the service's forecaster (damped Holt on bucketed rows, rolling origins) against the
