@@ -1,17 +1,27 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { get as httpGet, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandbox, type Sandbox } from './support/backbone.js';
 import { PlatformProcess } from './support/platform-process.js';
+import { precompressConsole } from '../../tools/cli/src/console-build.js';
 
 const ADMIN = { username: 'admin', password: 'admin-password-1234' };
 const VICTIM = { username: 'victim', password: 'victim-password-1234' };
 const SECRET = randomBytes(32).toString('hex');
 
-/** A console build as Angular writes it: hashed bundles, media/, and an index.html with the nonce placeholder. */
+/** A bundle big enough to be precompressed (the build skips files under 1 kB). */
+const MAIN_JS = Array.from({ length: 200 }, (_, i) => `console.log("sentio ${i}");\n`).join('');
+/** A plain file from public/, compressible but with no copies from the build: gzip per request. */
+const MANIFEST = JSON.stringify({ name: 'Sentio', icons: Array(60).fill({ src: 'app-launcher.svg' }) });
+
+/**
+ * A console build as Angular writes it and the CLI's post-build step completes it: hashed bundles with their
+ * .br/.gz copies, media/, and an index.html with the nonce placeholder.
+ */
 function consoleBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sentio-console-'));
   writeFileSync(
@@ -19,13 +29,16 @@ function consoleBuild(): string {
     '<!doctype html><html><head><script src="main-AB12CD34.js" type="module"></script></head>' +
       '<body><app-root ngCspNonce="__CSP_NONCE__"></app-root></body></html>',
   );
-  writeFileSync(join(dir, 'main-AB12CD34.js'), 'console.log("sentio");\n');
+  writeFileSync(join(dir, 'main-AB12CD34.js'), MAIN_JS);
   writeFileSync(join(dir, 'chunk-C-dNgt2e.js'), 'export const x = 1;\n');
   writeFileSync(join(dir, 'app-launcher.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   writeFileSync(join(dir, 'favicon.ico'), Buffer.from([0, 0, 1, 0]));
-  writeFileSync(join(dir, '.env'), 'SECRET=1');
   mkdirSync(join(dir, 'media'));
   writeFileSync(join(dir, 'media', 'roboto-ZX98YW76.woff2'), Buffer.from('wOF2'));
+  // Written only after the copies are made, so it has none: the server must compress it per request.
+  if (precompressConsole(dir) !== 1) throw new Error('expected copies of main-AB12CD34.js only');
+  writeFileSync(join(dir, 'manifest.webmanifest'), MANIFEST);
+  writeFileSync(join(dir, '.env'), 'SECRET=1');
   return dir;
 }
 
@@ -71,6 +84,20 @@ describe('query API: console serving, refresh cookie, restarts and introspection
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => resolve({ status: res.statusCode!, body }));
       }).on('error', reject);
+    });
+  /** The bytes as sent (fetch would decode them), with the response headers. */
+  const bytes = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const { hostname, port } = new URL(platform!.baseUrl);
+      httpRequest({ hostname, port, path, headers, method }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      })
+        .on('error', reject)
+        .end();
     });
   const withCookie = (value: string) => ({ cookie: `other=1; sentio_refresh=${value}` });
   const page = { accept: 'text/html,application/xhtml+xml' };
@@ -138,9 +165,11 @@ describe('query API: console serving, refresh cookie, restarts and introspection
       expect(main.status).toBe(200);
       expect(main.headers.get('content-type')).toMatch(/javascript/);
       expect(main.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-      expect(await main.text()).toBe('console.log("sentio");\n');
+      expect(await main.text()).toBe(MAIN_JS);
+      // Each coding is its own representation with its own ETag: revalidate with the coding fetch asked for.
       const etag = main.headers.get('etag')!;
-      expect((await raw('/main-AB12CD34.js', { 'if-none-match': etag })).status).toBe(304);
+      const coding = { 'accept-encoding': main.headers.get('content-encoding') ?? 'identity' };
+      expect((await raw('/main-AB12CD34.js', { ...coding, 'if-none-match': etag })).status).toBe(304);
 
       const chunk = await get('/chunk-C-dNgt2e.js');
       expect(chunk.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
@@ -151,6 +180,66 @@ describe('query API: console serving, refresh cookie, restarts and introspection
       const icon = await get('/favicon.ico');
       expect(icon.status).toBe(200);
       expect(icon.headers.get('cache-control')).toBe('no-cache');
+    });
+
+    it("sends text files in the coding Accept-Encoding asks for: the build's .br/.gz copies, else gzip now", async () => {
+      const file = readFileSync(join(build, 'main-AB12CD34.js'));
+      expect(existsSync(join(build, 'main-AB12CD34.js.br'))).toBe(true);
+      const decode = { br: brotliDecompressSync, gzip: gunzipSync, none: (b: Buffer) => b } as const;
+      const cases = [
+        { accept: 'gzip', coding: 'gzip' },
+        { accept: 'br', coding: 'br' },
+        { accept: 'gzip, deflate, br, zstd', coding: 'br' },
+        { accept: 'br;q=0, gzip;q=0.5', coding: 'gzip' },
+        { accept: '*', coding: 'br' },
+        { accept: 'identity', coding: 'none' },
+        { accept: 'deflate, br;q=0, gzip;q=0', coding: 'none' },
+        { accept: undefined, coding: 'none' },
+      ] as const;
+      for (const { accept, coding } of cases) {
+        const res = await bytes(
+          '/main-AB12CD34.js',
+          accept === undefined ? {} : { 'accept-encoding': accept },
+        );
+        expect(res.status, accept).toBe(200);
+        expect(res.headers['content-encoding'], accept).toBe(coding === 'none' ? undefined : coding);
+        expect(res.headers['vary'], accept).toMatch(/accept-encoding/i);
+        expect(res.headers['content-type'], accept).toMatch(/^text\/javascript|^application\/javascript/);
+        expect(res.headers['cache-control'], accept).toBe('public, max-age=31536000, immutable');
+        expect(Number(res.headers['content-length']), accept).toBe(res.body.length);
+        if (coding !== 'none') expect(res.body.length, accept).toBeLessThan(file.length / 4);
+        expect(decode[coding](res.body).equals(file), accept).toBe(true);
+      }
+      const head = await bytes('/main-AB12CD34.js', { 'accept-encoding': 'br' }, 'HEAD');
+      expect(head.headers['content-encoding']).toBe('br');
+      expect(head.body.length).toBe(0);
+
+      // No copy from the build: gzip per request (br alone is not made per request), with its own validator.
+      const manifest = Buffer.from(MANIFEST);
+      const gz = await bytes('/manifest.webmanifest', { 'accept-encoding': 'gzip, br' });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.headers['content-type']).toMatch(/^application\/manifest\+json/);
+      expect(gz.headers['cache-control']).toBe('no-cache');
+      expect(gz.headers['vary']).toMatch(/accept-encoding/i);
+      expect(gunzipSync(gz.body).equals(manifest)).toBe(true);
+      expect(gz.body.length).toBeLessThan(manifest.length / 4);
+      const again = await bytes('/manifest.webmanifest', {
+        'accept-encoding': 'gzip',
+        'if-none-match': String(gz.headers['etag']),
+      });
+      expect(again.status).toBe(304);
+      const brOnly = await bytes('/manifest.webmanifest', { 'accept-encoding': 'br' });
+      expect(brOnly.headers['content-encoding']).toBeUndefined();
+      expect(brOnly.body.equals(manifest)).toBe(true);
+
+      // index.html carries a fresh nonce, so it is gzipped per answer; fonts are sent as they are.
+      const index = await bytes('/', { ...page, 'accept-encoding': 'gzip' });
+      expect(index.headers['content-encoding']).toBe('gzip');
+      expect(index.headers['vary']).toMatch(/accept-encoding/i);
+      expect(gunzipSync(index.body).toString()).toMatch(/<app-root ngCspNonce="[\w+/=]+">/);
+      const font = await bytes('/media/roboto-ZX98YW76.woff2', { 'accept-encoding': 'gzip, br' });
+      expect(font.headers['content-encoding']).toBeUndefined();
+      expect(font.body.toString()).toBe('wOF2');
     });
 
     it('never answers API addresses, missing assets, hidden files or paths out of the folder with the console', async () => {

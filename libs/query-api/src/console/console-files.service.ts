@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from '@sentio/observability';
 import type { NextFunction, Request, Response } from 'express';
@@ -25,6 +27,28 @@ const HASHED = /-(?=[\w-]{0,7}[A-Z0-9])[\w-]{8}\.[a-z0-9]+$/;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The placeholder apps/web puts where a per-response nonce belongs (`<app-root ngCspNonce="__CSP_NONCE__">`). */
 const NONCE_PLACEHOLDER = /__CSP_NONCE__/g;
+/**
+ * Text files, which are sent compressed when the client accepts it: the `.br`/`.gz` copy the build wrote beside
+ * the file (tools/cli/src/console-build.ts), or else gzip made per request. Fonts and images are compressed already.
+ */
+const COMPRESSIBLE = new Set([
+  '.html',
+  '.js',
+  '.mjs',
+  '.css',
+  '.svg',
+  '.json',
+  '.map',
+  '.txt',
+  '.xml',
+  '.webmanifest',
+]);
+/** Precompressed copies, best first, by their Content-Encoding. */
+const PRECOMPRESSED = [
+  { encoding: 'br', suffix: '.br' },
+  { encoding: 'gzip', suffix: '.gz' },
+] as const;
+const gzip = promisify(gzipCallback);
 
 /**
  * Serves the operator console's build at `/`: its files, and index.html for any other page address the
@@ -62,7 +86,7 @@ export class ConsoleFilesService {
       if (file.startsWith(this.root + sep) && (await isFile(file))) {
         this.secure(req, res, '');
         const hashed = HASHED.test(basename(file)) || path.startsWith('/media/');
-        await sendFile(res, file, hashed ? IMMUTABLE : 'no-cache');
+        await sendAsset(req, res, file, hashed ? IMMUTABLE : 'no-cache');
         return true;
       }
       // A missing asset is a 404; only a page address (no extension) falls back to the app.
@@ -83,7 +107,17 @@ export class ConsoleFilesService {
         .send(`console not built: no index.html in ${this.root} (npm run build -w apps/web)\n`);
       return true;
     }
-    res.status(200).type('html').send(html.replace(NONCE_PLACEHOLDER, nonce));
+    res.vary('Accept-Encoding');
+    const page = html.replace(NONCE_PLACEHOLDER, nonce);
+    if (acceptedEncodings(req).has('gzip')) {
+      res.setHeader('Content-Encoding', 'gzip');
+      res
+        .status(200)
+        .type('html')
+        .send(await gzip(page));
+    } else {
+      res.status(200).type('html').send(page);
+    }
     return true;
   }
 
@@ -138,6 +172,60 @@ async function isFile(path: string): Promise<boolean> {
 
 function accepts(req: Request, type: string): boolean {
   return (req.headers.accept ?? '').includes(type);
+}
+
+/** The codings among br and gzip that Accept-Encoding allows (q > 0, by name or by `*`). */
+function acceptedEncodings(req: Request): Set<string> {
+  const q = new Map<string, number>();
+  for (const part of (req.headers['accept-encoding'] ?? '').split(',')) {
+    const [name, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    if (!name) continue;
+    const weight = params.find((p) => p.startsWith('q='));
+    q.set(name, weight === undefined ? 1 : Number(weight.slice(2)) || 0);
+  }
+  const allowed = (name: string) => (q.get(name) ?? q.get('*') ?? 0) > 0;
+  return new Set(['br', 'gzip'].filter(allowed));
+}
+
+/**
+ * One file of the build: a text file compressed as the client accepts (its precompressed copy when one at
+ * least as new exists, else gzip now), anything else as it is. Every text answer says `Vary: Accept-Encoding`,
+ * so a cache never hands one coding to a client that did not ask for it.
+ */
+async function sendAsset(req: Request, res: Response, file: string, cacheControl: string): Promise<void> {
+  const type = extname(file);
+  if (!COMPRESSIBLE.has(type)) return sendFile(res, file, cacheControl);
+  res.vary('Accept-Encoding');
+  const accepted = acceptedEncodings(req);
+  if (accepted.size === 0) return sendFile(res, file, cacheControl);
+  const { mtimeMs, size } = await stat(file);
+  for (const { encoding, suffix } of PRECOMPRESSED) {
+    if (!accepted.has(encoding)) continue;
+    const copy = await stat(file + suffix).catch(() => undefined);
+    if (!copy?.isFile() || copy.mtimeMs < mtimeMs) continue;
+    // send takes the type from the name (.br, .gz) unless it is set; its ETag is the copy's, unlike identity's.
+    res.type(type);
+    res.setHeader('Content-Encoding', encoding);
+    return sendFile(res, file + suffix, cacheControl);
+  }
+  if (!accepted.has('gzip')) return sendFile(res, file, cacheControl);
+  // No copy from the build (a file from public/, or a build by `ng build` alone): gzip it per request.
+  const etag = `W/"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}-gzip"`;
+  res.type(type);
+  res.setHeader('Content-Encoding', 'gzip');
+  res.setHeader('Cache-Control', cacheControl);
+  res.setHeader('ETag', etag);
+  res.setHeader('Last-Modified', new Date(mtimeMs).toUTCString());
+  if (req.fresh) {
+    res.removeHeader('Content-Encoding');
+    res.status(304).end();
+    return;
+  }
+  const body = await gzip(await readFile(file));
+  res.setHeader('Content-Length', body.length);
+  res.status(200);
+  if (req.method === 'HEAD') res.end();
+  else res.end(body);
 }
 
 /** Express's sendFile: content type, ETag and Last-Modified, conditional GET (304), ranges, HEAD. */
