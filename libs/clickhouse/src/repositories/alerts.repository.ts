@@ -15,6 +15,20 @@ const alertEventColumns = columnMap<AlertEvent>({
   description: (a) => a.description,
   labels: (a) => a.labels,
   event_id: (a) => a.eventId,
+  // v2 (migration 015). Events written before v2 decode with these null: status and level stay empty, and
+  // readers fall back to state and severity, as for rows inserted before the migration.
+  status: (a) => a.status ?? '',
+  previous_status: (a) => a.previousStatus ?? '',
+  level: (a) => a.level ?? '',
+  severity_reason: (a) => a.severityReason,
+  sequence: (a) => a.sequence,
+  value: (a) => a.value,
+  flapping: (a) => a.flapping,
+  rule_name: (a) => a.ruleName,
+  annotations: (a) => a.annotations,
+  actor: (a) => a.actor ?? '',
+  assignee: (a) => a.assignee ?? '',
+  comment: (a) => a.comment ?? '',
 });
 
 export class AlertsRepository implements Projection<AlertEvent> {

@@ -175,16 +175,18 @@ describe('repositories on embedded ClickHouse', () => {
       title: 'Anomaly',
       description: '',
       labels: {},
-      ...{ status: 'FIRING', previousStatus: 'PENDING', level: 'CRITICAL', severityReason: '', sequence: 1 },
-      ...{
-        value: null,
-        flapping: false,
-        ruleName: 'ae',
-        annotations: {},
-        actor: null,
-        assignee: null,
-        comment: null,
-      },
+      status: 'NODATA',
+      previousStatus: 'PENDING',
+      level: 'MAJOR',
+      severityReason: 'base minor; raised: critical asset',
+      sequence: 3,
+      value: 41.5,
+      flapping: true,
+      ruleName: 'pump temperature',
+      annotations: { summary: 'no data for 5m' },
+      actor: 'ops@sentio',
+      assignee: 'oncall@sentio',
+      comment: 'looking',
     };
     await new AlertsRepository(store).insert([alert], 'x1');
 
@@ -202,6 +204,62 @@ describe('repositories on embedded ClickHouse', () => {
               (SELECT toString(severity) FROM ${store.table('alerts')}) AS severity`,
     );
     expect(counts).toEqual({ logs: 1, contribution: 'temp', upper: 23, severity: 'CRITICAL' });
+    // v2 alert events land with their precise state, five-level severity and acknowledgement (migration 015).
+    const [alertRow] = await store.query<Record<string, unknown>>(
+      `SELECT status, previous_status, level, severity_reason, sequence, value, flapping, rule_name,
+              annotations, actor, assignee, comment
+       FROM ${store.table('alerts')}`,
+    );
+    expect(alertRow).toEqual({
+      status: 'NODATA',
+      previous_status: 'PENDING',
+      level: 'MAJOR',
+      severity_reason: 'base minor; raised: critical asset',
+      sequence: 3,
+      value: 41.5,
+      flapping: true,
+      rule_name: 'pump temperature',
+      annotations: { summary: 'no data for 5m' },
+      actor: 'ops@sentio',
+      assignee: 'oncall@sentio',
+      comment: 'looking',
+    });
+  });
+
+  it('alerts: an event written before v2 (its v2 fields at their schema defaults) leaves them empty', async () => {
+    const v1: AlertEvent = {
+      eventId: 'v1-1',
+      alertId: 'al-v1',
+      timestampMs: t,
+      state: 'RESOLVED',
+      severity: 'WARNING',
+      origin: 'RULE',
+      ruleId: 'r1',
+      deviceId: null,
+      title: 'Resolved',
+      description: '',
+      labels: { site: 'a' },
+      status: null,
+      previousStatus: null,
+      level: null,
+      severityReason: '',
+      sequence: 0,
+      value: null,
+      flapping: false,
+      ruleName: '',
+      annotations: {},
+      actor: null,
+      assignee: null,
+      comment: null,
+    };
+    await new AlertsRepository(store).insert([v1], 'v1-1');
+    const rows = await store.query<Record<string, unknown>>(
+      `SELECT toString(state) AS state, status, previous_status, level, value, actor, comment
+       FROM ${store.table('alerts')} WHERE alert_id = 'al-v1'`,
+    );
+    expect(rows).toEqual([
+      { state: 'RESOLVED', status: '', previous_status: '', level: '', value: null, actor: '', comment: '' },
+    ]);
   });
 
   it('sink batches: the newest written-ahead range per partition, with the rest of its cycle', async () => {
