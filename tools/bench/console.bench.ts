@@ -240,7 +240,7 @@ try {
   print(`Console benchmark (Chromium ${browser.version()}, ${DEVICES} devices)`);
   print(
     `initial JavaScript: ${kb(initialGzip)} gzip in ${initialFiles.length} files (goal <= 350 kB); ` +
-      `the sign-in page transferred ${kb(jsBytes.transferred)} of JS (${kb(jsBytes.decoded)} decoded, the server does not compress)`,
+      `the sign-in page transferred ${kb(jsBytes.transferred)} of JS (${kb(jsBytes.decoded)} decoded)`,
   );
   print(
     `fleet, ${DEVICES} devices: first rows interactive ${Math.round(firstRows)} ms, all ${DEVICES} loaded and counted ${Math.round(tti)} ms after navigation (goal: interactive <= 1500 ms); ` +
