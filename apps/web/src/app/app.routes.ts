@@ -48,6 +48,11 @@ export const routes: Routes = [
         loadComponent: () => import('./features/alerts/alerts.page'),
       },
       {
+        path: 'alerts/rules',
+        title: 'Alert rules · Sentio',
+        loadComponent: () => import('./features/alerts/rules.page'),
+      },
+      {
         path: 'system',
         title: 'System · Sentio',
         canActivate: [roleGuard('operator')],

@@ -57,6 +57,11 @@ export class ApiClient {
     return res.status === 204 ? undefined : ((await res.json()) as T);
   }
 
+  async put<T>(path: string, body: unknown): Promise<T | undefined> {
+    const res = await this.send(path, { method: 'PUT', body: JSON.stringify(body) });
+    return res.status === 204 ? undefined : ((await res.json()) as T);
+  }
+
   async delete(path: string): Promise<void> {
     await this.send(path, { method: 'DELETE' });
   }

@@ -161,9 +161,9 @@ interface Silence {
           </tbody>
         </table>
       </article>
-      <p class="sn-muted">
-        The rule editor with its backtest preview is not in the console yet: rules are edited through
-        <code>/api/alerting/rules</code> or YAML.
+      <p>
+        <a routerLink="/alerts/rules" queryParamsHandling="merge">Alert rules</a>: the list, pause/resume, and
+        the rule editor with its backtest preview.
       </p>
     </section>
   `,
