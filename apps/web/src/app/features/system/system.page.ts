@@ -32,9 +32,14 @@ interface DeadLetters {
       @if (status.hasValue() ? status.value() : undefined; as s) {
         <p>
           Overall:
-          <span class="sn-badge" [class.danger]="s.status !== 'ok'" data-testid="system-overall">{{
-            s.status
-          }}</span>
+          <span
+            class="sn-badge"
+            [class.online]="s.status === 'up'"
+            [class.stale]="s.status === 'degraded'"
+            [class.danger]="s.status === 'down'"
+            data-testid="system-overall"
+            >{{ s.status }}</span
+          >
         </p>
         <div class="grid">
           <article class="sn-card">
@@ -52,11 +57,17 @@ interface DeadLetters {
                   <tr data-testid="component-row">
                     <td>{{ c.name }}</td>
                     <td>
-                      <span class="sn-badge" [class.danger]="c.state !== 'up' && c.state !== 'ok'">{{
-                        c.state
-                      }}</span>
+                      <span
+                        class="sn-badge"
+                        [class.online]="c.state === 'up'"
+                        [class.stale]="c.state === 'degraded'"
+                        [class.danger]="c.state === 'down'"
+                        >{{ c.state }}</span
+                      >
                     </td>
-                    <td>{{ c.detail }}</td>
+                    <td>
+                      <code>{{ c.detail }}</code>
+                    </td>
                   </tr>
                 }
               </tbody>
