@@ -273,6 +273,56 @@ describe('operator console in Chromium against the real platform', () => {
     await tablet.close();
   });
 
+  it('creates an alert rule in the editor (field-named error first), lists it and backtests it', async () => {
+    const rule = {
+      id: `console-flow-${token}`,
+      name: 'Console flow',
+      // Always true for a running pump, so the backtest over the last minutes has firing segments to draw.
+      condition: {
+        kind: 'threshold',
+        metric: 'flow_rate',
+        aggregation: 'avg',
+        window: '10s',
+        op: '>',
+        threshold: -1000,
+      },
+      selector: { deviceType: 'pump' },
+      severity: 'minor',
+    };
+    await page.goto(`${plant.baseUrl}/alerts/rules?from=now-5m&to=now`);
+    const editor = page.locator('#rule-text');
+    await editor.waitFor();
+    await editor.fill(
+      JSON.stringify({ ...rule, condition: { ...rule.condition, threshold: 'hot' } }, null, 2),
+    );
+    await page.getByRole('button', { name: 'Create' }).click();
+    const problem = page.getByTestId('rule-problem').filter({ hasText: 'condition.threshold' });
+    await problem.waitFor();
+    expect(await page.getByTestId('rule-row').filter({ hasText: rule.id }).count()).toBe(0);
+    await editor.fill(JSON.stringify(rule, null, 2));
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Saved ${rule.id}` })
+      .waitFor();
+    await page.getByTestId('rule-row').filter({ hasText: rule.id }).waitFor();
+    expect(await page.getByTestId('rule-problem').count()).toBe(0);
+    const listed = await api.get<Array<{ ruleId: string; kind: string }>>('/api/alerting/rules');
+    expect(listed.find((r) => r.ruleId === rule.id)?.kind).toMatch(/threshold/i);
+
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.getByTestId('preview-summary').waitFor({ timeout: 30_000 });
+    const firing = page.locator('.lane .seg.firing');
+    await firing.first().waitFor();
+    expect(await page.getByTestId('preview-transition').count()).toBeGreaterThan(0);
+    await shot(page, '15-alert-rules');
+
+    // The rule runs on the live stream too: its alerts reach the alerts page.
+    await page.goto(`${plant.baseUrl}/alerts`);
+    await page.getByTestId('alert-row').first().waitFor({ timeout: 45_000 });
+    await shot(page, '16-alerts');
+  });
+
   it('refuses a viewer the admin pages, and the API refuses the calls', async () => {
     const context = await browser.newContext();
     const p = await context.newPage();
@@ -287,6 +337,15 @@ describe('operator console in Chromium against the real platform', () => {
     expect((await viewer.call('GET', '/api/users')).status).toBe(403);
     expect((await viewer.call('GET', '/api/audit')).status).toBe(403);
     expect((await viewer.call('GET', '/api/system/status')).status).toBe(403);
+    // Rules: a viewer reads them (and may preview) but has no buttons to change them, and the API refuses.
+    await p.goto(`${plant.baseUrl}/alerts/rules`);
+    await p.getByTestId('rule-row').first().waitFor();
+    expect(await p.getByRole('button', { name: 'View' }).count()).toBeGreaterThan(0);
+    for (const name of ['Save', 'Create', 'Pause', 'Resume', 'Delete'])
+      expect(await p.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    await shot(p, '17-viewer-alert-rules');
+    const refused = await viewer.call('POST', '/api/alerting/rules', { id: 'viewer-rule' });
+    expect(refused.status).toBe(403);
     await context.close();
   });
 });

@@ -7,7 +7,7 @@ import { sandbox, type Sandbox } from '../../integration/support/backbone.js';
 import { freePort, PlatformProcess, repoRoot } from '../../integration/support/platform-process.js';
 
 export const ADMIN = { username: 'console-admin', password: 'console-admin-passphrase' };
-export const TARGETS = 'ingest,detectors,otlp,api';
+export const TARGETS = 'ingest,detectors,otlp,alerting,api';
 export const CHROMIUM = process.env['CHROME_PATH'] ?? '/usr/bin/chromium';
 
 /** The platform as an operator runs it (`sentio run all`, console built and served at /) plus the simulator. */
@@ -42,10 +42,12 @@ export async function startConsolePlatform(options: ConsolePlatformOptions): Pro
     DETECTORS_GROUP_ID: `detectors-${box.namespace}`,
     DETECTORS_MODEL_DIR: join(box.clickhousePath, 'models'),
     QUERY_API_LIVE_GROUP_PREFIX: `live-${box.namespace}`,
+    // Rules come from the console (no rule files); no receivers, so firing alerts are only shown, not sent.
+    ALERTING_GROUP_ID: `alerting-${box.namespace}`,
     ...options.env,
   };
-  // The components the console reads from, in one process as `sentio run all` runs them; alerting and the
-  // connectors are left out (the console has no alerting pages yet, and the simulator produces to Kafka).
+  // The components the console reads from, in one process as `sentio run all` runs them; the connectors are
+  // left out (the simulator produces to Kafka).
   const platform = await PlatformProcess.start(process.env['SENTIO_CONSOLE_TEST_TARGETS'] ?? TARGETS, env);
   const simulatorStartedMs = Date.now();
   const simulator = spawn(
