@@ -144,19 +144,25 @@ describe('operator console in Chromium against the real platform', () => {
 
   it("draws a device's metric with the API's numbers for the same range", async () => {
     const device = 'pump-0002';
-    // A closed range in the past, read once ingest has written all of it (two reads agree).
-    const to = Date.now() - 5_000;
-    const from = to - 5 * 60_000;
-    const seriesUrl = (step: string) =>
+    const seriesUrl = (from: number, to: number, step: string) =>
       `/api/metrics/series?device=${device}&metric=flow_rate&from=${new Date(from).toISOString()}&to=${new Date(to).toISOString()}&step=${step}`;
-    let previous = '';
-    await until('the range fully ingested', async () => {
-      const now = JSON.stringify(await api.get(seriesUrl('1')));
-      const settled = now === previous;
-      previous = now;
-      await new Promise((r) => setTimeout(r, 1500));
-      return settled;
-    });
+    // A closed range that ends just before the device's newest queryable sample: its records share one
+    // partition and the sink writes a partition's offsets in order, so everything before that sample is
+    // stored. (Two reads that agree are no proof: ingest may simply not have flushed in between.)
+    const { from, to } = await until(
+      'a fully ingested range with three samples or more',
+      async () => {
+        const end = Date.now();
+        const recent = await api.get<{ points: Array<{ ts: string }> }>(
+          seriesUrl(end - 5 * 60_000, end, '1'),
+        );
+        const newest = recent.points.at(-1);
+        if (recent.points.length < 4 || !newest) return false;
+        const closed = Date.parse(newest.ts) - 1;
+        return { from: closed - 5 * 60_000, to: closed };
+      },
+      120_000,
+    );
     await page.goto(`${plant.baseUrl}/devices/${device}?from=${from}&to=${to}`);
     const chart = page.locator('[data-testid="chart-flow_rate"]');
     await chart.waitFor();
@@ -181,7 +187,7 @@ describe('operator console in Chromium against the real platform', () => {
         trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())),
       );
     const series = await api.get<{ points: Array<{ ts: string; value: number }> }>(
-      seriesUrl((await chart.getAttribute('data-step'))!),
+      seriesUrl(from, to, (await chart.getAttribute('data-step'))!),
     );
     expect(series.points.length).toBeGreaterThanOrEqual(3);
     expect(rows.map(([ts, value]) => ({ ts, value: Number(value) }))).toEqual(series.points);
