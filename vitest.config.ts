@@ -1,5 +1,5 @@
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // Nest's dependency injection reads decorator metadata, which esbuild does not emit: SWC compiles the tests.
@@ -12,6 +12,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['libs/*/src/**/*.spec.ts', 'apps/*/src/**/*.spec.ts', 'tools/**/*.spec.ts'],
+          // The console's specs need the Angular compiler: `ng test` (Angular's Vitest runner) runs them.
+          exclude: [...configDefaults.exclude, 'apps/web/**'],
         },
       },
       {
