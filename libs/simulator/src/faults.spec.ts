@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bearingWear, FaultSpecError, leakLevel, parseFaultSpec } from './faults.js';
+import { bearingWear, FaultSpecError, leakLevel, loadRise, parseFaultSpec } from './faults.js';
+import { Plant } from './plant.js';
 import { HOUR_MS, MINUTE_MS } from './signals.util.js';
 
 const NOW = Date.UTC(2025, 5, 1, 8);
@@ -52,6 +53,8 @@ describe('parseFaultSpec', () => {
     ['pump-0001:dropout@now,mode=sometimes', /bad mode "sometimes"/],
     ['pump-0001:leak@now,colour=red', /unknown option "colour"/],
     ['pump-0001:leak:a:b@now', /expected <device-id>:<fault>\[:<metric>\]/],
+    ['env-0001:load_rise@now', /load_rise does not apply to environment_sensor/],
+    ['pump-0001:load_rise:flow_rate@now', /load_rise takes no metric/],
   ])('rejects %s, naming the problem', (spec, message) => {
     expect(() => parseFaultSpec(spec, NOW)).toThrow(FaultSpecError);
     expect(() => parseFaultSpec(spec, NOW)).toThrow(message);
@@ -70,5 +73,45 @@ describe('fault profiles', () => {
     expect(leakLevel(0, 1)).toBe(0);
     expect(leakLevel(2 * MINUTE_MS, 1)).toBeGreaterThan(0);
     expect(leakLevel(HOUR_MS, 2)).toBe(2);
+  });
+});
+
+describe('load rise (a healthy drift)', () => {
+  it('parses and ramps to a quarter of rated load x severity, then holds', () => {
+    expect(parseFaultSpec('pump-0002:load_rise@+10m,for=30m,severity=2', NOW)).toEqual({
+      deviceId: 'pump-0002',
+      kind: 'load_rise',
+      startMs: NOW + 10 * MINUTE_MS,
+      durationMs: 30 * MINUTE_MS,
+      severity: 2,
+    });
+    expect(loadRise(0, 30 * MINUTE_MS, 1)).toBe(0);
+    expect(loadRise(15 * MINUTE_MS, 30 * MINUTE_MS, 1)).toBeCloseTo(0.125);
+    expect(loadRise(HOUR_MS, 30 * MINUTE_MS, 2)).toBeCloseTo(0.5);
+  });
+
+  it('moves every pump metric the way more demand does, and stays after the ramp', () => {
+    const start = Date.UTC(2025, 5, 1, 10);
+    const spec = {
+      deviceId: 'pump-0001',
+      kind: 'load_rise' as const,
+      startMs: start,
+      durationMs: 20 * MINUTE_MS,
+    };
+    const rising = new Plant({ devices: 1, seed: 5, startMs: start, faults: [spec] });
+    const twin = new Plant({ devices: 1, seed: 5, startMs: start });
+    const at = (plant: Plant, t: number) =>
+      Object.fromEntries(plant.sampleDevice('pump-0001', t).map((s) => [s.metric, s.value!]));
+    let last: [Record<string, number>, Record<string, number>] = [{}, {}];
+    for (let t = start; t <= start + 60 * MINUTE_MS; t += 1000) last = [at(rising, t), at(twin, t)];
+    const [up, base] = last;
+    for (const metric of [
+      'flow_rate',
+      'discharge_pressure',
+      'motor_current',
+      'vibration_rms',
+      'bearing_temperature',
+    ])
+      expect(up[metric]!, metric).toBeGreaterThan(base[metric]!);
   });
 });

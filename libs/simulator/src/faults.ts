@@ -7,6 +7,7 @@
  *
  *   device-id  pump-NNNN, motor-NNNN or env-NNNN
  *   fault      bearing_wear (pump, motor) | leak (pump) | stuck_sensor | spike | dropout (any device)
+ *              | load_rise (pump, motor: not a fault, a healthy drift of the operating point)
  *   metric     stuck_sensor and spike: the metric hit, default the device's first one;
  *              dropout: default every metric of the device
  *   start      now | +<duration> (after now) | an ISO-8601 instant | epoch milliseconds
@@ -19,6 +20,7 @@
  *   pump-0001:leak@+1h,for=30m,severity=2
  *   motor-0002:stuck_sensor:winding_temperature@2025-06-01T08:00:00Z
  *   env-0001:dropout@now,for=5m,mode=missing
+ *   pump-0002:load_rise@+10m,for=30m,severity=1
  */
 import { DEVICE_KINDS, kindOfDeviceId } from './device-catalog.js';
 import type { DeviceKind, FaultKind, FaultSpec } from './plant.type.js';
@@ -36,6 +38,7 @@ const FAULTS: Readonly<Record<FaultKind, { targets: readonly DeviceKind[]; takes
   stuck_sensor: { targets: ALL_KINDS, takesMetric: true },
   spike: { targets: ALL_KINDS, takesMetric: true },
   dropout: { targets: ALL_KINDS, takesMetric: true },
+  load_rise: { targets: ['pump', 'motor'], takesMetric: false },
 };
 
 const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
@@ -159,6 +162,19 @@ export function bearingWear(elapsedMs: number, severity: number): number {
 export function leakLevel(elapsedMs: number, severity: number): number {
   return severity * Math.min(1, elapsedMs / (5 * MINUTE_MS));
 }
+
+/**
+ * The demand added to a device by a healthy load rise, as a fraction of its rated load: a slow ramp over the
+ * ramp's duration (`for`, default 30 min) to severity x 0.25, held afterwards (a load rise does not end). Every metric follows it
+ * through the device's own physics (flow, head, current, vibration and, with its thermal lag, temperature),
+ * so the metrics move together the way healthy operation moves them: a detector should not call it a fault.
+ */
+export function loadRise(elapsedMs: number, durationMs: number, severity: number): number {
+  return 0.25 * severity * Math.min(1, elapsedMs / durationMs);
+}
+
+/** How long a load rise without `for` takes to reach its full size. */
+export const LOAD_RISE_DEFAULT_MS = 30 * MINUTE_MS;
 
 /** Chance that one sample of a spiking metric is a glitch: often enough to see, rare enough to stay isolated. */
 export const SPIKE_PROBABILITY = 0.02;

@@ -7,7 +7,15 @@ import {
   createModel,
   type DeviceModel,
 } from './device-models.js';
-import { bearingWear, faultProblem, FaultSpecError, leakLevel, SPIKE_PROBABILITY } from './faults.js';
+import {
+  bearingWear,
+  faultProblem,
+  FaultSpecError,
+  LOAD_RISE_DEFAULT_MS,
+  leakLevel,
+  loadRise,
+  SPIKE_PROBABILITY,
+} from './faults.js';
 import type { DeviceKind, FaultKind, PlantOptions, SimulatedDevice, SimulatedSample } from './plant.type.js';
 import { mixSeed, Random } from './random.util.js';
 import { clamp, decayFactor, HOUR_MS, ouStep } from './signals.util.js';
@@ -177,12 +185,20 @@ export class Plant {
     }
     let wear = 0;
     let leak = 0;
+    let extraLoad = 0;
     for (const fault of state.faults) {
+      if (fault.kind === 'load_rise' && timestampMs >= fault.startMs) {
+        // Its duration is the ramp's; the higher load then stays (a healthy change does not switch back off).
+        const rampMs = Number.isFinite(fault.endMs) ? fault.endMs - fault.startMs : LOAD_RISE_DEFAULT_MS;
+        extraLoad += loadRise(timestampMs - fault.startMs, rampMs, fault.severity);
+      }
       if (timestampMs < fault.startMs || timestampMs >= fault.endMs) continue;
       if (fault.kind === 'bearing_wear') wear += bearingWear(timestampMs - fault.startMs, fault.severity);
       else if (fault.kind === 'leak') leak += leakLevel(timestampMs - fault.startMs, fault.severity);
     }
-    state.physics.step(this.conditions, dtMs, wear, leak);
+    const conditions =
+      extraLoad === 0 ? this.conditions : { ...this.conditions, load: this.conditions.load + extraLoad };
+    state.physics.step(conditions, dtMs, wear, leak);
     const driftDecay = decayFactor(dtMs, DRIFT_TAU_MS);
     for (const channel of state.channels) {
       channel.drift = ouStep(channel.drift, driftDecay, channel.spec.drift, state.rng.normal());

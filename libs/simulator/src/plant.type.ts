@@ -16,7 +16,8 @@ export interface SimulatedDevice {
   metrics: MetricDescriptor[];
 }
 
-export type FaultKind = 'bearing_wear' | 'leak' | 'stuck_sensor' | 'spike' | 'dropout';
+/** `load_rise` is a healthy scenario, not a fault: a slow, physically consistent rise in demand. */
+export type FaultKind = 'bearing_wear' | 'leak' | 'stuck_sensor' | 'spike' | 'dropout' | 'load_rise';
 
 /** How a dropout shows: samples absent altogether, or sent as BAD with a null value (what OPC UA servers do). */
 export type DropoutMode = 'missing' | 'bad';
