@@ -41,6 +41,8 @@ export class TopicReader {
     ) => void | Promise<void>,
     private readonly logger: Logger,
     name: string,
+    /** Only these partitions count for `caughtUp` (others are still read; the handler sees them). */
+    private readonly only?: ReadonlySet<number>,
   ) {
     this.consumer = kafka.consumer({
       groupId: `${name}-reader-${randomBytes(6).toString('hex')}`,
@@ -56,6 +58,7 @@ export class TopicReader {
     try {
       for (const topic of this.topics) {
         for (const p of await fetchOffsets(admin, topic)) {
+          if (this.only && !this.only.has(p.partition)) continue;
           if (BigInt(p.high) > BigInt(p.low)) this.remaining.set(`${topic}:${p.partition}`, BigInt(p.high));
         }
       }

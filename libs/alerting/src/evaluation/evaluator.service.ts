@@ -57,35 +57,59 @@ function* pieces(messages: Message[]): Generator<Message[]> {
 }
 
 interface PartitionState {
+  partition: number;
   engine: AlertEngine;
+  /** Transactional producer of this partition alone (`<group>-p<N>`): taking it over fences the old owner. */
+  producer: Producer;
+  pendingAlerts: Message[];
+  /** Next offset per input topic: how far the engine has read, committed with the next transaction. */
+  positions: Map<string, string>;
+  offsetsDirty: boolean;
+  /** This partition's transactions, one at a time, in order. */
+  committing: Promise<void>;
   /** Wall time of the last input, and of the last idle advance. */
   lastInputAt: number;
   lastAdvanceAt: number;
 }
 
+/** The broker refused a transaction because another producer took over the transactional id. */
+function isFenced(error: unknown): boolean {
+  const e = error as { type?: string; message?: string; originalError?: unknown } | undefined;
+  if (!e) return false;
+  if (e.type === 'PRODUCER_FENCED' || e.type === 'INVALID_PRODUCER_EPOCH') return true;
+  if (/fenced|producer epoch/i.test(e.message ?? '')) return true;
+  return e.originalError !== undefined && isFenced(e.originalError);
+}
+
 /**
  * Streaming evaluation: consumes the device streams in a consumer group (co-partitioned by device), runs
- * each partition's AlertEngine in event time, and commits, in one Kafka transaction, the transitions (to
- * the alerts topic), the changed per-(rule, device) state (to the compacted state topic) and the input
- * offsets. A crash anywhere aborts the open transaction: the restart restores the committed state and
- * re-reads from the committed offsets, so every transition is on the topic exactly once, and a restored
- * pending or firing alert continues without a new transition (hence without a new notification).
+ * each partition's AlertEngine in event time, and commits, in one Kafka transaction per input partition, the
+ * transitions (to the alerts topic), the changed per-(rule, device) state (to the compacted state topic,
+ * same partition number) and the input offsets. A crash anywhere aborts the open transaction: the restart
+ * restores the committed state and re-reads from the committed offsets, so every transition is on the topic
+ * exactly once, and a restored pending or firing alert continues without a new transition (hence without a
+ * new notification).
+ *
+ * Several processes share the partitions through the consumer group. Each partition has its own
+ * transactional id, so the member that receives a partition first fences its previous owner (the broker
+ * aborts that owner's open transaction and refuses its later commits), then reads the partition's committed
+ * state and offsets, and only then consumes it: a partition's pending and firing alerts move with it, with
+ * no transition lost or repeated. (KafkaJS predates KIP-447's group-generation fencing; a transactional id
+ * per input partition is the older scheme that gives the same guarantee.)
  */
 @Injectable()
 export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: Logger;
   private readonly partitions = new Map<number, PartitionState>();
-  /** Committed state per input partition, read once at start (key -> snapshot). */
-  private restored = new Map<number, Map<string, InstanceSnapshot>>();
+  /** Partitions of the current group generation (being restored, or running). */
+  private assigned = new Set<number>();
+  private acquiring: Promise<void> = Promise.resolve();
   private consumer: Consumer | undefined;
-  private producer: Producer | undefined;
   private lifecycle: TopicReader | undefined;
-  private pendingAlerts: Message[] = [];
-  private pendingOffsets = new Map<string, { topic: string; partition: number; offset: string }>();
-  private committing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private alertCodec: EventCodec<AlertEvent> | undefined;
+  private inputs: string[] = [];
   private readonly internal: ReturnType<typeof alertingTopics>;
 
   constructor(
@@ -146,17 +170,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     );
     await this.lifecycle.start();
     await this.lifecycle.caughtUp;
-    await this.loadState();
 
-    this.producer = this.kafka.producer({
-      transactionalId: `${this.config.groupId}-${this.config.instanceId}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      // A commit under a slow broker can take long; the broker would abort a transaction older than this
-      // (KafkaJS' default, 60 s, was hit on a loaded machine). Bounded by transaction.max.timeout.ms (15 min).
-      transactionTimeout: 300_000,
-    });
-    await this.producer.connect();
     const decoders: Record<string, (value: Buffer | null) => EngineInput | undefined> = {
       [this.topics.telemetry]: (v) => {
         const d = codecs.telemetry.decode(v);
@@ -175,6 +189,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
         return d.ok ? logInput(d.value) : undefined;
       },
     };
+    this.inputs = [this.topics.telemetry, this.topics.anomalies, this.topics.forecasts, this.topics.logs];
     const consumer = this.kafka.consumer({
       groupId: this.config.groupId,
       partitionAssigners: [coPartitionedAssigner],
@@ -183,41 +198,35 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       readUncommitted: false,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      const owned = new Set(Object.values(payload.memberAssignment).flat() as number[]);
-      // Partitions gone to another member: their state is theirs now (restored from the state topic there).
-      for (const p of this.partitions.keys()) if (!owned.has(p)) this.partitions.delete(p);
-    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
     await consumer.connect();
-    await consumer.subscribe({
-      topics: [this.topics.telemetry, this.topics.anomalies, this.topics.forecasts, this.topics.logs],
-      fromBeginning: true,
-    });
+    await consumer.subscribe({ topics: this.inputs, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      // Offsets move only when a batch was evaluated: a batch of a partition still being restored is
+      // fetched again once the partition resumes.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (this.stopped || !isRunning() || isStale()) return;
+        const state = this.partitions.get(batch.partition);
+        if (!state) return;
         const decode = decoders[batch.topic]!;
         await codecs.telemetry.prepare(batch.messages.map((m) => m.value));
-        const state = this.partition(batch.partition);
+        if (this.partitions.get(batch.partition) !== state) return;
         for (const message of batch.messages) {
           const input = decode(message.value);
           // Undecodable inputs are the projections' business (ingest dead-letters them); alerting skips them.
           if (!input) continue;
-          this.emit(state.engine.process(input));
+          this.emit(state, state.engine.process(input));
         }
         state.lastInputAt = Date.now();
         evaluated.inc({ topic: batch.topic }, batch.messages.length);
-        const last = batch.messages.at(-1);
-        if (last) {
-          this.pendingOffsets.set(`${batch.topic}:${batch.partition}`, {
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: (BigInt(last.offset) + 1n).toString(),
-          });
-        }
+        const last = batch.lastOffset();
+        state.positions.set(batch.topic, (BigInt(last) + 1n).toString());
+        state.offsetsDirty = true;
+        resolveOffset(last);
         // Back-pressure: a slow broker makes the consumer wait instead of piling up transitions.
-        if (this.pendingAlerts.length > 20_000) await this.commit();
+        if (state.pendingAlerts.length > 20_000) await this.commitPartition(state);
         await heartbeat();
       },
     });
@@ -227,6 +236,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       detail: {
         groupId: this.config.groupId,
         rules: this.rules.ruleSet.rules.size,
+        assigned: [...this.assigned].sort((a, b) => a - b),
         partitions: [...this.partitions.keys()].sort((a, b) => a - b),
         instances: [...this.partitions.values()].reduce((n, p) => n + p.engine.size, 0),
       },
@@ -248,31 +258,146 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     await this.consumer?.stop().catch(() => undefined);
     await this.commit().catch((error: unknown) => this.logger.error({ err: error }, 'final commit failed'));
     await this.consumer?.disconnect().catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    for (const state of this.partitions.values()) await state.producer.disconnect().catch(() => undefined);
     await this.lifecycle?.stop();
   }
 
-  private partition(p: number): PartitionState {
-    let state = this.partitions.get(p);
-    if (!state) {
+  /**
+   * A new group generation (called synchronously by KafkaJS, before it fetches). Revoked partitions are
+   * dropped with whatever they had not committed (their new owner re-reads it from the committed offsets).
+   * Kept partitions continue from where their engine is, not from the committed offsets KafkaJS would
+   * resume from. New partitions stay paused until restored.
+   */
+  private onAssignment(memberAssignment: Record<string, number[]>): void {
+    const consumer = this.consumer!;
+    const owned = new Set(Object.values(memberAssignment).flat());
+    this.assigned = owned;
+    for (const [p, state] of this.partitions) if (!owned.has(p)) this.release(state, 'revoked');
+    for (const state of this.partitions.values())
+      for (const [topic, offset] of state.positions)
+        consumer.seek({ topic, partition: state.partition, offset });
+    const fresh = [...owned].filter((p) => !this.partitions.has(p));
+    this.logger.info(
+      { assigned: [...owned].sort((a, b) => a - b), restoring: fresh },
+      'alerting partitions assigned',
+    );
+    if (fresh.length === 0) return;
+    consumer.pause(this.inputs.map((topic) => ({ topic, partitions: fresh })));
+    this.acquiring = this.acquiring
+      .then(() => this.acquire())
+      .catch((error: unknown) => {
+        // Paused partitions nobody evaluates: only a restart (and a new generation) is consistent again.
+        this.logger.fatal({ err: error }, 'alerting partitions could not be restored; exiting');
+        process.exit(70);
+      });
+  }
+
+  /** Drops a partition this process no longer owns (or was fenced out of). */
+  private release(state: PartitionState, reason: string): void {
+    if (this.partitions.get(state.partition) !== state) return;
+    this.partitions.delete(state.partition);
+    for (const snapshot of state.engine.active())
+      if (snapshot.alert.status === 'firing')
+        this.rules.ruleSet.firing.get(snapshot.ruleId)?.delete(snapshot.deviceId);
+    this.logger.info(
+      { partition: state.partition, reason, dropped: state.pendingAlerts.length },
+      'alerting partition released',
+    );
+    void state.committing.finally(() => state.producer.disconnect().catch(() => undefined));
+  }
+
+  /**
+   * Takes over the assigned partitions that are not running yet: fence (the previous owner's open
+   * transaction is aborted, its later commits refused), then read the committed state and offsets, which
+   * nobody can change any more, then resume consumption from exactly there.
+   */
+  private async acquire(): Promise<void> {
+    const wanted = [...this.assigned].filter((p) => !this.partitions.has(p));
+    if (wanted.length === 0 || this.stopped) return;
+    const started = Date.now();
+    const producers = new Map<number, Producer>();
+    await Promise.all(
+      wanted.map(async (p) => {
+        const producer = this.kafka.producer({
+          transactionalId: `${this.config.groupId}-p${p}`,
+          idempotent: true,
+          maxInFlightRequests: 1,
+          // A commit under a slow broker can take long; the broker would abort a transaction older than this
+          // (KafkaJS' default, 60 s, was hit on a loaded machine). Bounded by transaction.max.timeout.ms.
+          transactionTimeout: 300_000,
+        });
+        await producer.connect();
+        producers.set(p, producer);
+      }),
+    );
+    const snapshots = await this.readState(new Set(wanted));
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const starts = new Map<string, string>();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.config.groupId, topics: this.inputs });
+      for (const topic of this.inputs) {
+        const low = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low]));
+        const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+        for (const p of wanted) {
+          const offset = done.find((c) => c.partition === p)?.offset ?? '-1';
+          starts.set(`${topic}:${p}`, BigInt(offset) >= 0n ? offset : (low.get(p) ?? '0'));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    const resumed: number[] = [];
+    for (const p of wanted) {
+      const producer = producers.get(p)!;
+      if (!this.assigned.has(p) || this.partitions.has(p) || this.stopped) {
+        await producer.disconnect().catch(() => undefined);
+        continue;
+      }
       const engine = new AlertEngine(this.rules.ruleSet, {
         allowedLatenessMs: this.config.allowedLatenessMs,
       });
-      for (const snapshot of this.restored.get(p)?.values() ?? []) engine.restore(snapshot);
-      this.restored.delete(p);
-      state = { engine, lastInputAt: Date.now(), lastAdvanceAt: Date.now() };
-      this.partitions.set(p, state);
-      this.logger.info({ partition: p, restored: engine.size }, 'partition state restored');
+      for (const snapshot of snapshots.get(p)?.values() ?? []) engine.restore(snapshot);
+      const positions = new Map<string, string>();
+      for (const topic of this.inputs) {
+        const offset = starts.get(`${topic}:${p}`)!;
+        positions.set(topic, offset);
+        this.consumer!.seek({ topic, partition: p, offset });
+      }
+      const now = Date.now();
+      this.partitions.set(p, {
+        partition: p,
+        engine,
+        producer,
+        pendingAlerts: [],
+        positions,
+        offsetsDirty: false,
+        committing: Promise.resolve(),
+        lastInputAt: now,
+        lastAdvanceAt: now,
+      });
+      resumed.push(p);
     }
-    return state;
+    if (resumed.length > 0)
+      this.consumer!.resume(this.inputs.map((topic) => ({ topic, partitions: resumed })));
+    this.logger.info(
+      {
+        partitions: resumed,
+        restored: resumed.map((p) => this.partitions.get(p)?.engine.size ?? 0),
+        ms: Date.now() - started,
+      },
+      'partition state restored',
+    );
   }
 
-  private async loadState(): Promise<void> {
+  /** The committed state of some partitions (key -> snapshot), read to the end of each. */
+  private async readState(wanted: ReadonlySet<number>): Promise<Map<number, Map<string, InstanceSnapshot>>> {
     const restored = new Map<number, Map<string, InstanceSnapshot>>();
     const reader = new TopicReader(
       this.kafka,
       [this.internal.state],
       (_t, partition, message) => {
+        if (!wanted.has(partition)) return;
         const key = message.key?.toString() ?? '';
         let map = restored.get(partition);
         if (!map) restored.set(partition, (map = new Map()));
@@ -281,22 +406,22 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       },
       this.logger,
       `${this.config.groupId}-state`,
+      wanted,
     );
     await reader.start();
     await reader.caughtUp;
     await reader.stop();
-    this.restored = restored;
-    this.logger.info(
-      { instances: [...restored.values()].reduce((n, m) => n + m.size, 0) },
-      'alert state loaded',
-    );
+    return restored;
   }
 
-  private emit(out: AlertTransition[]): void {
+  private emit(state: PartitionState, out: AlertTransition[]): void {
     for (const t of out) {
       transitions.inc({ status: t.status });
       const event = transitionEvent(t);
-      this.pendingAlerts.push({ key: eventStreams.alerts.key(event), value: this.alertCodec!.encode(event) });
+      state.pendingAlerts.push({
+        key: eventStreams.alerts.key(event),
+        value: this.alertCodec!.encode(event),
+      });
     }
   }
 
@@ -311,56 +436,65 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       const target =
         idle && engine.watermark > 0 ? engine.watermark + (now - state.lastAdvanceAt) : engine.watermark;
       state.lastAdvanceAt = now;
-      if (target > 0) this.emit(engine.advance(target));
+      if (target > 0) this.emit(state, engine.advance(target));
     }
     instancesGauge.set([...this.partitions.values()].reduce((n, p) => n + p.engine.size, 0));
-    await this.commit().catch((error: unknown) => {
-      // The in-memory state is now ahead of what is committed: only a restart (from the committed state)
-      // is consistent again.
-      this.logger.fatal(
-        { err: error },
-        'alerting transaction failed; exiting to restart from committed state',
-      );
-      process.exit(70);
-    });
+    await this.commit();
   }
 
-  /** One transaction: transitions, changed state, offsets. Serialized: one at a time, in order. */
-  commit(): Promise<void> {
-    this.committing = this.committing.then(() => this.commitNow());
-    return this.committing;
+  /** Every partition's transaction (concurrently: each has its own producer). */
+  async commit(): Promise<void> {
+    await Promise.all([...this.partitions.values()].map((s) => this.commitPartition(s)));
   }
 
-  private async commitNow(): Promise<void> {
-    const alerts = this.pendingAlerts;
-    const offsets = [...this.pendingOffsets.values()];
-    const state: Message[] = [];
-    for (const [p, s] of this.partitions) {
-      for (const [key, snapshot] of s.engine.takeDirty()) {
-        state.push({ key, value: snapshot ? JSON.stringify(snapshot) : null, partition: p });
-      }
+  /** One transaction of one partition: its transitions, changed state, offsets. */
+  private commitPartition(state: PartitionState): Promise<void> {
+    state.committing = state.committing
+      .then(() => this.commitNow(state))
+      .catch((error: unknown) => {
+        if (this.partitions.get(state.partition) !== state) return;
+        if (isFenced(error)) {
+          // Another member owns this partition now and has restored it from what was committed.
+          this.release(state, 'fenced');
+          return;
+        }
+        // The in-memory state is now ahead of what is committed: only a restart (from the committed
+        // state) is consistent again.
+        this.logger.fatal(
+          { err: error, partition: state.partition },
+          'alerting transaction failed; exiting to restart from committed state',
+        );
+        process.exit(70);
+      });
+    return state.committing;
+  }
+
+  private async commitNow(state: PartitionState): Promise<void> {
+    if (this.partitions.get(state.partition) !== state) return;
+    const alerts = state.pendingAlerts;
+    const stateMessages: Message[] = [];
+    for (const [key, snapshot] of state.engine.takeDirty()) {
+      stateMessages.push({
+        key,
+        value: snapshot ? JSON.stringify(snapshot) : null,
+        partition: state.partition,
+      });
     }
-    if (alerts.length === 0 && offsets.length === 0 && state.length === 0) return;
-    this.pendingAlerts = [];
-    this.pendingOffsets = new Map();
+    if (alerts.length === 0 && !state.offsetsDirty && stateMessages.length === 0) return;
+    state.pendingAlerts = [];
+    state.offsetsDirty = false;
+    const offsets = [...state.positions].map(([topic, offset]) => ({
+      topic,
+      partitions: [{ partition: state.partition, offset }],
+    }));
     const end = commitSeconds.startTimer();
-    const tx = await this.producer!.transaction();
+    const tx = await state.producer.transaction();
     try {
       // In request-sized pieces: one partition's batch must stay under the broker's message.max.bytes.
       for (const piece of pieces(alerts)) await tx.send({ topic: this.topics.alerts, messages: piece });
-      for (const piece of pieces(state)) await tx.send({ topic: this.internal.state, messages: piece });
-      if (offsets.length > 0) {
-        const byTopic = new Map<string, Array<{ partition: number; offset: string }>>();
-        for (const o of offsets)
-          byTopic.set(o.topic, [
-            ...(byTopic.get(o.topic) ?? []),
-            { partition: o.partition, offset: o.offset },
-          ]);
-        await tx.sendOffsets({
-          consumerGroupId: this.config.groupId,
-          topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-        });
-      }
+      for (const piece of pieces(stateMessages))
+        await tx.send({ topic: this.internal.state, messages: piece });
+      await tx.sendOffsets({ consumerGroupId: this.config.groupId, topics: offsets });
       await tx.commit();
     } catch (error) {
       await tx.abort().catch(() => undefined);
