@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Series } from '../../core/api/api.types';
 import { relativeTime } from '../../shared/ui/relative-time.pipe';
-import { deviceChartOption, formatDuration, mergeLive } from './device-chart.util';
+import { deviceChartOption, formatDuration, mergeLive, pointsSummary } from './device-chart.util';
 
 const series: Series = {
   device: 'pump-0001',
@@ -68,5 +68,23 @@ describe('device charts', () => {
     expect(relativeTime('2026-11-30T11:59:48Z', now)).toBe('12 s ago');
     expect(relativeTime('2026-11-30T11:57:00Z', now)).toBe('3 min ago');
     expect(relativeTime('2026-11-28T11:00:00Z', now)).toBe('2 d ago');
+  });
+
+  it('says what the chart header counts: buckets fetched, live samples after them, what is drawn', () => {
+    const t = (s: number) => Date.parse('2026-11-30T12:00:00.000Z') + s * 1000;
+    expect(pointsSummary(series)).toBe('2 buckets drawn');
+    // A push at or before the last bucket is already inside it; newer ones are drawn on top.
+    expect(
+      pointsSummary(series, [
+        [t(1), 5],
+        [t(2), 6],
+        [t(3), 7],
+      ]),
+    ).toBe('2 buckets + 2 live samples drawn');
+    const long = {
+      ...series,
+      points: Array.from({ length: 5000 }, (_, i) => ({ ts: new Date(t(i)).toISOString(), value: i })),
+    };
+    expect(pointsSummary(long)).toBe('5,000 buckets, 2,000 drawn (LTTB)');
   });
 });

@@ -12,6 +12,25 @@ export function mergeLive(
   return extra.length ? [...series.points, ...extra] : series.points;
 }
 
+/** Most points a chart draws: longer series are downsampled by LTTB (peaks kept). */
+export const DRAW_LIMIT = 2000;
+
+/**
+ * What a chart's header says about its points: the API's buckets (one per step, each an aggregate), the live
+ * samples pushed since the last bucket, and how many of them are drawn when LTTB had to downsample.
+ */
+export function pointsSummary(series: Series, live: Array<[number, number]> = []): string {
+  const buckets = series.points.length;
+  const total = mergeLive(series, live).length;
+  const pushed = total - buckets;
+  const what = `${count(buckets, 'bucket')}${pushed > 0 ? ` + ${count(pushed, 'live sample')}` : ''}`;
+  return total > DRAW_LIMIT ? `${what}, ${DRAW_LIMIT.toLocaleString('en')} drawn (LTTB)` : `${what} drawn`;
+}
+
+function count(n: number, noun: string): string {
+  return `${n.toLocaleString('en')} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 /** The option of one metric's chart on the device page: its line, the anomaly windows, its forecast. */
 export function deviceChartOption(
   series: Series,
@@ -22,7 +41,7 @@ export function deviceChartOption(
   live: Array<[number, number]> = [],
 ): ChartOption {
   return timeChartOption({
-    series: [{ name: series.metric, points: downsamplePairs(mergeLive(series, live), 2000) }],
+    series: [{ name: series.metric, points: downsamplePairs(mergeLive(series, live), DRAW_LIMIT) }],
     range,
     unit,
     anomalies: anomalies.map((a) => ({

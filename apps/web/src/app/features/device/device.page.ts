@@ -19,7 +19,7 @@ import { RelativeTimePipe } from '../../shared/ui/relative-time.pipe';
 import { deviceStatus } from '../fleet/device-status.util';
 import { FleetService } from '../fleet/fleet.service';
 import { DeviceDataService } from './device-data.service';
-import { deviceChartOption, formatDuration } from './device-chart.util';
+import { deviceChartOption, formatDuration, pointsSummary } from './device-chart.util';
 
 @Component({
   selector: 'sn-device',
@@ -61,9 +61,9 @@ import { deviceChartOption, formatDuration } from './device-chart.util';
                 <h2>
                   {{ s.metric }} <span class="sn-muted">({{ unitOf(s.metric) }})</span>
                 </h2>
-                <span class="sn-muted"
-                  >{{ s.agg }} per {{ s.stepMs / 1000 }} s · {{ s.resolution }} ·
-                  {{ s.points.length }} points</span
+                <span class="sn-muted" data-testid="chart-detail"
+                  >{{ s.agg }} per {{ s.stepMs / 1000 }} s from {{ s.resolution }} ·
+                  {{ summaries()[i] }}</span
                 >
                 @if (forecastOf(s.metric); as f) {
                   <span class="sn-badge" [class.danger]="f.risk === 'HIGH'" data-testid="forecast">
@@ -364,6 +364,13 @@ export default class DevicePage {
         forecasts.find((f) => f.metric === s.metric),
         live.get(s.metric),
       ),
+    );
+  });
+
+  protected readonly summaries = computed(() => {
+    const live = this.livePoints();
+    return ((this.series.hasValue() ? this.series.value() : undefined) ?? []).map((s) =>
+      pointsSummary(s, live.get(s.metric)),
     );
   });
 
