@@ -51,3 +51,61 @@ export async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
   await consumer.disconnect();
   return out.sort((a, b) => a.timestampMs - b.timestampMs || a.sequence - b.sequence);
 }
+
+/** A signed-in client of the platform's HTTP API (REST), as an operator or viewer would call it. */
+export class ApiClient {
+  private constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  static async login(baseUrl: string, username: string, password: string): Promise<ApiClient> {
+    const res = await fetch(`${baseUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!res.ok) throw new Error(`login as ${username}: ${res.status} ${await res.text()}`);
+    return new ApiClient(baseUrl, ((await res.json()) as { accessToken: string }).accessToken);
+  }
+
+  async call<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async get<T>(path: string): Promise<T> {
+    const { status, body } = await this.call<T>('GET', path);
+    if (status !== 200) throw new Error(`GET ${path}: ${status} ${JSON.stringify(body)}`);
+    return body;
+  }
+}
+
+/** The Alertmanager webhook payload (version 4), as a receiver gets it. */
+export interface WebhookBody {
+  version: string;
+  status: string;
+  groupKey: string;
+  receiver: string;
+  groupLabels: Record<string, string>;
+  commonLabels: Record<string, string>;
+  alerts: Array<{
+    status: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+    fingerprint: string;
+    startsAt: string;
+    endsAt: string;
+  }>;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
