@@ -3,11 +3,14 @@ import { seededRandom } from '../seeded-random.util.js';
 import { refitIfBetter } from './group-refit.js';
 import { RobustGroupModel } from './robust-group-model.js';
 
-function rows(n: number, seed: number, level: number): number[][] {
+function rows(n: number, seed: number, level: number, noise = 1): number[][] {
   const random = seededRandom(seed);
   return Array.from({ length: n }, () => {
     const common = random() - 0.5;
-    return [level + common + 0.3 * (random() - 0.5), 2 * level + 2 * common + 0.3 * (random() - 0.5)];
+    return [
+      level + common + 0.3 * noise * (random() - 0.5),
+      2 * level + 2 * common + 0.3 * noise * (random() - 0.5),
+    ];
   });
 }
 
@@ -27,6 +30,18 @@ describe('refitIfBetter', () => {
     const recent = [...rows(600, 4, 14), ...rows(200, 5, 10)];
     const decision = refitIfBetter(current, recent);
     expect(decision.candidateAlarms).toBeGreaterThan(decision.currentAlarms);
+    expect(decision.swapped).toBe(false);
+    expect(decision.model).toBe(current);
+  });
+
+  it('keeps the model in use when the candidate, fitted on a noisy stretch, would miss faults it catches', () => {
+    const current = RobustGroupModel.fit(['a', 'b'], rows(400, 6, 10));
+    // The candidate's three quarters are far noisier (a loose sensor, since fixed): it alarms on nothing,
+    // which a false-alarm count alone would reward, and misses most of an offset the model in use sees.
+    const recent = [...rows(600, 7, 10, 30), ...rows(200, 8, 10)];
+    const decision = refitIfBetter(current, recent);
+    expect(decision.candidateAlarms).toBeLessThanOrEqual(decision.currentAlarms);
+    expect(decision.candidate.meanDetection).toBeLessThan(decision.current.meanDetection - 0.2);
     expect(decision.swapped).toBe(false);
     expect(decision.model).toBe(current);
   });

@@ -1,3 +1,4 @@
+import { validateCandidate, type ValidationScore } from './candidate-validation.js';
 import { RobustGroupModel, type RobustGroupOptions } from './robust-group-model.js';
 
 export interface RefitDecision {
@@ -7,14 +8,23 @@ export interface RefitDecision {
   currentAlarms: number;
   candidateAlarms: number;
   validationRows: number;
+  /** Both models' validation in full: false-alarm rate and per-metric detection of injected offsets. */
+  current: ValidationScore;
+  candidate: ValidationScore;
+}
+
+/** The group model's alarms row by row, for candidate validation. */
+export function groupAlarms(model: RobustGroupModel): (rows: readonly (readonly number[])[]) => boolean[] {
+  return (rows) => model.scoreSeries(rows).map((s) => s.anomalous);
 }
 
 /**
- * Scheduled retraining with validation before the swap: a candidate is fitted on the first three quarters of
- * the device's recent rows and both models score all of them; the candidate replaces the model in use only
- * if it raises no more alarms than it on the last quarter, which the candidate has not seen. The caller only
- * offers rows from a stretch without alarms, so a fault is never taught as normal; this check keeps a
- * candidate fitted on an unrepresentative stretch from replacing a better model.
+ * Retraining with validation before the swap: a candidate is fitted on the first three quarters of the
+ * device's recent rows; both models score the last quarter, which the candidate has not seen, clean and with
+ * a synthetic offset injected into each metric in turn (see validateCandidate). The candidate replaces the
+ * model in use only if it raises no more false alarms and catches at least as many injected faults. The
+ * caller only offers rows from a stretch without alarms, so a fault is never taught as normal; this check
+ * keeps a candidate fitted on an unrepresentative stretch from replacing a better model.
  */
 export function refitIfBetter(
   current: RobustGroupModel,
@@ -26,19 +36,23 @@ export function refitIfBetter(
     ...current.state.options,
     ...options,
   });
-  const alarms = (m: RobustGroupModel) =>
+  // Each model scores the held-out rows after the rows before them, so its trailing mean starts warm.
+  const warm = recent.slice(Math.max(0, fitRows - current.state.options.smoothRows), fitRows);
+  const scorer = (m: RobustGroupModel) => (rows: readonly (readonly number[])[]) =>
     m
-      .scoreSeries(recent)
-      .slice(fitRows)
-      .filter((s) => s.anomalous).length;
-  const currentAlarms = alarms(current);
-  const candidateAlarms = alarms(candidate);
-  const swapped = candidateAlarms <= currentAlarms;
+      .scoreSeries([...warm, ...rows])
+      .slice(warm.length)
+      .map((s) => s.anomalous);
+  const heldOut = recent.slice(fitRows);
+  const verdict = validateCandidate(scorer(current), scorer(candidate), heldOut);
+  const alarms = (v: ValidationScore) => Math.round(v.falseAlarmRate * heldOut.length);
   return {
-    model: swapped ? candidate : current,
-    swapped,
-    currentAlarms,
-    candidateAlarms,
-    validationRows: recent.length - fitRows,
+    model: verdict.better ? candidate : current,
+    swapped: verdict.better,
+    currentAlarms: alarms(verdict.current),
+    candidateAlarms: alarms(verdict.candidate),
+    validationRows: heldOut.length,
+    current: verdict.current,
+    candidate: verdict.candidate,
   };
 }

@@ -80,8 +80,11 @@ export interface RobustGroupState {
   /** The change statistic's quantile over the training rows (it has no parameters to fit: in-sample is held-out). */
   changeNormaliser: number;
   trainingRows: number;
-  /** Out-of-fold fused scores: the held-out distribution the threshold comes from. */
-  heldOut: { rows: number; quantile: number };
+  /**
+   * Out-of-fold fused scores: the held-out distribution the threshold comes from; their mean is the
+   * typical score of normal rows, against which the runtime measures drift.
+   */
+  heldOut: { rows: number; quantile: number; mean?: number };
 }
 
 /**
@@ -179,6 +182,10 @@ export class RobustGroupModel {
       heldOut: {
         rows: fusedHeldOut.length,
         quantile: fusedHeldOut.length > 0 ? quantile(fusedHeldOut, o.quantile) : Number.NaN,
+        mean:
+          fusedHeldOut.length > 0
+            ? fusedHeldOut.reduce((a, b) => a + b, 0) / fusedHeldOut.length
+            : Number.NaN,
       },
     };
     state.modelVersion = createHash('sha256').update(JSON.stringify(state)).digest('hex').slice(0, 12);
