@@ -79,7 +79,7 @@ const NEW_RULE = {
           @for (r of list(); track r.ruleId) {
             <tr data-testid="rule-row">
               <td>
-                <b>{{ r.name }}</b> <code>{{ r.ruleId }}</code>
+                <b>{{ r.name }}</b> · <code>{{ r.ruleId }}</code>
               </td>
               <td>{{ r.kind }}</td>
               <td>
