@@ -17,6 +17,12 @@ export const detectorsConfigSection = defineConfigSection(
     windowLength: configFields.positiveInt().default(10),
     allowedLatenessMs: configFields.nonNegativeInt().default(5000),
     maxFillSteps: configFields.nonNegativeInt().default(5),
+    /**
+     * How far back (log time, ms) a process reads a telemetry partition it takes over, to rebuild its
+     * devices' windows before scoring from the committed offset. Must cover a window, the allowed lateness
+     * and the longest filled gap; the rest warms the per-device baseline and flat-run counters.
+     */
+    rebuildMs: configFields.positiveInt().default(60_000),
     /** Resampled rows a device must deliver before its model is trained on them. */
     trainRows: configFields.positiveInt().default(400),
     epochs: configFields.positiveInt().default(40),
@@ -66,6 +72,7 @@ export const detectorsConfigSection = defineConfigSection(
     stepMs: 'DETECTORS_STEP_MS',
     windowLength: 'DETECTORS_WINDOW_LENGTH',
     trainRows: 'DETECTORS_TRAIN_ROWS',
+    rebuildMs: 'DETECTORS_REBUILD_MS',
     thresholdFactor: 'DETECTORS_THRESHOLD_FACTOR',
     baselineTauRows: 'DETECTORS_BASELINE_TAU_ROWS',
     flatRows: 'DETECTORS_FLAT_ROWS',

@@ -11,22 +11,31 @@ import type { Anomaly, Forecast, TelemetrySample } from '@sentio/events';
 import {
   EVENT_TOPICS,
   EventProducer,
+  KAFKA,
   StreamCodecs,
   StreamHandler,
+  type DecodedRecord,
   type EventTopics,
   type StreamBatch,
 } from '@sentio/kafka';
 import { counter, LOGGER, type HealthReport, type Logger } from '@sentio/observability';
-import type { Message } from 'kafkajs';
+import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DetectorsConfig } from '../detectors.config.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { assessFailure, fitHolt, holtForecast } from '../forecasting/holt-forecaster.js';
 import { ModelStore } from './model-store.js';
+import { PartitionOwnership } from './partition-ownership.js';
+import { offsetAtTime, replayPartition } from './partition-replay.js';
 import { initTfBackend } from './tf-backend.js';
 import { WindowAssembler, type AssembledWindow } from './window-assembler.js';
-import { refitIfBetter } from '../models/group-refit.js';
-import { RobustGroupModel, type GroupScore, type GroupScorer } from '../models/robust-group-model.js';
+import { assetAnomaly, AssetGroups, type AssetRow } from './asset-grouping/asset-groups.js';
+import { retrainAutoencoderIfBetter } from './retraining/autoencoder-retrain.js';
+import {
+  GroupLifecycle,
+  type GroupLifecycleOptions,
+  type LifecycleEvent,
+} from './retraining/group-lifecycle.js';
 import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
 export const DETECTORS_CONFIG = Symbol('DetectorsConfig');
@@ -34,6 +43,10 @@ export const DETECTORS_CONFIG = Symbol('DetectorsConfig');
 const scored = counter('sentio_detectors_windows_scored_total', 'Windows scored by a device model');
 const flagged = counter('sentio_detectors_anomalies_total', 'Anomalies produced', ['model']);
 const swapped = counter('sentio_detectors_model_swaps_total', 'Device models replaced by a newer version');
+const rebuilds = counter(
+  'sentio_detectors_partition_rebuilds_total',
+  'Telemetry partitions whose window state was rebuilt from their recent records on taking them over',
+);
 
 interface DeviceDetector {
   stream: DeviceStream;
@@ -42,23 +55,14 @@ interface DeviceDetector {
   training: StreamRow[];
   /** Raw rows for forecasting, newest last. */
   history: Array<{ endMs: number; raw: number[] }>;
-  rowsSinceForecast: number;
   /** The autoencoder's verdicts on the device's latest windows (1: flagged), newest last. */
   recentFlags: number[];
   /**
-   * The robust group model's row-by-row scorer over the same rows the autoencoder sees; fitted in
-   * milliseconds on the device's first `trainRows` rows (again after a restart: it is not stored).
+   * The robust group model over the same rows the autoencoder sees, through its life: cold-start fits from
+   * the device's first minutes, the full fit, scheduled and drift-triggered refits validated before the
+   * swap (not stored: rebuilt after a restart). Its clean rows are what the autoencoder trains on.
    */
-  group: GroupScorer | undefined;
-  groupModel: RobustGroupModel | undefined;
-  groupTraining: number[][];
-  /** The group model's verdict on the newest row. */
-  groupLast: GroupScore | undefined;
-  /** Rows since the group model was fitted, and since either member last alarmed. */
-  groupRows: number;
-  rowsSinceAlarm: number;
-  /** The newest `groupRefitRows` rows, the candidate's material at the next scheduled refit. */
-  groupRecent: number[][];
+  group: GroupLifecycle<StreamRow>;
 }
 
 /**
@@ -89,8 +93,13 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   private readonly devices = new Map<string, DeviceDetector>();
   /** Models read at start, handed to each device on its first record. */
   private readonly preloaded = new Map<string, WindowAutoencoder>();
+  /** The telemetry partitions this process owns, their devices, and which still need their state rebuilt. */
+  private readonly ownership = new PartitionOwnership();
   private readonly assembler: WindowAssembler;
   private readonly store: ModelStore;
+  /** How every device's (and asset's) group model is fitted and retrained. */
+  private readonly lifecycle: Omit<GroupLifecycleOptions, 'features'>;
+  private readonly assets: AssetGroups;
   private readonly logger: Logger;
   private readonly preprocessing: Record<string, number>;
   private lastModelCheck = Date.now();
@@ -105,6 +114,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     @Inject(LOGGER) logger: Logger,
     @Inject(StreamCodecs) private readonly streamCodecs: StreamCodecs,
     @Inject(EventProducer) private readonly producer: EventProducer,
+    @Inject(KAFKA) private readonly kafka: Kafka,
   ) {
     this.logger = logger.child({ component: 'detectors' });
     this.assembler = new WindowAssembler({
@@ -115,6 +125,20 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       maxFillSteps: config.maxFillSteps,
     });
     this.store = new ModelStore(config.modelDir);
+    this.lifecycle = {
+      trainRows: config.trainRows,
+      coldStartRows: config.coldStartRows,
+      coldStartMarginFactor: config.coldStartMarginFactor,
+      refitRows: config.groupRefitRows,
+      driftRows: config.driftRows,
+      driftRatio: config.driftRatio,
+    };
+    this.assets = new AssetGroups({
+      metrics: config.metrics,
+      stepMs: config.stepMs,
+      lifecycle: this.lifecycle,
+      maxWaitRows: config.maxFillSteps + Math.ceil(config.allowedLatenessMs / config.stepMs) + 1,
+    });
     this.preprocessing = modelPreprocessing(config);
   }
 
@@ -145,21 +169,103 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
 
   /**
    * A batch's anomalies and forecasts are acknowledged by the broker when this resolves; its dead letters
-   * and its commit follow (commit mode `batch`).
+   * and its commit follow (commit mode `batch`). Several detector processes share the partitions by their
+   * group: a partition newly owned is rebuilt first (`rebuild`), so each window is scored by exactly one
+   * owner, the one that reads the record completing it after the last commit.
    */
   @StreamHandler({
     streams: ['telemetry'],
     group: (self: DetectorsService) => self.config.groupId,
     component: 'detectors',
     health: (self: DetectorsService) => self.report(),
+    onAssignment: (self: DetectorsService, assigned) => self.assigned(assigned),
   })
   async detect(batch: StreamBatch<TelemetrySample>): Promise<void> {
     await this.reloadModelsIfDue();
-    const out = await this.handle(batch, this.codecs!);
+    if (this.ownership.needsRebuild(batch.partition)) await this.rebuild(batch);
+    const records = await batch.decode();
+    const out = await this.handle(batch.partition, records, {
+      replay: false,
+      heartbeat: () => batch.heartbeat(),
+    });
     await Promise.all([
       this.producer.send(this.topics.anomalies, out.anomalies),
       this.producer.send(this.topics.forecasts, out.forecasts),
     ]);
+    // Lost in a rebalance while this batch ran: what it built is stale for the next time it comes back.
+    if (!this.ownership.owns(batch.partition)) this.release(batch.partition);
+  }
+
+  /** The group's new assignment: state of lost partitions is released, gained ones rebuild on first batch. */
+  private assigned(assigned: ReadonlyArray<{ topic: string; partition: number }>): void {
+    const telemetry = assigned.filter((a) => a.topic === this.topics.telemetry).map((a) => a.partition);
+    const { revoked, added } = this.ownership.assign(telemetry);
+    for (const partition of revoked) this.release(partition);
+    this.logger.info(
+      { partitions: this.ownership.stats.partitions, revoked, added },
+      'telemetry partitions assigned',
+    );
+  }
+
+  /** Drops the window state of a partition's devices; their models stay in memory in case it comes back. */
+  private release(partition: number): void {
+    for (const deviceId of this.ownership.release(partition)) {
+      const device = this.devices.get(deviceId);
+      this.devices.delete(deviceId);
+      this.assembler.forget(deviceId);
+      if (device?.model) this.preloaded.set(deviceId, device.model);
+    }
+  }
+
+  /**
+   * Rebuilds the state of a partition just taken over, before its first record is scored: its records of
+   * the last `rebuildMs` (log time) before the committed offset run through window assembly, the device
+   * streams and the models exactly as in scoring, but nothing is emitted and nothing is trained. Windows
+   * those records completed were the previous owner's (it committed past them); the window state at the
+   * committed offset is then the previous owner's, so the next window is the first this owner scores.
+   */
+  private async rebuild(batch: StreamBatch<TelemetrySample>): Promise<void> {
+    const { topic, partition } = batch;
+    const started = performance.now();
+    // Whatever an interrupted rebuild or an earlier ownership left is not the state at this offset.
+    this.release(partition);
+    const first = batch.messages[0]!;
+    const to = BigInt(first.offset);
+    const from = await offsetAtTime(
+      this.kafka,
+      topic,
+      partition,
+      Number(first.timestamp) - this.config.rebuildMs,
+    );
+    const replayed = await replayPartition(
+      this.kafka,
+      { topic, partition, from, to },
+      async (messages: KafkaMessage[]) => {
+        await batch.codec.prepare(messages.map((m) => m.value));
+        const records: Array<DecodedRecord<TelemetrySample>> = [];
+        // Undecodable records were dead-lettered by the owner that committed past them.
+        for (const message of messages) {
+          const decoded = batch.codec.decode(message.value);
+          if (decoded.ok) records.push({ message, value: decoded.value });
+        }
+        await this.handle(partition, records, { replay: true, heartbeat: () => batch.heartbeat() });
+      },
+      () => batch.heartbeat(),
+      this.logger,
+    );
+    this.ownership.rebuilt(partition);
+    rebuilds.inc();
+    this.logger.info(
+      {
+        partition,
+        fromOffset: String(from),
+        toOffset: String(to),
+        records: replayed,
+        devices: this.ownership.deviceCount(partition),
+        seconds: (performance.now() - started) / 1000,
+      },
+      'partition state rebuilt from its recent records',
+    );
   }
 
   private report(): HealthReport {
@@ -168,8 +274,11 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       detail: {
         devices: this.devices.size,
         models: [...this.devices.values()].filter((d) => d.model).length,
-        groupModels: [...this.devices.values()].filter((d) => d.group).length,
+        groupModels: [...this.devices.values()].filter((d) => d.group.model).length,
+        coldStart: [...this.devices.values()].filter((d) => d.group.coldStart).length,
+        assets: this.assets.groups.length,
         ...this.assembler.stats,
+        ...this.ownership.stats,
       },
     };
   }
@@ -184,36 +293,58 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     for (const m of this.preloaded.values()) m.dispose();
   }
 
+  /**
+   * Takes one partition's records into state. In `replay` (a rebuild) nothing is emitted, forecast or
+   * trained: the windows it completes were scored by the partition's previous owner.
+   */
   private async handle(
-    batch: StreamBatch<TelemetrySample>,
-    codecs: Codecs,
+    partition: number,
+    records: Array<DecodedRecord<TelemetrySample>>,
+    mode: { replay: boolean; heartbeat: () => Promise<void> },
   ): Promise<{ anomalies: Message[]; forecasts: Message[] }> {
-    // Records that do not decode are dead-lettered by the stream consumer, before the commit.
-    const records = await batch.decode();
+    const codecs = this.codecs!;
     const out = { anomalies: [] as Message[], forecasts: [] as Message[] };
-    const emit = (anomaly: Anomaly) =>
-      out.anomalies.push({ key: anomaly.deviceId, value: codecs.anomalies.encode(anomaly) });
-    for (const { value: sample } of records) {
+    const emit = mode.replay
+      ? () => undefined
+      : (anomaly: Anomaly) =>
+          out.anomalies.push({ key: anomaly.deviceId, value: codecs.anomalies.encode(anomaly) });
+    for (const { message, value: sample } of records) {
+      // Handed over again after a rebalance whose commit did not land: already in this process's state.
+      if (!this.ownership.isNew(partition, message.offset)) continue;
+      this.ownership.advance(partition, message.offset);
       if (sample.quality === 'BAD') continue;
+      if (this.config.assetLabel) this.assets.assign(sample.deviceId, sample.labels[this.config.assetLabel]);
       for (const window of this.assembler.add(sample)) {
-        const device = await this.device(window.deviceId);
+        const device = await this.device(window.deviceId, partition);
         const next = device.stream.push(window);
         for (const row of next.added) {
-          this.scoreGroup(window.deviceId, device, row.residual);
+          const event = device.group.push(row.residual, row);
+          if (event) {
+            this.logLifecycle({ deviceId: window.deviceId }, event);
+            if (event.kind === 'refit' && !mode.replay)
+              await this.retrainAutoencoder(window.deviceId, device, event, mode);
+          }
+          for (const assetRow of this.assets.push(window.deviceId, row.endMs, row.residual))
+            this.emitAsset(assetRow, emit);
           device.history.push({ endMs: row.endMs, raw: row.raw });
           if (device.history.length > this.config.forecast.historyRows) device.history.shift();
+          if (mode.replay) continue;
           for (const forecast of this.forecast(window.deviceId, device, row.endMs))
             out.forecasts.push({ key: forecast.deviceId, value: codecs.forecasts.encode(forecast) });
         }
         const flat = this.flatline(window, next.flatRows);
         if (flat) emit(flat);
         this.emitGroup(window, device, emit);
+        // The autoencoder trains on rows its group model found clean (30 rows on without an alarm).
+        const clean = device.group.takeClean();
         if (!device.model) {
-          device.training.push(...next.added);
-          if (device.training.length >= this.config.trainRows) {
-            await batch.heartbeat();
+          device.training.push(...clean);
+          // Until the autoencoder exists, the group model's alarms hold the baseline (cold start).
+          this.hold(device, device.group.last?.anomalous ? 1 : 0);
+          if (!mode.replay && device.training.length >= this.config.trainRows) {
+            await mode.heartbeat();
             await this.train(window.deviceId, device);
-            await batch.heartbeat();
+            await mode.heartbeat();
           }
           continue;
         }
@@ -221,86 +352,125 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         // next row, so results do not depend on how records were batched (replays repeat exactly).
         // The hold follows the autoencoder alone: it sees the fault's shape, where the group model's
         // 30-row means also rise with the healthy metrics' drift once the baseline holds.
-        const flag = this.score(device.model, window, next.rows, emit);
-        if (flag) device.rowsSinceAlarm = 0;
-        device.recentFlags.push(flag);
-        if (device.recentFlags.length > HOLD_N) device.recentFlags.shift();
-        device.stream.hold = device.recentFlags.reduce((a, b) => a + b, 0) >= HOLD_K;
+        const flag = this.score(device.model, window, next.rows, emit, mode.replay);
+        if (flag) device.group.rowsSinceAlarm = 0;
+        this.hold(device, flag);
       }
     }
     return out;
   }
 
-  /** Feeds one new row to the device's group model, fitting it once enough rows have come. */
-  private scoreGroup(deviceId: string, device: DeviceDetector, residual: number[]): void {
-    if (device.group) {
-      device.groupLast = device.group.push(residual);
-      if (device.groupLast.anomalous) device.rowsSinceAlarm = 0;
-      else device.rowsSinceAlarm++;
-      device.groupRows++;
-      const every = this.config.groupRefitRows;
-      if (every > 0) {
-        device.groupRecent.push(residual);
-        if (device.groupRecent.length > every) device.groupRecent.shift();
-        if (device.groupRows >= every && device.rowsSinceAlarm >= every) this.refitGroup(deviceId, device);
-      }
-      return;
-    }
-    device.groupTraining.push(residual);
-    if (device.groupTraining.length < this.config.trainRows) return;
-    try {
-      device.groupModel = RobustGroupModel.fit(this.config.metrics, device.groupTraining);
-      device.group = device.groupModel.scorer();
-      this.logger.info(
-        { deviceId, modelVersion: device.groupModel.state.modelVersion, margin: device.groupModel.margin },
-        'group model fitted',
-      );
-    } catch (error) {
-      this.logger.error({ err: error, deviceId }, 'group model fit failed; retrying on later rows');
-    }
-    device.groupTraining = [];
+  /** Persistence (k of n): the device's baseline holds still while HOLD_K of its last HOLD_N verdicts alarm. */
+  private hold(device: DeviceDetector, flag: number): void {
+    device.recentFlags.push(flag);
+    if (device.recentFlags.length > HOLD_N) device.recentFlags.shift();
+    device.stream.hold = device.recentFlags.reduce((a, b) => a + b, 0) >= HOLD_K;
   }
 
-  /** Scheduled refit after a stretch without alarms, swapped in only when it validates (see refitIfBetter). */
-  private refitGroup(deviceId: string, device: DeviceDetector): void {
-    device.groupRows = 0;
+  /** Logs what a device's or an asset's group lifecycle did: a fit, a validated refit, or a failure. */
+  private logLifecycle(subject: { deviceId: string } | { assetId: string }, event: LifecycleEvent): void {
+    if (event.kind === 'fit') {
+      this.logger.info(
+        {
+          ...subject,
+          stage: event.stage,
+          rows: event.rows,
+          modelVersion: event.modelVersion,
+          margin: event.margin,
+        },
+        'group model fitted',
+      );
+    } else if (event.kind === 'refit') {
+      const d = event.decision;
+      this.logger.info(
+        {
+          ...subject,
+          reason: event.reason,
+          ...(event.drift ?? {}),
+          from: event.from,
+          to: d.model.state.modelVersion,
+          currentAlarms: d.currentAlarms,
+          candidateAlarms: d.candidateAlarms,
+          currentDetection: d.current.meanDetection,
+          candidateDetection: d.candidate.meanDetection,
+          validationRows: d.validationRows,
+        },
+        d.swapped ? 'group model refitted and swapped in' : 'group model refit rejected; kept',
+      );
+    } else {
+      this.logger.error(
+        { ...subject, err: event.error },
+        event.during === 'fit'
+          ? 'group model fit failed; retrying on later rows'
+          : 'group model refit failed; kept',
+      );
+    }
+  }
+
+  /**
+   * When the group model is retrained (on schedule or on drift, over a stretch where neither member
+   * alarmed), the autoencoder is retrained on the same rows and swapped in, stored as a new version, only if
+   * it validates against the one in use (see retrainAutoencoderIfBetter). Trains in line, like the first
+   * training, so replays stay deterministic.
+   */
+  private async retrainAutoencoder(
+    deviceId: string,
+    device: DeviceDetector,
+    event: Extract<LifecycleEvent, { kind: 'refit' }>,
+    mode: { heartbeat: () => Promise<void> },
+  ): Promise<void> {
+    const current = device.model;
+    if (!current || !this.config.retrainAutoencoder) return;
+    const rows = device.group.recentItems(event.decision.validationRows * 4);
+    await mode.heartbeat();
     try {
-      const decision = refitIfBetter(device.groupModel!, device.groupRecent);
+      const decision = await retrainAutoencoderIfBetter(deviceId, current, rows, this.config);
       this.logger.info(
         {
           deviceId,
-          from: device.groupModel!.state.modelVersion,
-          to: decision.model.state.modelVersion,
-          currentAlarms: decision.currentAlarms,
-          candidateAlarms: decision.candidateAlarms,
+          reason: event.reason,
+          from: current.metadata.modelVersion,
+          to: decision.model.metadata.modelVersion,
+          current: decision.current,
+          candidate: decision.candidate,
           validationRows: decision.validationRows,
         },
-        decision.swapped ? 'group model refitted and swapped in' : 'group model refit rejected; kept',
+        decision.swapped ? 'model retrained and swapped in' : 'model retrain rejected; kept',
       );
       if (decision.swapped) {
-        device.groupModel = decision.model;
-        device.group = decision.model.scorer();
-        // The new scorer's smoothing window starts from the newest rows, not from nothing.
-        for (const row of device.groupRecent.slice(-decision.model.state.options.smoothRows))
-          device.groupLast = device.group.push(row);
+        await this.store.save(deviceId, decision.model);
+        device.model = decision.model;
+        current.dispose();
+        swapped.inc();
       }
     } catch (error) {
-      this.logger.error({ err: error, deviceId }, 'group model refit failed; kept the model in use');
+      this.logger.error({ err: error, deviceId }, 'model retrain failed; kept the model in use');
     }
+    await mode.heartbeat();
+  }
+
+  /** An asset row's lifecycle events and, when it alarms, its anomaly. */
+  private emitAsset(row: AssetRow, emit: (anomaly: Anomaly) => void): void {
+    if (row.event) this.logLifecycle({ assetId: row.assetId }, row.event);
+    const anomaly = assetAnomaly(row, this.config.stepMs);
+    if (!anomaly) return;
+    flagged.inc({ model: 'asset-group' });
+    emit(anomaly);
   }
 
   /** The group model's anomaly for this window (its newest row), if it flags it. */
   private emitGroup(window: AssembledWindow, device: DeviceDetector, emit: (anomaly: Anomaly) => void): void {
-    const last = device.groupLast;
-    if (!last?.anomalous || !device.groupModel) return;
+    const last = device.group.last;
+    const model = device.group.model;
+    if (!last?.anomalous || !model) return;
     flagged.inc({ model: 'robust-group' });
     emit(
       this.anomaly(
         window,
         `robust-group:${window.deviceId}`,
-        device.groupModel.state.modelVersion,
+        model.state.modelVersion,
         last.raw,
-        device.groupModel.margin,
+        model.margin,
         last.contributions,
       ),
     );
@@ -311,10 +481,12 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     window: AssembledWindow,
     rows: number[][],
     emit: (anomaly: Anomaly) => void,
+    replay: boolean,
   ): number {
     const result = model.scoreWindow(rows);
-    scored.inc();
+    if (!replay) scored.inc();
     if (result.score <= model.threshold) return 0;
+    if (replay) return 1;
     const { modelId, modelVersion } = model.metadata;
     flagged.inc({ model: 'window-ae' });
     emit(this.anomaly(window, modelId, modelVersion, result.score, model.threshold, result.contributions));
@@ -358,37 +530,49 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     };
   }
 
-  private async device(deviceId: string): Promise<DeviceDetector> {
+  private async device(deviceId: string, partition: number): Promise<DeviceDetector> {
     let device = this.devices.get(deviceId);
     if (!device) {
+      this.ownership.seen(partition, deviceId);
+      const model = await this.currentModel(deviceId);
+      // Another window of the device may have been created while the model was read.
+      const raced = this.devices.get(deviceId);
+      if (raced) return raced;
       device = {
         stream: new DeviceStream({
           stepMs: this.config.stepMs,
           windowLength: this.config.windowLength,
           baselineTauRows: this.config.baselineTauRows,
         }),
-        model: this.takePreloaded(deviceId),
+        model,
         training: [],
         history: [],
-        rowsSinceForecast: 0,
         recentFlags: [],
-        group: undefined,
-        groupModel: undefined,
-        groupTraining: [],
-        groupLast: undefined,
-        groupRows: 0,
-        rowsSinceAlarm: 0,
-        groupRecent: [],
+        group: new GroupLifecycle<StreamRow>({ features: this.config.metrics, ...this.lifecycle }),
       };
       this.devices.set(deviceId, device);
     }
     return device;
   }
 
-  private takePreloaded(deviceId: string): WindowAutoencoder | undefined {
-    const model = this.preloaded.get(deviceId);
+  /**
+   * The model a device starts with here: its current version in the shared store, taken from the models
+   * read at start when it is the same version. Checked on every takeover, because another process may have
+   * trained or swapped in a version since: both owners of a partition must score with the same version
+   * (an anomaly's id includes it, which is how a window re-scored after a takeover deduplicates).
+   */
+  private async currentModel(deviceId: string): Promise<WindowAutoencoder | undefined> {
+    const preloaded = this.preloaded.get(deviceId);
     this.preloaded.delete(deviceId);
-    return model;
+    try {
+      const version = await this.store.currentVersion(deviceId);
+      if (preloaded && preloaded.metadata.modelVersion === version) return preloaded;
+      preloaded?.dispose();
+      return version === undefined ? undefined : await this.loadCurrent(deviceId);
+    } catch (error) {
+      this.logger.error({ err: error, deviceId }, 'could not read the stored model; the device will retrain');
+      return preloaded;
+    }
   }
 
   /** The device's current stored model, if it was built for the metrics and preprocessing configured here. */
@@ -471,8 +655,8 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     const f = this.config.forecast;
     // Buckets end at the newest row, so each forecast starts from the latest data.
     const buckets = Math.floor(device.history.length / f.bucketRows);
-    if (++device.rowsSinceForecast < f.everyRows || buckets < 10) return [];
-    device.rowsSinceForecast = 0;
+    // On event-time multiples of everyRows steps: whichever process owns the device forecasts at the same rows.
+    if (Math.round(endMs / this.config.stepMs) % f.everyRows !== 0 || buckets < 10) return [];
     const recent = device.history.slice(device.history.length - buckets * f.bucketRows);
     const bucketMs = f.bucketRows * this.config.stepMs;
     const horizon = Math.ceil(f.horizonRows / f.bucketRows);

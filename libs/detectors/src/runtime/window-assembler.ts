@@ -92,6 +92,11 @@ export class WindowAssembler {
     return this.close(deviceId, state, Infinity);
   }
 
+  /** Drops a device's open steps and rows (its partition moved to another process). */
+  forget(deviceId: string): void {
+    this.devices.delete(deviceId);
+  }
+
   private state(deviceId: string): DeviceState {
     let state = this.devices.get(deviceId);
     if (!state) {
