@@ -35,6 +35,7 @@ export {
   type TrainSplit,
 } from './evaluation/series-evaluation.js';
 export {
+  COVERAGE_LEVELS,
   defaultForecastEvaluationOptions,
   emptyForecastTally,
   evaluateForecastSeries,
@@ -43,10 +44,20 @@ export {
   summariseForecasts,
   type ForecastEvaluationOptions,
   type ForecastMethod,
+  type ForecastRow,
   type ForecastSummary,
   type ForecastTally,
 } from './forecasting/forecast-evaluation.js';
 export { sesForecast } from './forecasting/ses-forecaster.js';
+export {
+  bucketMeans,
+  defaultMetricForecasterOptions,
+  forecastMetric,
+  forecastPoints,
+  METRIC_FORECASTER_ID,
+  type MetricForecast,
+  type MetricForecasterOptions,
+} from './forecasting/metric-forecaster.js';
 export {
   syntheticCorpus,
   syntheticSeries,

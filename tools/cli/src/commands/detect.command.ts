@@ -28,6 +28,7 @@ import {
   type BinaryMetrics,
   type DetectorChoice,
   type DetectorKind,
+  type ForecastMethod,
   type RowResult,
   type SeriesEvaluationResult,
   type TrainSplit,
@@ -96,7 +97,9 @@ export const detectCommand: Command = {
     '         (data: $SKAB_DIR or ../shared/data/skab beside the checkout; first 400 rows of each file train;\n' +
     "         the group model's margin is derived on the anomaly-free recording for <= 10 % false alarms)\n" +
     '       sentio detect forecast [--csv] <file|folder>... [--simulator [--devices 12] [--hours 8]] [--bucket-rows 30]\n' +
-    "         [--horizon 20] [--season 1]: the forecaster's MASE against seasonal naive, 80/95 % interval coverage\n" +
+    '         [--horizon 20] [--season 1] [--history-points 30] [--value-col a,b] [--timestamp-col t | --no-timestamp]\n' +
+    '         [--method sentio,holt-damped,ses] [--out points.csv]: MASE against seasonal naive per column and\n' +
+    '         overall, 80/95 % interval coverage; sentio is the forecaster the service runs\n' +
     '       sentio detect synthesize --out <folder> [--count 20] [--seed 1]: labelled single-metric test series\n' +
     '       sentio detect models: the stored device models (detectors.modelDir), current version marked *\n' +
     '       sentio detect train --device <id> (--csv <file> | --from <time> [--to <time>]): train a device model\n' +
@@ -255,9 +258,10 @@ export const detectCommand: Command = {
 };
 
 /**
- * Forecast accuracy of the service's forecaster (damped Holt on bucketed rows, rolling origins) against the
- * seasonal naive forecast, with interval coverage: on CSV value columns and/or on the simulator's drifting
- * metrics (fault-free devices over a working day, where shifts, demand and sensor drift move every metric).
+ * Forecast accuracy of the service's forecaster (`forecastMetric` on raw history, rolling origins) beside the
+ * previous one (damped Holt) and SES, against the seasonal naive forecast, with interval coverage: on CSV
+ * value columns and/or on the simulator's drifting metrics (fault-free devices over a working day, where
+ * shifts, demand and sensor drift move every metric). `--out` writes every forecast point.
  */
 async function forecast(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -271,9 +275,13 @@ async function forecast(argv: string[]): Promise<number> {
       'bucket-rows': { type: 'string' },
       horizon: { type: 'string' },
       season: { type: 'string' },
+      'history-points': { type: 'string' },
       'timestamp-col': { type: 'string' },
       'no-timestamp': { type: 'boolean', default: false },
+      'value-col': { type: 'string' },
+      method: { type: 'string' },
       sep: { type: 'string' },
+      out: { type: 'string' },
     },
   });
   const o = {
@@ -281,29 +289,69 @@ async function forecast(argv: string[]): Promise<number> {
     ...(values['bucket-rows'] && { bucketRows: positiveInt(values['bucket-rows'], '--bucket-rows') }),
     ...(values.horizon && { horizon: positiveInt(values.horizon, '--horizon') }),
     ...(values.season && { seasonPeriod: positiveInt(values.season, '--season') }),
+    ...(values['history-points'] && {
+      historyPoints: positiveInt(values['history-points'], '--history-points'),
+    }),
   };
+  if (o.historyPoints < 3) throw new Error('--history-points must be at least 3');
+  if (values['timestamp-col'] && values['no-timestamp'])
+    throw new Error('give --timestamp-col or --no-timestamp, not both');
+  const methods = values.method ? values.method.split(',').map((m) => m.trim()) : [...forecastMethods];
+  for (const m of methods)
+    if (!forecastMethods.includes(m as ForecastMethod))
+      throw new Error(`--method expects some of ${forecastMethods.join(', ')}, got ${m}`);
   const paths = [...(values.csv ?? []), ...positionals];
   if (paths.length === 0 && !values.simulator) throw new Error('give CSV files or folders, or --simulator');
+  const minRows = (Math.max(o.minHistory, o.seasonPeriod, 3) + 1) * o.bucketRows;
   // Every method sees the same origins: one tally per method and group of series.
   const rows: string[][] = [];
-  const groups: Array<{ name: string; series: number[][] }> = [];
+  const notes: string[] = [];
+  const groups: Array<{ name: string; series: Array<{ id: string; values: number[] }> }> = [];
   if (paths.length > 0) {
-    const files = (await Promise.all(paths.map((p) => listCsvFiles(p)))).flat();
-    const perColumn = new Map<string, number[][]>();
+    const files: string[] = [];
+    for (const p of paths) {
+      try {
+        files.push(...(await listCsvFiles(p)));
+      } catch (error) {
+        throw new Error(`cannot read ${p}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      }
+    }
+    if (files.length === 0) throw new Error(`no .csv files under ${paths.join(', ')}`);
+    const single = paths.length === 1 && !(await stat(paths[0]!)).isFile();
+    const root = single ? paths[0]! : process.cwd();
+    const perColumn = new Map<string, Array<{ id: string; values: number[] }>>();
     for (const file of files) {
       const series = await readCsvSeries(file, {
         timestampColumn: values['no-timestamp'] ? null : values['timestamp-col'],
         labelColumn: 'anomaly',
         changepointColumn: 'changepoint',
+        valueColumns: values['value-col']?.split(',').map((c) => c.trim()),
         separator: values.sep,
       });
-      series.features.forEach((name, f) => {
-        if (!perColumn.has(name)) perColumn.set(name, []);
-        perColumn.get(name)!.push(series.rows.map((r) => r[f]!));
+      const name = displayPath(root, file);
+      if (series.rows.length < minRows) {
+        notes.push(
+          `skipped ${name}: ${series.rows.length} rows, fewer than the ${minRows} needed for one forecast ` +
+            `(${o.minHistory} buckets of ${o.bucketRows} rows of history and one to forecast)`,
+        );
+        continue;
+      }
+      series.features.forEach((column, f) => {
+        const values = series.rows.map((r) => r[f]!);
+        if (values.some((v) => !Number.isFinite(v))) {
+          notes.push(`skipped ${name} ${column}: empty or non-numeric values`);
+          return;
+        }
+        if (!perColumn.has(column)) perColumn.set(column, []);
+        perColumn.get(column)!.push({ id: `${name}:${column}`, values });
       });
     }
+    if (perColumn.size === 0) throw new Error(`no series long enough to forecast: ${notes.join('; ')}`);
     groups.push({ name: `csv: ${paths.join(', ')}`, series: [...perColumn.values()].flat() });
-    for (const [name, series] of perColumn) groups.push({ name: `  ${name}`, series });
+    if (perColumn.size > 1)
+      for (const [name, series] of perColumn) groups.push({ name: `  ${name}`, series });
   }
   if (values.simulator) {
     const devices = positiveInt(values.devices, '--devices');
@@ -322,29 +370,69 @@ async function forecast(argv: string[]): Promise<number> {
         list.push(s.value);
       }
     const sorted = [...byMetric.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+    const asSeries = (metric: string, d: Map<string, number[]>) =>
+      [...d.entries()].map(([device, v]) => ({ id: `simulator:${device}:${metric}`, values: v }));
     groups.push({
       name: `simulator: ${devices} devices, ${hours} h at 1 Hz`,
-      series: sorted.flatMap(([, d]) => [...d.values()]),
+      series: sorted.flatMap(([metric, d]) => asSeries(metric, d)),
     });
-    for (const [metric, d] of sorted) groups.push({ name: `  ${metric}`, series: [...d.values()] });
+    for (const [metric, d] of sorted) groups.push({ name: `  ${metric}`, series: asSeries(metric, d) });
   }
+  const out = values.out ? createWriteStream(values.out) : undefined;
+  out?.write('series,method,origin,step,actual,forecast,naive,lower80,upper80,lower95,upper95\n');
+  // Per-row output once per series: the top-level groups hold every series.
+  const written = new Set<string>();
   for (const g of groups) {
     const cells = [g.name];
-    for (const method of forecastMethods) {
+    for (const method of methods as ForecastMethod[]) {
       const tally = emptyForecastTally();
-      for (const series of g.series) evaluateForecastSeries(series, { ...o, method }, tally);
+      for (const series of g.series) {
+        const lines: string[] = [];
+        const key = `${method}|${series.id}`;
+        const write = out && !written.has(key);
+        written.add(key);
+        evaluateForecastSeries(
+          series.values,
+          { ...o, method },
+          tally,
+          write
+            ? (r) =>
+                lines.push(
+                  [
+                    JSON.stringify(series.id),
+                    method,
+                    r.origin,
+                    r.step,
+                    ...[r.actual, r.forecast, r.naive, r.lower80, r.upper80, r.lower95, r.upper95].map((v) =>
+                      v.toPrecision(8),
+                    ),
+                  ].join(',') + '\n',
+                )
+            : undefined,
+        );
+        if (out && lines.length > 0 && !out.write(lines.join(''))) await once(out, 'drain');
+      }
       const s = summariseForecasts(tally);
-      if (method === forecastMethods[0]) cells.push(String(s.series), String(s.points));
+      if (method === methods[0]) cells.push(String(s.series), String(s.points));
       cells.push(
         s.mase.toFixed(3),
+        s.meanMase.toFixed(3),
         `${(100 * s.coverage80).toFixed(1)} %`,
         `${(100 * s.coverage95).toFixed(1)} %`,
       );
+      if (method === 'sentio') cells.push(`${(100 * s.trendShare).toFixed(0)} %`);
     }
     rows.push(cells);
   }
+  if (out) {
+    out.end();
+    await once(out, 'finish');
+  }
   const header = ['series', 'count', 'points'];
-  for (const m of forecastMethods) header.push(`${m} MASE`, '80 % cover', '95 % cover');
+  for (const m of methods) {
+    header.push(`${m} MASE`, 'mean', '80 % in', '95 % in');
+    if (m === 'sentio') header.push('trend');
+  }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     cells
@@ -353,12 +441,17 @@ async function forecast(argv: string[]): Promise<number> {
       .trimEnd();
   process.stdout.write(
     [
-      `forecasts of ${o.bucketRows}-row means, ${o.horizon} points ahead from rolling origins; MASE: MAE over ` +
-        `that of the seasonal naive forecast (season ${o.seasonPeriod}) from the same origins, < 1 beats it`,
+      `forecasts of ${o.bucketRows}-row means, ${o.horizon} points ahead from rolling origins (every ` +
+        `${o.horizon} points, history ${o.historyPoints} points); MASE: MAE over that of the seasonal naive ` +
+        `forecast (season ${o.seasonPeriod}) from the same origins, pooled over the group's points, and ` +
+        `"mean": the mean of each series' own MASE; < 1 beats naive. "80 % in"/"95 % in": share of actual ` +
+        `values inside the intervals. sentio is the service's forecaster; "trend": origins where it used one.`,
+      ...notes,
       '',
       line(header),
       line(widths.map((w) => '-'.repeat(w))),
       ...rows.map(line),
+      ...(values.out ? ['', `every forecast point written to ${values.out}`] : []),
       '',
     ].join('\n'),
   );
