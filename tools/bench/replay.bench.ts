@@ -180,8 +180,9 @@ process.stdout.write(
     `  produce history                 ${f(EVENTS / produceSeconds)} events/s`,
     `  live ingest of the history      ${f(ingestRate)} events/s (${ingestSeconds.toFixed(1)} s): the yardstick`,
     `  replay into version 2           ${f(replayRate)} events/s (${f(finished.records)} records), ` +
-      `${(replayRate / ingestRate).toFixed(2)}x live ingest`,
-    `  catch up and swap               ${replaySeconds.toFixed(1)} s (state ${finished.state}, swapped ${finished.swapped})`,
+      `${(replayRate / ingestRate).toFixed(2)}x live ingest flat out`,
+    `  catch up and swap               ${replaySeconds.toFixed(1)} s (state ${finished.state}, swapped ${finished.swapped}): ` +
+      `caught up after ${finished.catchUpSeconds ?? '?'} s, live writes held ${finished.swapSeconds ?? '?'} s for the swap`,
     `  live ingest latency before      p50 ${f(before.p50)} ms, p99 ${f(before.p99)} ms (${f(before.rows)} rows)`,
     `  live ingest latency during      p50 ${f(during.p50)} ms, p99 ${f(during.p99)} ms (${f(during.rows)} rows)`,
     `  rows after the swap             version 1 ${f(Number(counts!.v1))}, version 2 ${f(Number(counts!.v2))}`,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SinkBatchesRepository } from '@sentio/clickhouse';
-import { ProjectionSink, type Committer, type SinkOptions, type StreamProjection } from '@sentio/ingest';
+import { ProjectionSink, type SinkOptions, type StreamProjection } from '@sentio/ingest';
 import type { DeadLetterPublisher } from '@sentio/kafka';
 import type { Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
@@ -18,7 +18,8 @@ export interface PassOptions {
   streams: StreamProjection<unknown>[];
   batches: SinkBatchesRepository;
   deadLetters: DeadLetterPublisher;
-  commit: Committer;
+  /** Writes the version's frontier: the next offset of each partition, after everything below it landed. */
+  commitFrontiers(frontiers: Array<{ topic: string; partition: number; nextOffset: string }>): Promise<void>;
   sink: SinkOptions;
   logger: Logger;
   /** Records handed to the sink, and each partition's position after them. */
@@ -38,9 +39,22 @@ export interface PassOptions {
 export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
   const todo = [...o.end].filter(([p, end]) => (o.start.get(p) ?? 0n) < end).map(([p]) => p);
   if (todo.length === 0) return 'done';
-  const sink = new ProjectionSink(o.streams, o.batches, o.deadLetters, o.commit, o.sink, o.logger);
+  const frontier = new FrontierBatcher(o.topic, o.commitFrontiers);
+  const sink = new ProjectionSink(
+    o.streams,
+    frontier.writeAheadThrough(o.batches),
+    o.deadLetters,
+    frontier.commit,
+    o.sink,
+    o.logger,
+  );
   sink.onAssignment(todo.map((partition) => ({ topic: o.topic, partition })));
   sink.start();
+  // Everything read is inserted and its frontier written: a clean checkpoint.
+  const land = async () => {
+    await sink.drain();
+    await frontier.flush();
+  };
   const position = new Map(o.start);
   // Offsets below the log's start are gone from Kafka: read them from the archive first, seamlessly.
   const { low } = await watermarks(o.kafka, o.topic);
@@ -66,13 +80,13 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
       o.onProgress(messages.length, position);
     }
     if (o.signal.aborted) {
-      await sink.drain();
+      await land();
       return 'stopped';
     }
   }
   const remaining = new Set(todo.filter((p) => (position.get(p) ?? 0n) < o.end.get(p)!));
   if (remaining.size === 0) {
-    await sink.drain();
+    await land();
     return 'done';
   }
   let finish!: (how: 'done' | 'stopped') => void;
@@ -106,7 +120,8 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      // Partitions decode while another's block is inserted (the engine works off the main thread).
+      partitionsConsumedConcurrently: Math.max(1, todo.length),
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const p = batch.partition;
         if (!remaining.has(p) || o.signal.aborted || !isRunning() || isStale()) return;
@@ -139,10 +154,52 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     await consumer.stop();
     if (failed) throw failed;
     // Everything read is inserted and committed: a pause is a clean checkpoint, a finished pass complete.
-    await sink.drain();
+    await land();
     return how;
   } finally {
     o.signal.removeEventListener('abort', onAbort);
     await consumer.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * The version's frontier written once per flush cycle, not once per partition: the sink's commits are kept
+ * and written in one insert just before the next cycle is written ahead (and when the pass lands). Order is
+ * what exactly-once needs: a cycle's frontier is durable before any later cycle's write-ahead record, so
+ * after a crash the newest write-ahead cycle is still the one to repeat (same ranges, same token).
+ */
+class FrontierBatcher {
+  private readonly pending = new Map<number, string>();
+
+  constructor(
+    private readonly topic: string,
+    private readonly write: PassOptions['commitFrontiers'],
+  ) {}
+
+  readonly commit = (topic: string, partition: number, nextOffset: string): Promise<void> => {
+    if (topic !== this.topic) throw new Error(`a pass over ${this.topic} got a commit of ${topic}`);
+    this.pending.set(partition, nextOffset);
+    return Promise.resolve();
+  };
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const frontiers = [...this.pending].map(([partition, nextOffset]) => ({
+      topic: this.topic,
+      partition,
+      nextOffset,
+    }));
+    await this.write(frontiers);
+    for (const f of frontiers)
+      if (this.pending.get(f.partition) === f.nextOffset) this.pending.delete(f.partition);
+  }
+
+  /** The write-ahead log, with the frontier flushed before each new record. */
+  writeAheadThrough(batches: SinkBatchesRepository): SinkBatchesRepository {
+    const record: SinkBatchesRepository['record'] = async (...args) => {
+      await this.flush();
+      return batches.record(...args);
+    };
+    return Object.create(batches, { record: { value: record } }) as SinkBatchesRepository;
   }
 }

@@ -5,7 +5,7 @@ export const replayConfigSection = defineConfigSection(
   'replay',
   z.object({
     /** A replay's buffer per partition is inserted at this size: big blocks are cheapest for ClickHouse. */
-    maxBatchRecords: configFields.positiveInt().default(100_000),
+    maxBatchRecords: configFields.positiveInt().default(200_000),
     /** ...or at this age. */
     flushIntervalMs: configFields.positiveInt().default(2_000),
     /**

@@ -79,6 +79,10 @@ export interface ReplayProgress {
   lag: number;
   etaSeconds: number | null;
   swapped: boolean;
+  /** Seconds from the start (or resume) until the version caught up with live ingest. */
+  catchUpSeconds: number | null;
+  /** Seconds live writes to the family were held for the swap. */
+  swapSeconds: number | null;
   error?: string;
   fromMs: number | null;
   toMs: number | null;
@@ -107,6 +111,9 @@ class ReplayRun {
   records = 0;
   lag = 0;
   swapped = false;
+  catchUpSeconds: number | null = null;
+  swapSeconds: number | null = null;
+  readonly startedAt = performance.now();
   error: string | undefined;
   readonly controller = new AbortController();
   stopAs: ReplayState | undefined;
@@ -144,6 +151,8 @@ class ReplayRun {
       lag: this.lag,
       etaSeconds: rate > 0 ? Math.round((this.lag / rate) * 10) / 10 : null,
       swapped: this.swapped,
+      catchUpSeconds: this.catchUpSeconds,
+      swapSeconds: this.swapSeconds,
       ...(this.error && { error: this.error }),
       fromMs: r.fromMs,
       toMs: r.toMs,
@@ -454,8 +463,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
         streams,
         batches: this.batches,
         deadLetters: this.taggedDeadLetters(r.id),
-        commit: (t, partition, nextOffset) =>
-          this.replays.commitFrontier(family, version, { topic: t, partition, nextOffset }),
+        commitFrontiers: (frontiers) => this.replays.commitFrontiers(family, version, frontiers),
         sink: {
           groupId: writeAheadGroup(family, version),
           flushIntervalMs: this.config.flushIntervalMs,
@@ -486,9 +494,11 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
       if (behind <= this.config.swapThresholdRecords) break;
       if (!(await pass(start, target))) return false;
     }
+    run.catchUpSeconds = round1((performance.now() - run.startedAt) / 1000);
     if (!swap) return true;
     const live = this.versions.liveVersion(family);
     if (live === version) return true;
+    const gateStarted = performance.now();
     // The last stretch, with the family's live writes held: the version gets exactly what the live one has.
     await this.versions.swapUnderGate(family, async () => {
       const frontier = await this.stableCommitted(topic);
@@ -509,7 +519,8 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
       return { result: undefined, pointer: { live: version, previous: live, reason: `${r.kind} ${r.id}` } };
     });
     run.swapped = true;
-    log.info({ live: version, previous: live }, 'replay: swapped in');
+    run.swapSeconds = round1((performance.now() - gateStarted) / 1000);
+    log.info({ live: version, previous: live, swapSeconds: run.swapSeconds }, 'replay: swapped in');
     return true;
   }
 
@@ -632,6 +643,10 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     writeSync(2, `${JSON.stringify(line)}\n`);
     process.kill(process.pid, 'SIGKILL');
   }
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function minOffsets(a: PartitionOffsets, b: PartitionOffsets): PartitionOffsets {

@@ -100,6 +100,17 @@ export class ReplaysRepository {
     );
   }
 
+  /** Several partitions' frontiers in one insert (a replay's flush cycle spans many partitions). */
+  commitFrontiers(family: string, version: number, frontiers: readonly Frontier[]): Promise<void> {
+    const key = frontiers.map((f) => `${f.topic}-${f.partition}-${f.nextOffset}`).join(',');
+    return this.store.insert(
+      'projection_frontiers',
+      frontierColumns,
+      frontiers.map((f) => ({ family, version, ...f })),
+      `frontier-${family}-${version}-${key}`,
+    );
+  }
+
   async frontiers(family: string, version: number): Promise<Frontier[]> {
     const rows = await this.store.query<{ topic: string; partition: number; next: string }>(
       `SELECT topic, partition, max(next_offset) AS next
