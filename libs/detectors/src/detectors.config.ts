@@ -38,6 +38,27 @@ export const detectorsConfigSection = defineConfigSection(
      * candidate has not seen); 0 turns scheduled refits off.
      */
     groupRefitRows: configFields.nonNegativeInt().default(3600),
+    /**
+     * Cold start: a device's group model is first fitted on this many rows, then refitted on twice as many
+     * until `trainRows`, so it is scored from its first minutes; 0: nothing scores it before `trainRows`.
+     */
+    coldStartRows: configFields.nonNegativeInt().default(120),
+    /** A cold-start fit alarms above the group margin times this (its scales come from a few minutes). */
+    coldStartMarginFactor: z.coerce.number().min(1).default(3),
+    /**
+     * Drift: when the mean group score of the last `driftRows` rows (none alarming) reaches `driftRatio`
+     * times the model's held-out mean, the device is retrained on them early (validated like a scheduled
+     * refit); 0 turns the check off.
+     */
+    driftRows: configFields.nonNegativeInt().default(600),
+    driftRatio: z.coerce.number().gt(1).default(2),
+    /** Whether a device's autoencoder is retrained (and validated) whenever its group model is. */
+    retrainAutoencoder: configFields.flag().default(true),
+    /**
+     * Devices whose lifecycle labels give the same value for this label form one asset, scored together
+     * by an asset group model beside each device's own; empty turns asset grouping off.
+     */
+    assetLabel: z.string().default('asset'),
     /** Sensitivity: threshold = quantile(training scores, 0.99) x this; lower flags more. */
     thresholdFactor: z.coerce.number().positive().default(1.5),
     forecast: z
@@ -78,6 +99,9 @@ export const detectorsConfigSection = defineConfigSection(
     flatRows: 'DETECTORS_FLAT_ROWS',
     modelCheckMs: 'DETECTORS_MODEL_CHECK_MS',
     groupRefitRows: 'DETECTORS_GROUP_REFIT_ROWS',
+    coldStartRows: 'DETECTORS_COLD_START_ROWS',
+    driftRows: 'DETECTORS_DRIFT_ROWS',
+    assetLabel: 'DETECTORS_ASSET_LABEL',
   },
 );
 
