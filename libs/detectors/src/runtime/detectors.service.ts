@@ -23,7 +23,8 @@ import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DetectorsConfig } from '../detectors.config.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
-import { assessFailure, fitHolt, holtForecast } from '../forecasting/holt-forecaster.js';
+import { assessFailure } from '../forecasting/holt-forecaster.js';
+import { forecastMetric, forecastPoints, METRIC_FORECASTER_ID } from '../forecasting/metric-forecaster.js';
 import { ModelStore } from './model-store.js';
 import { PartitionOwnership } from './partition-ownership.js';
 import { offsetAtTime, replayPartition } from './partition-replay.js';
@@ -660,16 +661,16 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     const recent = device.history.slice(device.history.length - buckets * f.bucketRows);
     const bucketMs = f.bucketRows * this.config.stepMs;
     const horizon = Math.ceil(f.horizonRows / f.bucketRows);
-    return this.config.metrics.map((metric, i) => {
-      const values = Array.from({ length: buckets }, (_, b) => {
-        let sum = 0;
-        for (let r = b * f.bucketRows; r < (b + 1) * f.bucketRows; r++) sum += recent[r]!.raw[i]!;
-        return sum / f.bucketRows;
-      });
-      const fit = fitHolt(values, { damped: f.damped });
-      const points = holtForecast(fit, horizon, f.intervalLevel);
+    return this.config.metrics.flatMap((metric, i) => {
+      // The forecaster `detect forecast` measures: level, a damped trend only where the history supports it,
+      // conformal intervals; time to failure reads the same points. Missing readings are left out; a
+      // metric without three buckets of readings gets no forecast.
+      const raw = recent.map((r) => r.raw[i]!);
+      if (raw.filter((v) => Number.isFinite(v)).length < 3 * f.bucketRows) return [];
+      const fc = forecastMetric(raw, horizon, [f.intervalLevel], { bucketRows: f.bucketRows });
+      const points = forecastPoints(fc, f.intervalLevel);
       const limits = this.config.limits[metric] ?? {};
-      const risk = assessFailure(values[values.length - 1]!, points, limits);
+      const risk = assessFailure(fc.history[fc.history.length - 1]!, points, limits);
       return {
         eventId: createHash('sha256')
           .update(`holt:${deviceId}:${metric}:${endMs}`)
@@ -691,10 +692,10 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
           risk.stepsToFailure === undefined ? null : Math.round(risk.stepsToFailure * bucketMs),
         risk: risk.risk,
         confidence: risk.confidence ?? null,
-        mase: fit.mase ?? null,
-        modelId: f.damped ? 'holt-damped' : 'holt',
+        mase: fc.mase ?? null,
+        modelId: METRIC_FORECASTER_ID,
         modelVersion: '1',
-      };
+      } satisfies Forecast;
     });
   }
 }
