@@ -6,6 +6,8 @@ export interface FleetRow {
   site: string;
   status: DeviceStatus;
   anomalies: number;
+  /** The latest values a row shows (the first three metrics), fixed per row so scrolling allocates nothing. */
+  values: Device['latest'];
   /** Lower-cased text the search box matches: id, type, vendor, model, connector and every label. */
   haystack: string;
 }
@@ -32,6 +34,7 @@ export function toRows(devices: Device[], anomalies: Map<string, number>, nowMs:
     site: labelValue(device, 'site'),
     status: deviceStatus(device, nowMs),
     anomalies: anomalies.get(device.deviceId) ?? 0,
+    values: device.latest.slice(0, 3),
     haystack: [
       device.deviceId,
       device.deviceType,
