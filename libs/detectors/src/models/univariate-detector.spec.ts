@@ -36,4 +36,15 @@ describe('UnivariateDetector', () => {
     expect(Number.isFinite(score.raw)).toBe(true);
     expect(score.anomalous).toBe(false);
   });
+
+  it('scores a value landing beyond every learned value through its range member, not the normal rows', () => {
+    const values = noise(1200, 12);
+    const top = Math.max(...values.slice(0, 1000));
+    for (let t = 1000; t < 1020; t++) values[t] = top + 2;
+    const detector = new UnivariateDetector(univariateOptionsFor(300));
+    const scores = values.map((v, i) => detector.push(v, i < 300));
+    expect(scores.slice(300, 1000).every((s) => s.members.range < 0.999 && !s.anomalous)).toBe(true);
+    expect(scores.slice(1000, 1005).some((s) => s.members.range > 0.999)).toBe(true);
+    expect(scores.slice(1000, 1005).some((s) => s.anomalous)).toBe(true);
+  });
 });

@@ -38,7 +38,7 @@ export function univariateOptionsFor(trainRows: number): UnivariateOptions {
   };
 }
 
-export const univariateMembers = ['spike', 'shift', 'spread'] as const;
+export const univariateMembers = ['spike', 'shift', 'spread', 'range'] as const;
 export type UnivariateMember = (typeof univariateMembers)[number];
 
 export interface UnivariateScore {
@@ -69,12 +69,13 @@ class Ewm {
 }
 
 /**
- * An online detector for one metric, in the spirit of Numenta's anomaly likelihood: three cheap members
+ * An online detector for one metric, in the spirit of Numenta's anomaly likelihood: four cheap members
  * each turn the newest value into a raw surprise (`spike`: the one-step prediction error against its usual
  * size; `shift`: a fast against a slow level, a CUSUM-like change of mean; `spread`: recent against usual
- * prediction error, a change of noise), then each member's recent average surprise is compared with the
- * distribution of its own past (mean and variance on a log scale), giving a tail probability. The fusion is
- * the smallest probability (x3, Bonferroni). It learns with every row (`learning`), so a new normal level is
+ * prediction error, a change of noise; `range`: how far the value lands beyond every value learned so
+ * far, in usual errors: a jump to a level never seen), then each member's
+ * recent average surprise is compared with the distribution of its own past (mean and variance on a log
+ * scale), giving a tail probability. The fusion is the smallest probability (x4, Bonferroni). It learns with every row (`learning`), so a new normal level is
  * absorbed after the alert; with learning off, the slow statistics are frozen after warm-up.
  */
 export class UnivariateDetector {
@@ -86,6 +87,8 @@ export class UnivariateDetector {
   private readonly history: Record<UnivariateMember, Ewm>;
   private readonly recent: Record<UnivariateMember, number[]>;
   private rows = 0;
+  private lowest = Infinity;
+  private highest = -Infinity;
   private holdUntil = -1;
   private frozen = false;
 
@@ -94,8 +97,13 @@ export class UnivariateDetector {
     this.slow = new Ewm(slowAlpha);
     this.error = new Ewm(slowAlpha);
     this.shortError = new Ewm(1 / Math.max(5, 2 * options.recentRows));
-    this.history = { spike: new Ewm(slowAlpha), shift: new Ewm(slowAlpha), spread: new Ewm(slowAlpha) };
-    this.recent = { spike: [], shift: [], spread: [] };
+    this.history = {
+      spike: new Ewm(slowAlpha),
+      shift: new Ewm(slowAlpha),
+      spread: new Ewm(slowAlpha),
+      range: new Ewm(slowAlpha),
+    };
+    this.recent = { spike: [], shift: [], spread: [], range: [] };
   }
 
   /** Stops updating the slow statistics (offline scoring after a fit). */
@@ -119,6 +127,8 @@ export class UnivariateDetector {
     const fast = this.fast ?? x;
     const shift = Math.abs(fast - (this.slow.n > 0 ? this.slow.mean : x)) / usual;
     const spread = this.shortError.n > 0 ? this.shortError.mean / usual : 0;
+    // Beyond every value learned so far, in units of the usual prediction error.
+    const range = this.highest >= this.lowest ? Math.max(0, x - this.highest, this.lowest - x) / usual : 0;
 
     const members = {} as Record<UnivariateMember, number>;
     let smallest = 1;
@@ -126,6 +136,7 @@ export class UnivariateDetector {
       ['spike', spike],
       ['shift', shift],
       ['spread', spread],
+      ['range', range],
     ] as const) {
       const r = this.recent[name];
       r.push(Math.log1p(surprise));
@@ -140,6 +151,8 @@ export class UnivariateDetector {
     }
 
     if (learn) {
+      this.lowest = Math.min(this.lowest, x);
+      this.highest = Math.max(this.highest, x);
       this.error.push(Math.abs(residual));
       this.slow.push(x);
     }
@@ -147,7 +160,7 @@ export class UnivariateDetector {
     this.predicted = predicted + o.predictAlpha * residual;
     this.fast = fast + o.fastAlpha * (x - fast);
 
-    const p = Math.max(Math.min(1, 3 * smallest), 1e-300);
+    const p = Math.max(Math.min(1, univariateMembers.length * smallest), 1e-300);
     const raw = -Math.log10(p);
     let calibrated = Math.min(1, (0.5 * raw) / -Math.log10(o.alarmProbability));
     const inHold = this.rows <= this.holdUntil;

@@ -190,7 +190,7 @@ export const detectCommand: Command = {
     if (detectors.some((d) => d === 'window-ae')) await initTfBackend(logger);
 
     const out = values.out ? createWriteStream(values.out) : undefined;
-    const memberColumns = ['correlation', 'level', 'spike', 'shift', 'spread'];
+    const memberColumns = ['correlation', 'level', 'spike', 'shift', 'spread', 'range'];
     out?.write(
       'file,detector,row,timestamp,phase,score,calibrated,threshold,predicted,changepoint_predicted,label,changepoint,' +
         memberColumns.join(',') +
