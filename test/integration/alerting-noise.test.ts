@@ -236,11 +236,13 @@ describe('alerting noise control end to end', () => {
     await send([['g-3', 'temperature', 97]]);
     const second = await until('group_interval notification', () => hooks('Grouped hot')[1]);
     expect(devicesOf(second)).toEqual(['g-1', 'g-2', 'g-3']);
-    expect(second.at - first.at).toBeGreaterThanOrEqual(5900);
+    // Timers tick on the flush's start, arrivals come a little later: a second of slack, well apart from
+    // the 3 s group_wait a fresh group would have used.
+    expect(second.at - first.at).toBeGreaterThanOrEqual(5000);
     // Unchanged: the next flushes (every 6 s) send nothing until repeat_interval (15 s) has passed.
     const repeat = await until('repeat notification', () => hooks('Grouped hot')[2], 60_000);
     expect(devicesOf(repeat)).toEqual(['g-1', 'g-2', 'g-3']);
-    expect(repeat.at - second.at).toBeGreaterThanOrEqual(14_900);
+    expect(repeat.at - second.at).toBeGreaterThanOrEqual(14_000);
     expect(hooks('Grouped hot')).toHaveLength(3);
     const mails = await until('three grouped emails', () => {
       const m = smtp.messages().filter((x) => /Subject: \[FIRING:\d\] alertname=Grouped hot/.test(x));
@@ -455,7 +457,7 @@ describe('alerting noise control end to end', () => {
     const first = await until('ack firing', () => hooks('Acknowledged hot')[0]);
     // Unacknowledged, it repeats every 5 s.
     const repeat = await until('ack repeat', () => hooks('Acknowledged hot')[1], 30_000);
-    expect(repeat.at - first.at).toBeGreaterThanOrEqual(4900);
+    expect(repeat.at - first.at).toBeGreaterThanOrEqual(4000);
     const alert = (await api.get<Array<{ alertId: string; deviceId: string }>>('/api/alerting/alerts')).find(
       (a) => a.deviceId === 'a-1',
     )!;
