@@ -13,12 +13,17 @@
  *    long fitting a group model on 400 rows takes.
  *
  *   node --import @swc-node/register/esm-register tools/bench/detectors.bench.ts -- [--devices 10000] [--seconds 30]
- *     [--scoring-only]
+ *     [--scoring-only] [--profile <dir>]
+ *
+ * The lag run has the whole ensemble working: stored autoencoders, and group models fitted during the
+ * warm-up (cold start after 10 rows, final fit at 20). `--profile` writes the detector process's V8 CPU
+ * profile (`node --cpu-prof`) into the folder when it exits.
  *
  * Needs Kafka and a schema registry (KAFKA_BROKERS, SCHEMA_REGISTRY_URL) unless --scoring-only.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +59,7 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '10000' },
     seconds: { type: 'string', default: '30' },
     'scoring-only': { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const DEVICES = Number(args.devices);
@@ -150,13 +156,17 @@ async function lag(): Promise<void> {
   const modelDir = mkdtempSync(join(tmpdir(), 'sentio-bench-detectors-'));
   const store = new ModelStore(modelDir);
   let start = performance.now();
-  for (let d = 0; d < DEVICES; d++) await store.save(deviceId(d), modelTemplate!);
+  // One model saved, its files copied for the others: what loading costs does not depend on the weights.
+  await store.save(deviceId(0), modelTemplate!);
+  const template = join(modelDir, encodeURIComponent(deviceId(0)));
+  for (let d = 1; d < DEVICES; d++)
+    cpSync(template, join(modelDir, encodeURIComponent(deviceId(d))), { recursive: true });
   print(`\nlag: ${fmt(DEVICES)} devices x ${METRICS.length} metrics at 1 Hz, ${SECONDS} s of event time`);
   print(`  stored ${fmt(DEVICES)} device models in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   start = performance.now();
-  const loaded = await store.loadAllCurrent();
+  const loaded = store.loadAllCurrent();
   print(
-    `  loaded ${fmt(loaded.size)} back (what a restart does, 64 at a time) in ` +
+    `  loaded ${fmt(loaded.size)} back (what a restart does) in ` +
       `${((performance.now() - start) / 1000).toFixed(1)} s`,
   );
   for (const m of loaded.values()) m.dispose();
@@ -190,11 +200,13 @@ async function lag(): Promise<void> {
   };
 
   const groupId = `detectors-${namespace}`;
-  const warmupS = 16;
+  // Long enough for every device's group model to reach its final fit (20 rows) before the measurement.
+  const warmupS = 22;
   await produce(0, warmupS);
   const child = spawn(
     process.execPath,
     [
+      ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`] : []),
       '--import',
       '@swc-node/register/esm-register',
       resolve(root, 'tools/cli/src/main.ts'),
@@ -212,6 +224,8 @@ async function lag(): Promise<void> {
         DETECTORS_MODEL_DIR: modelDir,
         DETECTORS_METRICS: METRICS.join(','),
         DETECTORS_MODEL_CHECK_MS: '0',
+        DETECTORS_COLD_START_ROWS: '10',
+        DETECTORS_TRAIN_ROWS: '20',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
@@ -262,6 +276,8 @@ async function lag(): Promise<void> {
     );
   } finally {
     child.kill('SIGTERM');
+    // The CPU profile is written as the process exits.
+    if (child.exitCode === null) await once(child, 'exit');
     await producer.disconnect();
     rmSync(modelDir, { recursive: true, force: true });
   }

@@ -257,14 +257,33 @@ export class WindowAutoencoder {
       readFile(join(dir, 'model.json'), 'utf8'),
       readFile(join(dir, 'weights.bin')),
     ]);
+    return WindowAutoencoder.fromArtifacts(
+      metadataText,
+      WindowAutoencoder.parseTopology(modelText),
+      weights,
+      dir,
+    );
+  }
+
+  /** model.json's topology and weight manifest; models of one architecture can share the parsed value. */
+  static parseTopology(modelText: string): {
+    modelTopology: object;
+    weightSpecs: tf.io.WeightsManifestEntry[];
+  } {
+    return JSON.parse(modelText) as { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[] };
+  }
+
+  /** A model from its saved files' contents (`dir` only names it in errors): what `load` and bulk loads share. */
+  static fromArtifacts(
+    metadataText: string,
+    topology: { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[] },
+    weights: Uint8Array,
+    dir: string,
+  ): WindowAutoencoder {
     const metadata = JSON.parse(metadataText) as AutoencoderMetadata;
     if (metadata.format !== 1)
       throw new Error(`unsupported model format ${String(metadata.format)} in ${dir}`);
-    const { modelTopology, weightSpecs } = JSON.parse(modelText) as {
-      modelTopology: object;
-      weightSpecs: tf.io.WeightsManifestEntry[];
-    };
-    const forward = DenseForward.fromArtifacts(modelTopology, weightSpecs, weights);
+    const forward = DenseForward.fromArtifacts(topology.modelTopology, topology.weightSpecs, weights);
     return new WindowAutoencoder(undefined, forward, StandardScaler.from(metadata.scaler), metadata);
   }
 

@@ -150,8 +150,10 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   async onModuleInit(): Promise<void> {
     await initTfBackend(this.logger);
     const started = performance.now();
-    const stored = await this.store.loadAllCurrent(64, (deviceId, error) =>
-      this.logger.error({ err: error, deviceId }, 'could not load the stored model; the device will retrain'),
+    const stored = this.store.loadAllCurrent(
+      (deviceId, error) =>
+        this.logger.error({ err: error, deviceId }, 'could not load the stored model; the device will retrain'),
+      (loaded, total) => this.logger.info({ loaded, total }, 'loading stored models'),
     );
     for (const [deviceId, model] of stored) {
       if (this.fits(deviceId, model)) this.preloaded.set(deviceId, model);

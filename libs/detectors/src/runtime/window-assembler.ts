@@ -36,15 +36,30 @@ export interface AssemblerStats {
   ignored: number;
 }
 
+interface Bucket {
+  /** Per metric (feature order): sum and count of the step's samples. */
+  sums: Float64Array;
+  counts: Uint32Array;
+}
+
 interface DeviceState {
-  /** Open steps by start time: per metric, sum and count. */
-  open: Map<number, Map<string, { sum: number; count: number }>>;
+  /** Open steps by start time. */
+  open: Map<number, Bucket>;
+  /** The open step the last sample went to (most samples go to the newest step): skips the map lookup. */
+  lastStep: number;
+  lastBucket: Bucket | undefined;
+  /** Start of the oldest open step: nothing closes before the watermark passes its end. */
+  oldestOpen: number;
   watermarkMs: number;
   /** Start of the next step to close: nothing before it is accepted any more. */
   nextStepMs: number | undefined;
-  last: Array<{ value: number; age: number } | undefined>;
+  /** Per metric, the last closed value and how many steps it has been repeated (-1: none). */
+  lastValue: Float64Array;
+  lastAge: Int32Array;
   rows: AssembledRow[];
 }
+
+const NONE: readonly AssembledWindow[] = Object.freeze([]);
 
 /**
  * Turns per-device, per-metric samples into fixed-step rows and sliding windows in event time. Each device
@@ -52,43 +67,62 @@ interface DeviceState {
  * delays differ; a step closes when the watermark passes its end, and a sample for a closed step is counted
  * as late and dropped, so emitted windows never change. Short gaps are filled with the last value, long
  * ones restart the window rather than feed the model invented data.
+ *
+ * This runs once per record (100k records/s at 10,000 devices x 10 metrics at 1 Hz): a sample costs two
+ * map lookups and two typed-array writes, and steps are only looked at when the watermark passes the
+ * oldest open one.
  */
 export class WindowAssembler {
   private readonly devices = new Map<string, DeviceState>();
   private readonly index: Map<string, number>;
+  private readonly width: number;
   readonly stats: AssemblerStats = { late: 0, gaps: 0, ignored: 0 };
 
   constructor(private readonly options: AssemblerOptions) {
     this.index = new Map(options.metrics.map((m, i) => [m, i]));
+    this.width = options.metrics.length;
   }
 
-  /** Adds one sample; returns the windows completed by the steps it closed, oldest first. */
-  add(sample: SampleInput): AssembledWindow[] {
+  /** Adds one sample; returns the windows completed by the steps it closed, oldest first (do not modify). */
+  add(sample: SampleInput): readonly AssembledWindow[] {
     const i = this.index.get(sample.metric);
-    if (i === undefined || sample.value === null || !Number.isFinite(sample.value)) {
+    const value = sample.value;
+    if (i === undefined || value === null || !Number.isFinite(value)) {
       this.stats.ignored++;
-      return [];
+      return NONE;
     }
     const state = this.state(sample.deviceId);
-    const step = Math.floor(sample.timestampMs / this.options.stepMs) * this.options.stepMs;
-    if (state.nextStepMs !== undefined && step < state.nextStepMs) {
-      this.stats.late++;
-      return [];
+    const { stepMs, allowedLatenessMs } = this.options;
+    const step = Math.floor(sample.timestampMs / stepMs) * stepMs;
+    let bucket: Bucket | undefined;
+    if (step === state.lastStep && state.lastBucket) {
+      bucket = state.lastBucket;
+    } else {
+      if (state.nextStepMs !== undefined && step < state.nextStepMs) {
+        this.stats.late++;
+        return NONE;
+      }
+      bucket = state.open.get(step);
+      if (!bucket) {
+        bucket = { sums: new Float64Array(this.width), counts: new Uint32Array(this.width) };
+        state.open.set(step, bucket);
+        if (step < state.oldestOpen) state.oldestOpen = step;
+      }
+      state.lastStep = step;
+      state.lastBucket = bucket;
     }
-    let bucket = state.open.get(step);
-    if (!bucket) state.open.set(step, (bucket = new Map()));
-    const cell = bucket.get(sample.metric) ?? { sum: 0, count: 0 };
-    cell.sum += sample.value;
-    cell.count++;
-    bucket.set(sample.metric, cell);
-    state.watermarkMs = Math.max(state.watermarkMs, sample.timestampMs - this.options.allowedLatenessMs);
+    bucket.sums[i]! += value;
+    bucket.counts[i]!++;
+    const watermark = sample.timestampMs - allowedLatenessMs;
+    if (watermark > state.watermarkMs) state.watermarkMs = watermark;
+    if (state.oldestOpen + stepMs > state.watermarkMs) return NONE;
     return this.close(sample.deviceId, state, state.watermarkMs);
   }
 
   /** Closes every open step of a device (end of a replay, shutdown) and returns what that completes. */
-  flush(deviceId: string): AssembledWindow[] {
+  flush(deviceId: string): readonly AssembledWindow[] {
     const state = this.devices.get(deviceId);
-    if (!state) return [];
+    if (!state) return NONE;
     return this.close(deviceId, state, Infinity);
   }
 
@@ -102,9 +136,13 @@ export class WindowAssembler {
     if (!state) {
       state = {
         open: new Map(),
+        lastStep: Number.NaN,
+        lastBucket: undefined,
+        oldestOpen: Infinity,
         watermarkMs: -Infinity,
         nextStepMs: undefined,
-        last: this.options.metrics.map(() => undefined),
+        lastValue: new Float64Array(this.width),
+        lastAge: new Int32Array(this.width).fill(-1),
         rows: [],
       };
       this.devices.set(deviceId, state);
@@ -114,7 +152,14 @@ export class WindowAssembler {
 
   private close(deviceId: string, state: DeviceState, watermarkMs: number): AssembledWindow[] {
     const { stepMs, maxFillSteps } = this.options;
-    const ready = [...state.open.keys()].filter((s) => s + stepMs <= watermarkMs).sort((a, b) => a - b);
+    const ready: number[] = [];
+    let oldest = Infinity;
+    for (const s of state.open.keys()) {
+      if (s + stepMs <= watermarkMs) ready.push(s);
+      else if (s < oldest) oldest = s;
+    }
+    if (ready.length > 1) ready.sort((a, b) => a - b);
+    state.oldestOpen = oldest;
     const windows: AssembledWindow[] = [];
     for (const step of ready) {
       // Steps without any sample since the last closed one: short runs are filled, long ones forget the past.
@@ -122,13 +167,18 @@ export class WindowAssembler {
       if (missing > maxFillSteps) {
         if (state.rows.length > 0) this.stats.gaps++;
         state.rows = [];
-        state.last = state.last.map(() => undefined);
+        state.lastAge.fill(-1);
       } else {
         for (let s = step - missing * stepMs; s < step; s += stepMs)
           this.closeStep(deviceId, state, s, undefined, windows);
       }
-      this.closeStep(deviceId, state, step, state.open.get(step), windows);
+      const bucket = state.open.get(step);
       state.open.delete(step);
+      if (state.lastBucket === bucket) {
+        state.lastBucket = undefined;
+        state.lastStep = Number.NaN;
+      }
+      this.closeStep(deviceId, state, step, bucket, windows);
     }
     return windows;
   }
@@ -137,27 +187,28 @@ export class WindowAssembler {
     deviceId: string,
     state: DeviceState,
     step: number,
-    bucket: Map<string, { sum: number; count: number }> | undefined,
+    bucket: Bucket | undefined,
     windows: AssembledWindow[],
   ): void {
-    const { metrics, maxFillSteps, stepMs, windowLength } = this.options;
+    const { maxFillSteps, stepMs, windowLength } = this.options;
     state.nextStepMs = step + stepMs;
     let complete = true;
-    const values = metrics.map((metric, i) => {
-      const cell = bucket?.get(metric);
-      if (cell) {
-        const value = cell.sum / cell.count;
-        state.last[i] = { value, age: 0 };
-        return value;
+    const values = new Array<number>(this.width);
+    for (let i = 0; i < this.width; i++) {
+      const count = bucket ? bucket.counts[i]! : 0;
+      if (count > 0) {
+        const value = bucket!.sums[i]! / count;
+        state.lastValue[i] = value;
+        state.lastAge[i] = 0;
+        values[i] = value;
+      } else if (state.lastAge[i]! >= 0 && state.lastAge[i]! < maxFillSteps) {
+        state.lastAge[i]!++;
+        values[i] = state.lastValue[i]!;
+      } else {
+        complete = false;
+        values[i] = Number.NaN;
       }
-      const last = state.last[i];
-      if (last && last.age < maxFillSteps) {
-        last.age++;
-        return last.value;
-      }
-      complete = false;
-      return Number.NaN;
-    });
+    }
     if (!complete) {
       if (state.rows.length > 0) this.stats.gaps++;
       state.rows = [];
