@@ -108,7 +108,10 @@ async function scoring(): Promise<void> {
   print(`\nscoring, ${METRICS.length} metrics x window 10, one core (${tf.getBackend()} backend for TF.js):`);
   print('batch  sentio (JS forward)  TF.js predict');
   for (const batch of [1, 10, 100, 1000]) {
-    const js = rate(batch, (n) => model.scoreWindows(windows.slice(0, n)));
+    // One window is the online path (scoreWindow: shared buffers, no batch allocations).
+    const js = rate(batch, (n) =>
+      n === 1 ? model.scoreWindow(windows[0]!) : model.scoreWindows(windows.slice(0, n)),
+    );
     const input = tf.tensor2d(windows.slice(0, batch).flat(2), [batch, width]);
     const viaTf = rate(batch, () => tf.tidy(() => (reference.predict(input) as tf.Tensor).dataSync()));
     input.dispose();

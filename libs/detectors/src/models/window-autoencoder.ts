@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DenseForward } from './dense-forward.js';
+import { DenseForward, scratch } from './dense-forward.js';
 import { seededRandom, shuffleInPlace } from '../seeded-random.util.js';
 import { StandardScaler, type ScalerState } from './standard-scaler.js';
 import { quantile } from '../stats.util.js';
@@ -204,8 +204,27 @@ export class WindowAutoencoder {
 
   /** Scores one window of raw (unscaled) rows, oldest first. */
   scoreWindow(rows: readonly (readonly number[])[]): WindowScore {
-    const [first] = this.scoreWindows([rows]);
-    return first!;
+    // One window per device per step online: scaled straight into a shared input buffer and run through
+    // the allocation-free forward pass; the arithmetic is scoreWindows' (same result, see its spec).
+    const windowLength = this.windowLength;
+    if (rows.length !== windowLength)
+      throw new Error(`window has ${rows.length} rows, the model expects ${windowLength}`);
+    const featureCount = this.features.length;
+    const { mean, std } = this.scaler.state;
+    const input = scratch('input', windowLength * featureCount);
+    for (let t = 0; t < windowLength; t++) {
+      const row = rows[t]!;
+      for (let f = 0; f < featureCount; f++) input[t * featureCount + f] = (row[f]! - mean[f]!) / std[f]!;
+    }
+    const output = this.forward.predictOne(input);
+    const contributions = new Array<number>(featureCount).fill(0);
+    for (let t = 0; t < windowLength; t++) {
+      for (let f = 0; f < featureCount; f++) {
+        const i = t * featureCount + f;
+        contributions[f]! += (output[i]! - input[i]!) ** 2 / windowLength;
+      }
+    }
+    return { score: contributions.reduce((a, b) => a + b, 0) / featureCount, contributions };
   }
 
   /** Scores many windows of raw rows in one forward pass. */

@@ -39,6 +39,13 @@ describe('ModelStore', () => {
     const loaded = await store.load('pump/1', first.metadata.modelVersion);
     const window = Array.from({ length: 5 }, (_, i) => [i / 5, 1 - i / 5]);
     expect(loaded.scoreWindow(window).score).toBeCloseTo(first.scoreWindow(window).score, 6);
+    // The one-window path (shared buffers, no batch) computes exactly what the batch path does, and a
+    // second model scored in between does not leak into the next result through those buffers.
+    const alone = loaded.scoreWindow(window);
+    const other = second.scoreWindow(window.map((r) => r.map((v) => v * 3)));
+    expect(loaded.scoreWindows([window])[0]).toEqual(alone);
+    expect(second.scoreWindows([window.map((r) => r.map((v) => v * 3))])[0]).toEqual(other);
+    expect(loaded.scoreWindow(window)).toEqual(alone);
     for (const m of [first, second, loaded]) m.dispose();
   });
 
