@@ -23,5 +23,13 @@ export * from './evaluation/engine-input.util.js';
 export { Silences, silenceActive, validateSilence, type Silence } from './dispatch/silences.js';
 export type { DeliveryAttempt } from './notify/notification-log.js';
 export { signBody } from './receivers/index.js';
-export { backtest, readRuleInputsFromKafka, warmUpMs, type BacktestResult } from './backtest/backtest.js';
+export { buildDispatchConfig, NotificationConfigError } from './dispatch/dispatch-config.util.js';
+export {
+  backtest,
+  readRuleInputs,
+  warmUpMs,
+  type BacktestResult,
+  type ClickHouseInputs,
+  type RuleInputs,
+} from './backtest/backtest.js';
 export { AlertingApiModule } from './api/alerting-api.module.js';

@@ -92,3 +92,12 @@ export {
   type SpanQueryRow,
   type SpanStatus,
 } from './repositories/traces-query.repository.js';
+export {
+  AlertInputsQueryRepository,
+  type AlertAnomalyRow,
+  type AlertDeviceRow,
+  type AlertForecastRow,
+  type AlertInputRange,
+  type AlertLogRow,
+  type AlertSampleRow,
+} from './repositories/alert-inputs-query.repository.js';

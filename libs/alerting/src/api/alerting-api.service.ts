@@ -5,8 +5,10 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  Optional,
 } from '@nestjs/common';
 import { AvroSerde, EventCodec } from '@sentio/avro';
+import { AlertInputsQueryRepository, ClickHouseStore } from '@sentio/clickhouse';
 import { eventStreams, type AlertEvent, type AlertRuleRecord } from '@sentio/events';
 import {
   EVENT_TOPICS,
@@ -20,7 +22,7 @@ import { AuditService, type AuthenticatedUser } from '@sentio/query-api';
 import type { Kafka } from 'kafkajs';
 import { z } from 'zod';
 import { alertingTopics } from '../alerting-topics.js';
-import { backtest, readRuleInputsFromKafka, type BacktestResult } from '../backtest/backtest.js';
+import { backtest, readRuleInputs, type BacktestResult } from '../backtest/backtest.js';
 import { validateSilence, type Silence } from '../dispatch/silences.js';
 import { parseRule, RuleValidationError, type AlertRule } from '../rules/alert-rule.schema.js';
 import { AlertRulesService } from '../rules/alert-rules.service.js';
@@ -75,6 +77,7 @@ export class AlertingApiService {
     @Inject(KAFKA_CONFIG) private readonly kafkaConfig: KafkaConfig,
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(AvroSerde) private readonly serde: AvroSerde,
+    @Optional() @Inject(ClickHouseStore) private readonly store?: ClickHouseStore,
   ) {}
 
   async listRules(): Promise<AlertRuleRecord[]> {
@@ -139,7 +142,7 @@ export class AlertingApiService {
     return record;
   }
 
-  /** The console's rule preview: the backtest over Kafka, nothing sent. */
+  /** The console's rule preview: the backtest (Kafka within retention, else ClickHouse), nothing sent. */
   async preview(body: { rule?: unknown; from?: string; to?: string }): Promise<BacktestResult> {
     let rule: AlertRule;
     try {
@@ -152,14 +155,10 @@ export class AlertingApiService {
     if (!(to > from) || Number.isNaN(from) || Number.isNaN(to))
       throw new BadRequestException('from, to: expected ISO times with from before to');
     if (to - from > 7 * 86_400_000) throw new BadRequestException('to: a preview covers at most 7 days');
-    const { inputs, devices } = await readRuleInputsFromKafka(
-      this.kafka,
-      this.serde,
-      this.topics,
-      rule,
-      from,
-      to,
-    );
+    const store = this.store;
+    const { inputs, devices } = await readRuleInputs(this.kafka, this.serde, this.topics, rule, from, to, {
+      clickhouse: store ? () => Promise.resolve(new AlertInputsQueryRepository(store)) : undefined,
+    });
     return backtest(rule, inputs, from, to, devices);
   }
 

@@ -5,11 +5,17 @@ import {
   backtest,
   parseDuration,
   readRuleFiles,
-  readRuleInputsFromKafka,
+  readRuleInputs,
   type AlertRule,
   type AlertTransition,
 } from '@sentio/alerting';
 import { AvroSerde, avroConfigSection } from '@sentio/avro';
+import {
+  AlertInputsQueryRepository,
+  ClickHouseStore,
+  clickHouseConfigSection,
+  ProjectionVersions,
+} from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
 import { createKafka, EventProducer, eventTopics, kafkaConfigSection } from '@sentio/kafka';
 import { createLogger, progressReporter } from '@sentio/observability';
@@ -22,7 +28,8 @@ const usage = `backtest --rule <file|id> --from <time> --to <time> [--id <rule i
   --to     same forms, or now (default now)
   --json   print the transitions as JSON lines instead of a table
 
-Replays the recorded inputs (from Kafka, within its retention) through the live evaluator and prints the
+Replays the recorded inputs (from Kafka within its retention; the older part of the range from the ClickHouse
+projections at SENTIO_CLICKHOUSE_PATH, which no running platform may hold) through the live evaluator and prints the
 timeline of what would have been pending, fired and resolved. Progress goes to stderr as JSON log lines.`;
 
 export function parseTime(text: string, now = Date.now()): number {
@@ -102,20 +109,32 @@ async function backtestCommand(argv: string[]): Promise<number> {
   }
   let reported = 0;
   let progress: ReturnType<typeof progressReporter> | undefined;
-  const { inputs, devices } = await readRuleInputsFromKafka(
-    kafka,
-    serde,
-    topics,
-    rule,
-    from,
-    to,
-    (read, total) => {
+  let store: ClickHouseStore | undefined;
+  const { inputs, devices, sources } = await readRuleInputs(kafka, serde, topics, rule, from, to, {
+    progress: (read, total) => {
       progress ??= progressReporter(logger, 'alerts backtest: reading', total);
       progress.advance(read - reported);
       reported = read;
     },
-  );
+    // Opened only when the range starts before Kafka's retention.
+    clickhouse: async () => {
+      store = ClickHouseStore.open(loadConfig([clickHouseConfigSection]).clickhouse, logger);
+      // Logical table names resolve to the live version of each projection family (after a replay swap).
+      await ProjectionVersions.attach(store, logger, 0);
+      return new AlertInputsQueryRepository(store);
+    },
+  }).finally(() => store?.close());
   progress?.done();
+  for (const c of sources.clickhouse)
+    logger.info(
+      {
+        stream: c.stream,
+        from: new Date(c.from).toISOString(),
+        to: new Date(c.to).toISOString(),
+        rows: c.rows,
+      },
+      'older than Kafka retains: read from ClickHouse',
+    );
   const result = backtest(rule, inputs, from, to, devices);
   if (values.json) {
     for (const t of result.transitions) process.stdout.write(`${JSON.stringify(t)}\n`);
