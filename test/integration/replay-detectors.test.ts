@@ -114,9 +114,42 @@ describe('replay detectors: re-score history with a stored model version and com
     expect(rows.reduce((n, r) => n + Number(r.n), 0)).toBe(reported);
   });
 
-  it('never wrote into the live anomalies', async () => {
+  it('recomputed forecasts the live way, tagged with the model version, beside the live ones', async () => {
+    const id = /re-score ([0-9a-f]{8}) /.exec(rescore.stdout)![1]!;
+    const reported = Number(/(\d[\d,]*) forecasts written/.exec(rescore.stdout)![1]!.replace(/,/g, ''));
+    // One forecast per metric every 60 resampled rows once 10 buckets of 30 rows are there: 2 devices,
+    // 2 metrics, 1,200 s at 1 s steps.
+    expect(reported).toBeGreaterThan(0);
+    const rows = await store.query<{ version: string; device: string; metric: string; n: string }>(
+      `SELECT model_version AS version, toString(device_id) AS device, toString(metric) AS metric, count() AS n
+       FROM ${store.table('forecast_rescores')} FINAL WHERE replay_id = {id:String}
+       GROUP BY version, device, metric ORDER BY device, metric`,
+      { id },
+    );
+    expect(rows.map((r) => [r.device, r.metric])).toEqual([
+      ['pump-a', 'pressure'],
+      ['pump-a', 'temperature'],
+      ['pump-b', 'pressure'],
+      ['pump-b', 'temperature'],
+    ]);
+    for (const r of rows) expect(versions).toContain(r.version);
+    expect(rows.reduce((n, r) => n + Number(r.n), 0)).toBe(reported);
+    const [points] = await store.query<{ p: string; model: string }>(
+      `SELECT length(points) AS p, toString(model_id) AS model FROM ${store.table('forecast_rescores')}
+       WHERE replay_id = {id:String} LIMIT 1`,
+      { id },
+    );
+    expect(Number(points!.p)).toBe(20); // horizon 600 rows in buckets of 30
+    expect(points!.model).toBe('holt-damped');
+  });
+
+  it('never wrote into the live anomalies or forecasts', async () => {
     const [live] = await store.query<{ n: string }>(`SELECT count() AS n FROM ${store.table('anomalies')}`);
     expect(Number(live!.n)).toBe(0);
+    const [forecasts] = await store.query<{ n: string }>(
+      `SELECT count() AS n FROM ${store.table('forecasts')}`,
+    );
+    expect(Number(forecasts!.n)).toBe(0);
   });
 
   it('compare prints the re-scored version with precision and recall against the labelled fault', () => {
@@ -128,5 +161,20 @@ describe('replay detectors: re-score history with a stored model version and com
     expect(Number(recall)).toBe(1);
     expect(Number(precision)).toBeGreaterThan(0.5);
     expect(compare.stdout).toMatch(/^source\s+model version\s+anomalies\s+precision\s+recall/m);
+  });
+
+  it('compare reports the re-scored forecasts per model version too', () => {
+    expect(compare.stdout).toMatch(/^source\s+model version\s+forecasts\s+at risk/m);
+    const forecastsTable = compare.stdout.slice(
+      compare.stdout.search(/^source\s+model version\s+forecasts/m),
+    );
+    const lines = forecastsTable
+      .split('\n')
+      .filter((l) => l.startsWith('replay:'))
+      .map((l) => l.split(/\s{2,}/));
+    // One line per device's model version (each device has its own).
+    expect(lines.map((l) => l[1]).sort()).toEqual([...versions].sort());
+    const reported = Number(/(\d[\d,]*) forecasts written/.exec(rescore.stdout)![1]!.replace(/,/g, ''));
+    expect(lines.reduce((n, l) => n + Number(l[2]!.replace(/,/g, '')), 0)).toBe(reported);
   });
 });

@@ -37,7 +37,7 @@ export const targets = {
   // In the process that writes ClickHouse: a swap holds live ingest's writes to the family for its last step.
   replay: {
     usesClickHouse: true,
-    module: (config) => ReplayModule.forRoot(config.replay, config.ingest.groupId),
+    module: (config) => ReplayModule.forRoot(config.replay, config.ingest.groupId, config.detectors),
   },
 } satisfies Record<string, Target>;
 

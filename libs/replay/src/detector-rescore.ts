@@ -1,16 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AnomalyRescoresRepository, type RescoredAnomaly } from '@sentio/clickhouse';
 import {
+  assessFailure,
   DeviceStream,
+  fitHolt,
+  holtForecast,
   ModelStore,
   WindowAssembler,
   type DetectorsConfig,
   type WindowAutoencoder,
 } from '@sentio/detectors';
-import type { TelemetrySample } from '@sentio/events';
+import type { Forecast, TelemetrySample } from '@sentio/events';
 import type { StreamCodecs } from '@sentio/kafka';
 import { progressReporter, type Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
+import type { ForecastRescoresRepository, RescoredForecast } from './forecast-rescores.repository.js';
 import { offsetsForTime, watermarks } from './kafka-offsets.util.js';
 import { readRange } from './kafka-range.util.js';
 
@@ -31,6 +35,7 @@ export interface RescoreResult {
   records: number;
   windows: number;
   anomalies: number;
+  forecasts: number;
   devicesScored: string[];
   devicesWithoutModel: string[];
   seconds: number;
@@ -41,6 +46,7 @@ export interface RescoreDeps {
   codecs: StreamCodecs;
   topic: string;
   rescores: AnomalyRescoresRepository;
+  forecasts: ForecastRescoresRepository;
   config: DetectorsConfig;
   logger: Logger;
 }
@@ -51,10 +57,62 @@ const INSERT_ROWS = 10_000;
  * Re-scores a time range of telemetry with one stored model version per device, the way the running
  * detectors assemble and score windows (event-time steps, per-device baseline), and writes the anomalies to
  * `anomaly_rescores` tagged with the model version and the run's id: beside the live anomalies, never over
- * them. Differences from the live detector: no training (a device without that version is skipped) and no
+ * them. Forecasts are recomputed the live detector's way over the same resampled rows and written to
+ * `forecast_rescores`, tagged the same (the forecaster itself has no stored versions: `model_id` names it). Differences from the live detector: no training (a device without that version is skipped) and no
  * alarm hold (the baseline follows every row), so a re-score of the live version can flag slightly
  * differently in long alarms. Deterministic event ids make a repeated run count once (ReplacingMergeTree).
  */
+/**
+ * The live detector's forecast rule (DetectorsService): every `everyRows` resampled rows, once `bucketRows`
+ * rows have filled ten buckets, a Holt fit per metric over the bucket means and its risk against the limits.
+ */
+function forecastOf(
+  config: DetectorsConfig,
+  deviceId: string,
+  h: { rows: Array<{ endMs: number; raw: number[] }>; since: number },
+  endMs: number,
+): Forecast[] {
+  const f = config.forecast;
+  const buckets = Math.floor(h.rows.length / f.bucketRows);
+  if (++h.since < f.everyRows || buckets < 10) return [];
+  h.since = 0;
+  const recent = h.rows.slice(h.rows.length - buckets * f.bucketRows);
+  const bucketMs = f.bucketRows * config.stepMs;
+  const horizon = Math.ceil(f.horizonRows / f.bucketRows);
+  return config.metrics.map((metric, i) => {
+    const values = Array.from({ length: buckets }, (_, b) => {
+      let sum = 0;
+      for (let r = b * f.bucketRows; r < (b + 1) * f.bucketRows; r++) sum += recent[r]!.raw[i]!;
+      return sum / f.bucketRows;
+    });
+    const fit = fitHolt(values, { damped: f.damped });
+    const points = holtForecast(fit, horizon, f.intervalLevel);
+    const limits = config.limits[metric] ?? {};
+    const risk = assessFailure(values[values.length - 1]!, points, limits);
+    return {
+      eventId: '',
+      deviceId,
+      metric,
+      timestampMs: endMs,
+      points: points.map((p) => ({
+        timestampMs: endMs + p.step * bucketMs,
+        value: p.value,
+        lower: p.lower,
+        upper: p.upper,
+      })),
+      intervalLevel: f.intervalLevel,
+      limitLower: limits.lower ?? null,
+      limitUpper: limits.upper ?? null,
+      timeToFailureMs: risk.stepsToFailure === undefined ? null : Math.round(risk.stepsToFailure * bucketMs),
+      risk: risk.risk,
+      confidence: risk.confidence ?? null,
+      mase: fit.mase ?? null,
+      modelId: f.damped ? 'holt-damped' : 'holt',
+      modelVersion: '',
+    };
+  });
+}
+
 export async function rescoreDetectors(deps: RescoreDeps, request: RescoreRequest): Promise<RescoreResult> {
   const started = performance.now();
   const { config, logger } = deps;
@@ -79,6 +137,9 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
   const models = new Map<string, WindowAutoencoder | null>();
   const streams = new Map<string, DeviceStream>();
   const pending: RescoredAnomaly[] = [];
+  const pendingForecasts: RescoredForecast[] = [];
+  const history = new Map<string, { rows: Array<{ endMs: number; raw: number[] }>; since: number }>();
+  let forecasts = 0;
   let chunk = 0;
   let records = 0;
   let windows = 0;
@@ -121,6 +182,10 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
       const rows = pending.splice(0, INSERT_ROWS);
       await deps.rescores.insert(rows, `rescore-${id}-${chunk++}`);
     }
+    while (pendingForecasts.length >= INSERT_ROWS || (all && pendingForecasts.length > 0)) {
+      const rows = pendingForecasts.splice(0, INSERT_ROWS);
+      await deps.forecasts.insert(rows, `rescore-forecasts-${id}-${chunk++}`);
+    }
   };
 
   const total = [...end].reduce((n, [p, e]) => n + Math.max(0, Number(e - (start.get(p) ?? 0n))), 0);
@@ -145,6 +210,30 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
           streams.set(window.deviceId, stream);
         }
         const next = stream.push(window);
+        let h = history.get(window.deviceId);
+        if (!h) history.set(window.deviceId, (h = { rows: [], since: 0 }));
+        for (const row of next.added) {
+          h.rows.push({ endMs: row.endMs, raw: row.raw });
+          if (h.rows.length > config.forecast.historyRows) h.rows.shift();
+          if (row.endMs <= request.fromMs || row.endMs > request.toMs) continue;
+          const made = forecastOf(config, window.deviceId, h, row.endMs);
+          if (made.length === 0) continue;
+          const model = await modelOf(window.deviceId);
+          if (!model) continue;
+          for (const f of made) {
+            const modelVersion = model.metadata.modelVersion;
+            pendingForecasts.push({
+              ...f,
+              replayId: id,
+              modelVersion,
+              eventId: createHash('sha256')
+                .update(`${f.modelId}:${modelVersion}:${f.deviceId}:${f.metric}:${f.timestampMs}`)
+                .digest('hex')
+                .slice(0, 32),
+            });
+            forecasts++;
+          }
+        }
         if (window.endMs <= request.fromMs || window.endMs > request.toMs) continue;
         const model = await modelOf(window.deviceId);
         if (!model) continue;
@@ -186,6 +275,7 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
     records,
     windows,
     anomalies,
+    forecasts,
     devicesScored: [...models]
       .filter(([, m]) => m !== null)
       .map(([d]) => d)

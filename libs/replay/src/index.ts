@@ -2,6 +2,7 @@ export { replayConfigSection, type ReplayConfig } from './replay.config.js';
 export { ReplayModule } from './replay.module.js';
 export {
   ReplayService,
+  isPartial,
   type PartitionPlan,
   type ProjectionReplayRequest,
   type ReplayPlan,
@@ -15,6 +16,12 @@ export {
 export { FAMILY_SOURCES } from './replay-families.constant.js';
 export { committedOffsets, offsetsForTime, watermarks, type PartitionOffsets } from './kafka-offsets.util.js';
 export { rescoreDetectors, type RescoreRequest, type RescoreResult } from './detector-rescore.js';
+export { DetectorRescoreService, type ComparisonReport } from './detector-rescore.service.js';
+export {
+  ForecastRescoresRepository,
+  type ForecastTally,
+  type RescoredForecast,
+} from './forecast-rescores.repository.js';
 export {
   compareVersions,
   parseFaultIntervals,

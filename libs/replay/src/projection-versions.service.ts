@@ -52,6 +52,59 @@ export class ProjectionVersionsService {
     return { version: await this.clone(family), created: true };
   }
 
+  /**
+   * Adds to a version's tables the columns version 1 has and they lack. Migrations change the family's
+   * version-1 tables (`ALTER TABLE alerts ADD COLUMN ...`, migration 015); a version cloned or created
+   * before such a migration misses those columns, and the repositories write the current column set, so a
+   * replay into it (or a swap to it) would fail or serve rows without them. Columns are only added, with
+   * their type and default, never dropped or changed: a version that differs on purpose keeps its changes.
+   */
+  async alignColumns(family: ProjectionFamily, version: number): Promise<string[]> {
+    if (version === 1) return [];
+    const info = this.versions.version(family, version);
+    if (!info) throw new Error(`${family} has no registered version ${version}`);
+    const db = this.store.database;
+    const physical = info.tables.map((t) => physicalName(t, version));
+    const columns = await this.store.query<{
+      table: string;
+      name: string;
+      type: string;
+      default_kind: string;
+      default_expression: string;
+      position: string;
+    }>(
+      `SELECT table, name, type, default_kind, default_expression, position FROM system.columns
+       WHERE database = {db:String} AND table IN {tables:Array(String)} ORDER BY table, position`,
+      { db, tables: [...info.tables, ...physical] },
+    );
+    const added: string[] = [];
+    for (const table of info.tables) {
+      const target = physicalName(table, version);
+      const have = new Set(columns.filter((c) => c.table === target).map((c) => c.name));
+      // The table is new in this version (a new rollup) or gone from version 1: nothing to align with.
+      if (have.size === 0) continue;
+      const base = columns.filter((c) => c.table === table);
+      let after: string | undefined;
+      for (const c of base) {
+        if (!have.has(c.name)) {
+          const def = c.default_kind ? ` ${c.default_kind} ${c.default_expression}` : '';
+          await this.store.command(
+            `ALTER TABLE ${db}.${target} ADD COLUMN IF NOT EXISTS \`${c.name}\` ${c.type}${def}` +
+              (after ? ` AFTER \`${after}\`` : ' FIRST'),
+          );
+          added.push(`${target}.${c.name}`);
+        }
+        after = c.name;
+      }
+    }
+    if (added.length > 0)
+      this.logger.info(
+        { family, version, added },
+        'projection version given the columns version 1 gained since',
+      );
+    return added;
+  }
+
   /** Creates version max+1 of the family with the live version's tables and views, empty. */
   async clone(family: ProjectionFamily): Promise<number> {
     const live = this.versions.liveVersion(family);
@@ -106,6 +159,24 @@ export class ProjectionVersionsService {
       previous: pointers.get(v.family)?.previous === v.version,
       rows: Object.fromEntries(v.tables.map((t) => [t, sizes.get(physicalName(t, v.version)) ?? 0])),
     }));
+  }
+
+  /**
+   * Empties a version that is neither live nor the previous one (its tables, frontier and write-ahead log),
+   * so a rebuild starts it from scratch: a full rebuild never continues from what a partial build left.
+   */
+  async reset(family: ProjectionFamily, version: number): Promise<void> {
+    const pointer = (await this.versions.pointers()).get(family);
+    const live = pointer?.live ?? this.versions.liveVersion(family);
+    if (version === live || version === pointer?.previous)
+      throw new Error(`version ${version} of ${family} is ${version === live ? 'live' : 'the previous one'}`);
+    const info = this.versions.version(family, version);
+    if (!info || info.dropped) throw new Error(`${family} has no version ${version}`);
+    const db = this.store.database;
+    for (const table of info.tables)
+      await this.store.command(`TRUNCATE TABLE IF EXISTS ${db}.${physicalName(table, version)}`);
+    await this.replays.forget(family, version, writeAheadGroup(family, version));
+    this.logger.info({ family, version }, 'projection version emptied for a rebuild from scratch');
   }
 
   /** Drops a version's tables and views; never the live one. */

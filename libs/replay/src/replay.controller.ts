@@ -17,8 +17,11 @@ import {
 } from '@nestjs/common';
 import { isProjectionFamily, PROJECTION_FAMILIES, type ProjectionFamily } from '@sentio/clickhouse';
 import { Roles, type AuthenticatedUser } from '@sentio/query-api';
+import type { RescoreResult } from './detector-rescore.js';
+import { DetectorRescoreService, type ComparisonReport } from './detector-rescore.service.js';
 import { ProjectionVersionsService, type VersionStatus } from './projection-versions.service.js';
 import { ReplayService, type ReplayPlan, type ReplayProgress } from './replay.service.js';
+import { parseFaultIntervals } from './version-compare.util.js';
 
 /**
  * Fails closed: the process-wide AccessGuard of the api target authenticates and checks @Roles; in a process
@@ -42,6 +45,17 @@ interface StartBody {
   dryRun?: unknown;
 }
 
+interface RescoreBody {
+  model?: unknown;
+  from?: unknown;
+  to?: unknown;
+  devices?: unknown;
+  /** compare: fault intervals as CSV text (device,start,end). */
+  labels?: unknown;
+}
+
+const WEEK_MS = 7 * 24 * 3_600_000;
+
 /** Start, list, pause, resume and cancel replays; roll back and drop versions (admin role). */
 @Controller('api/replays')
 @Roles('admin')
@@ -50,7 +64,37 @@ export class ReplayController {
   constructor(
     @Inject(ReplayService) private readonly replays: ReplayService,
     @Inject(ProjectionVersionsService) private readonly versions: ProjectionVersionsService,
+    @Inject(DetectorRescoreService) private readonly rescores: DetectorRescoreService,
   ) {}
+
+  /** Re-scores a range of telemetry (default: the last week) with a stored model version; answers when done. */
+  @Post('detectors')
+  @HttpCode(200)
+  rescore(@Body() body: RescoreBody): Promise<RescoreResult> {
+    if (typeof body.model !== 'string' || body.model.length === 0)
+      throw new BadRequestException('model: expected a model version (current, previous or a version id)');
+    const toMs = instant(body.to, 'to') ?? Date.now();
+    const fromMs = instant(body.from, 'from') ?? toMs - WEEK_MS;
+    if (fromMs >= toMs) throw new BadRequestException('from must be before to');
+    return this.rescores.rescore({ modelVersion: body.model, fromMs, toMs, devices: devices(body.devices) });
+  }
+
+  /** Anomalies and forecasts per model version in a range; precision and recall against CSV labels if given. */
+  @Post('compare')
+  @HttpCode(200)
+  compare(@Body() body: RescoreBody): Promise<ComparisonReport> {
+    const toMs = instant(body.to, 'to') ?? Date.now();
+    const fromMs = instant(body.from, 'from') ?? toMs - WEEK_MS;
+    if (body.labels !== undefined && typeof body.labels !== 'string')
+      throw new BadRequestException('labels: expected CSV text (device,start,end)');
+    let labels;
+    try {
+      labels = body.labels === undefined ? undefined : parseFaultIntervals(body.labels);
+    } catch (error) {
+      throw new BadRequestException((error as Error).message);
+    }
+    return this.rescores.compare({ fromMs, toMs, devices: devices(body.devices) }, labels);
+  }
 
   @Get()
   list(): Promise<ReplayProgress[]> {
@@ -71,7 +115,7 @@ export class ReplayController {
       fromMs: instant(body.from, 'from'),
       toMs: instant(body.to, 'to'),
       devices: devices(body.devices),
-      swap: body.swap === undefined ? true : body.swap === true,
+      swap: body.swap === undefined ? undefined : body.swap === true,
     };
     return this.guard<ReplayProgress | ReplayPlan>(
       body.dryRun === true ? this.replays.plan(request) : this.replays.startProjection(request),
@@ -115,7 +159,7 @@ export class ReplayController {
       const message = (error as Error).message;
       if (/^no replay|has no version/.test(message)) throw new NotFoundException(message);
       if (
-        /is running|is live|cannot be resumed|no previous version|was dropped|is not running|is (done|cancelled)/.test(
+        /is running|is live|cannot be resumed|no previous version|was dropped|is not running|is (done|cancelled)|partial build|another range/.test(
           message,
         )
       )

@@ -1,10 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ClickHouseStore, ReplaysRepository } from '@sentio/clickhouse';
+import type { DetectorsConfig } from '@sentio/detectors';
+import { DetectorRescoreService } from './detector-rescore.service.js';
 import { ProjectionVersionsService } from './projection-versions.service.js';
 import type { ReplayConfig } from './replay.config.js';
 import { ReplayController } from './replay.controller.js';
 import { ReplayService } from './replay.service.js';
-import { INGEST_GROUP_ID, REPLAY_CONFIG } from './replay.tokens.js';
+import { DETECTORS_SETTINGS, INGEST_GROUP_ID, REPLAY_CONFIG } from './replay.tokens.js';
 
 /**
  * Replays of projection families (rebuild into a version, swap, roll back, drop) and their admin API.
@@ -13,13 +15,14 @@ import { INGEST_GROUP_ID, REPLAY_CONFIG } from './replay.tokens.js';
  */
 @Module({})
 export class ReplayModule {
-  static forRoot(config: ReplayConfig, ingestGroupId: string): DynamicModule {
+  static forRoot(config: ReplayConfig, ingestGroupId: string, detectors?: DetectorsConfig): DynamicModule {
     return {
       module: ReplayModule,
       controllers: [ReplayController],
       providers: [
         { provide: REPLAY_CONFIG, useValue: config },
         { provide: INGEST_GROUP_ID, useValue: ingestGroupId },
+        ...(detectors ? [{ provide: DETECTORS_SETTINGS, useValue: detectors }] : []),
         {
           provide: ReplaysRepository,
           inject: [ClickHouseStore],
@@ -27,8 +30,9 @@ export class ReplayModule {
         },
         ProjectionVersionsService,
         ReplayService,
+        DetectorRescoreService,
       ],
-      exports: [ReplayService, ProjectionVersionsService],
+      exports: [ReplayService, ProjectionVersionsService, DetectorRescoreService],
     };
   }
 }

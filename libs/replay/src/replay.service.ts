@@ -45,9 +45,27 @@ export interface ProjectionReplayRequest {
   fromMs?: number;
   toMs?: number;
   devices?: string[];
-  /** Swap the version in once it has caught up (unbounded replays only). Default true. */
+  /**
+   * Swap the version in once it has caught up. Default: true for a full rebuild, false for a partial one
+   * (--from, --to or --devices), which is refused: see `partial`.
+   */
   swap?: boolean;
 }
+
+/**
+ * A partial build (a time range or some devices) holds only the rows of its range; every other row of the
+ * family would be gone from the API after a swap. It is built to be inspected or compared (queries on its
+ * pinned tables, `replay versions`), never swapped in; a full rebuild into the same version starts it from
+ * scratch.
+ */
+export function isPartial(r: { fromMs?: number | null; toMs?: number | null; devices?: readonly string[] }) {
+  return (r.fromMs ?? null) !== null || (r.toMs ?? null) !== null || (r.devices?.length ?? 0) > 0;
+}
+
+const PARTIAL_SWAP =
+  'a partial build (--from, --to or --devices) holds only the records of its range: swapping it in would ' +
+  'drop every other row of the family. Build it without a swap (--no-swap) to inspect it, or rebuild the ' +
+  'whole family to swap';
 
 export interface PartitionPlan {
   partition: number;
@@ -251,18 +269,36 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
   /** Starts (or resumes, when one is unfinished for the family) a rebuild of the family into a new version. */
   async startProjection(request: ProjectionReplayRequest): Promise<ReplayProgress> {
     const { family } = request;
+    const partial = isPartial(request);
+    if (partial && request.swap === true) throw new Error(PARTIAL_SWAP);
+    const swap = request.swap ?? !partial;
     this.assertIdle(family);
-    const unfinished = (await this.replays.list()).find(
+    const stored = await this.replays.list();
+    const unfinished = stored.find(
       (r) =>
         r.family === family &&
         r.kind === 'projection' &&
         ['running', 'paused', 'interrupted'].includes(r.state),
     );
     if (unfinished) {
+      const same =
+        unfinished.fromMs === (request.fromMs ?? null) &&
+        unfinished.toMs === (request.toMs ?? null) &&
+        unfinished.devices.join(',') === (request.devices ?? []).join(',');
+      if (!same)
+        throw new Error(
+          `replay ${unfinished.id} of ${family} is ${unfinished.state} with another range: resume or cancel it first`,
+        );
       this.logger.info({ id: unfinished.id }, 'resuming the unfinished replay of the family');
       return this.resume(unfinished.id);
     }
-    const { version } = await this.versionsService.target(family);
+    const { version, created } = await this.versionsService.target(family);
+    const last = stored
+      .filter((r) => r.family === family && r.version === version && r.kind === 'projection')
+      .sort((a, b) => a.createdAtMs - b.createdAtMs)
+      .at(-1);
+    // What a partial build left is not a start for another build: it starts from scratch.
+    if (!created && last && isPartial(last)) await this.versionsService.reset(family, version);
     const record: ReplayRecord = {
       id: randomBytes(4).toString('hex'),
       kind: 'projection',
@@ -272,7 +308,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
       fromMs: request.fromMs ?? null,
       toMs: request.toMs ?? null,
       devices: request.devices ?? [],
-      detail: JSON.stringify({ swap: request.swap ?? true }),
+      detail: JSON.stringify({ swap }),
       createdAtMs: Date.now(),
     };
     const topic = this.topicOf(family);
@@ -450,7 +486,10 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     const version = r.version;
     const topic = this.topicOf(family);
     const bounded = r.toMs !== null || r.devices.length > 0;
-    const swap = parseDetail(r.detail).swap !== false && !bounded;
+    const swap = parseDetail(r.detail).swap !== false;
+    if (swap && isPartial(r)) throw new Error(PARTIAL_SWAP);
+    // Rows are written with the current column set, and a swap must not serve a version without it.
+    await this.versionsService.alignColumns(family, version);
     const streams = await this.streams(family, version, r);
     const pass = async (start: PartitionOffsets, end: PartitionOffsets) => {
       const total = sumGaps(start, end);

@@ -3,26 +3,16 @@ import { parseArgs } from 'node:util';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { readFile } from 'node:fs/promises';
-import {
-  AnomalyRescoresRepository,
-  ClickHouseStore,
-  isProjectionFamily,
-  PROJECTION_FAMILIES,
-  type ProjectionFamily,
-} from '@sentio/clickhouse';
-import { initTfBackend } from '@sentio/detectors';
-import { EVENT_TOPICS, KAFKA, StreamCodecs, type EventTopics } from '@sentio/kafka';
-import type { Kafka } from 'kafkajs';
+import { isProjectionFamily, PROJECTION_FAMILIES, type ProjectionFamily } from '@sentio/clickhouse';
 import { createLogger, NestJsonLogger } from '@sentio/observability';
 import { loadSentioConfig, platformModule, type SentioConfig } from '@sentio/platform';
 import {
-  compareVersions,
+  DetectorRescoreService,
   parseFaultIntervals,
   ProjectionVersionsService,
-  rescoreDetectors,
   ReplayService,
+  type ComparisonReport,
   type RescoreResult,
-  type VersionComparison,
   type ReplayPlan,
   type ReplayProgress,
   type VersionStatus,
@@ -30,6 +20,8 @@ import {
 import type { Command } from './command.type.js';
 
 const usage = `projection <family> [--from <time>] [--to <time>] [--devices a,b] [--dry-run] [--no-swap] [--detach]
+                                                  a full rebuild swaps in once caught up; a partial one (--from,
+                                                  --to, --devices) is built for inspection and never swapped
        sentio replay rollback <family>            swap the previous version back in (again: roll forward)
        sentio replay drop <family> <version>      drop a version that is not live
        sentio replay list | versions              replays with progress; versions with rows, live and previous marked
@@ -50,6 +42,7 @@ const options = {
   devices: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   'no-swap': { type: 'boolean', default: false },
+  swap: { type: 'boolean', default: false },
   detach: { type: 'boolean', default: false },
   api: { type: 'string' },
   model: { type: 'string' },
@@ -74,7 +67,8 @@ export const replayCommand: Command = {
             fromMs: values.from ? instant(values.from) : undefined,
             toMs: values.to ? instant(values.to) : undefined,
             devices: values.devices ? values.devices.split(',').filter((d) => d.length > 0) : undefined,
-            swap: !values['no-swap'],
+            // Unset: a full rebuild swaps, a partial one does not (and refuses --swap).
+            swap: values['no-swap'] ? false : values.swap ? true : undefined,
           };
           if (values['dry-run']) {
             process.stdout.write(renderPlan(await backend.plan(request)));
@@ -123,7 +117,7 @@ interface StartRequest {
   fromMs?: number;
   toMs?: number;
   devices?: string[];
-  swap: boolean;
+  swap?: boolean;
 }
 
 interface Backend {
@@ -188,7 +182,7 @@ class ApiBackend implements Backend {
   readonly local = false;
   constructor(private readonly base: string) {}
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     const token = process.env['SENTIO_API_TOKEN'];
     const key = process.env['SENTIO_API_KEY'];
@@ -307,46 +301,57 @@ function instant(text: string): number {
   return ms;
 }
 
-/** Re-scoring and comparing run here, against the configured Kafka, ClickHouse and model folder. */
+/**
+ * Re-scoring and comparing run in the process that holds ClickHouse: a running platform's admin API with
+ * --api (or SENTIO_API_URL), else here against the configured Kafka, ClickHouse and model folder.
+ */
 async function detectors(
   sub: 'detectors' | 'compare',
-  values: { from?: string; to?: string; devices?: string; model?: string; labels?: string },
+  values: { from?: string; to?: string; devices?: string; model?: string; labels?: string; api?: string },
 ): Promise<number> {
   const toMs = values.to ? instant(values.to) : Date.now();
   const fromMs = values.from ? instant(values.from) : toMs - 7 * 24 * 3_600_000;
   if (fromMs >= toMs) throw new Error('--from must be before --to');
   const devices = values.devices ? values.devices.split(',').filter((d) => d.length > 0) : undefined;
-  const labels = values.labels ? parseFaultIntervals(await readFile(values.labels, 'utf8')) : undefined;
+  const labelsCsv = values.labels ? await readFile(values.labels, 'utf8') : undefined;
+  const labels = labelsCsv === undefined ? undefined : parseFaultIntervals(labelsCsv);
   if (sub === 'detectors' && !values.model) throw new Error('--model <version> is required');
+  const apiUrl = values.api ?? process.env['SENTIO_API_URL'];
+  if (apiUrl) {
+    const api = new ApiBackend(apiUrl);
+    if (sub === 'detectors') {
+      const result = await api.call<RescoreResult>('POST', '/api/replays/detectors', {
+        model: values.model,
+        from: fromMs,
+        to: toMs,
+        devices,
+      });
+      process.stdout.write(renderRescore(result));
+    } else {
+      const report = await api.call<ComparisonReport>('POST', '/api/replays/compare', {
+        from: fromMs,
+        to: toMs,
+        devices,
+        labels: labelsCsv,
+      });
+      process.stdout.write(renderComparison(report, labels !== undefined));
+    }
+    return 0;
+  }
   const logger = createLogger('sentio-replay');
   const config: SentioConfig = loadSentioConfig();
   const app = await NestFactory.createApplicationContext(platformModule(config, ['replay'], logger), {
     logger: new NestJsonLogger(logger.child({ component: 'nest' })),
   });
   try {
-    const store = app.get(ClickHouseStore, { strict: false });
-    const rescores = new AnomalyRescoresRepository(store);
+    const service = app.get(DetectorRescoreService, { strict: false });
     if (sub === 'detectors') {
-      await initTfBackend(logger);
-      const result = await rescoreDetectors(
-        {
-          kafka: app.get<Kafka>(KAFKA, { strict: false }),
-          codecs: app.get(StreamCodecs, { strict: false }),
-          topic: app.get<EventTopics>(EVENT_TOPICS, { strict: false }).telemetry,
-          rescores,
-          config: config.detectors,
-          logger,
-        },
-        { modelVersion: values.model!, fromMs, toMs, devices },
-      );
+      const result = await service.rescore({ modelVersion: values.model!, fromMs, toMs, devices });
       process.stdout.write(renderRescore(result));
       return 0;
     }
     process.stdout.write(
-      renderComparison(
-        compareVersions(await rescores.flagged({ fromMs, toMs, devices }), labels),
-        labels !== undefined,
-      ),
+      renderComparison(await service.compare({ fromMs, toMs, devices }, labels), labels !== undefined),
     );
     return 0;
   } finally {
@@ -357,7 +362,8 @@ async function detectors(
 function renderRescore(r: RescoreResult): string {
   return (
     `re-score ${r.id} with model ${r.modelVersion}: ${n(r.records)} records, ${n(r.windows)} windows scored on ` +
-    `${r.devicesScored.length} devices, ${n(r.anomalies)} anomalies written to anomaly_rescores (replay:${r.id}) ` +
+    `${r.devicesScored.length} devices, ${n(r.anomalies)} anomalies written to anomaly_rescores and ` +
+    `${n(r.forecasts)} forecasts written to forecast_rescores (replay:${r.id}) ` +
     `in ${r.seconds} s` +
     (r.devicesWithoutModel.length > 0
       ? `; no model ${r.modelVersion} for ${r.devicesWithoutModel.join(', ')}`
@@ -366,15 +372,28 @@ function renderRescore(r: RescoreResult): string {
   );
 }
 
-function renderComparison(rows: VersionComparison[], withLabels: boolean): string {
-  if (rows.length === 0) return 'no anomalies in the range\n';
-  const header = ['source', 'model version', 'anomalies', ...(withLabels ? ['precision', 'recall'] : [])];
-  const cells = rows.map((r) => [
-    r.source,
-    r.modelVersion,
-    n(r.anomalies),
-    ...(withLabels ? [r.precision!.toFixed(3), r.recall!.toFixed(3)] : []),
-  ]);
+function renderComparison(report: ComparisonReport, withLabels: boolean): string {
+  return [
+    table(
+      ['source', 'model version', 'anomalies', ...(withLabels ? ['precision', 'recall'] : [])],
+      report.anomalies.map((r) => [
+        r.source,
+        r.modelVersion,
+        n(r.anomalies),
+        ...(withLabels ? [r.precision!.toFixed(3), r.recall!.toFixed(3)] : []),
+      ]),
+      'no anomalies in the range',
+    ),
+    table(
+      ['source', 'model version', 'forecasts', 'at risk'],
+      report.forecasts.map((r) => [r.source, r.modelVersion, n(r.forecasts), n(r.atRisk)]),
+      'no forecasts in the range',
+    ),
+  ].join('\n');
+}
+
+function table(header: string[], cells: string[][], empty: string): string {
+  if (cells.length === 0) return `${empty}\n`;
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]) =>
     c
