@@ -152,7 +152,10 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     const started = performance.now();
     const stored = this.store.loadAllCurrent(
       (deviceId, error) =>
-        this.logger.error({ err: error, deviceId }, 'could not load the stored model; the device will retrain'),
+        this.logger.error(
+          { err: error, deviceId },
+          'could not load the stored model; the device will retrain',
+        ),
       (loaded, total) => this.logger.info({ loaded, total }, 'loading stored models'),
     );
     for (const [deviceId, model] of stored) {
@@ -187,14 +190,21 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     await this.reloadModelsIfDue();
     if (this.ownership.needsRebuild(batch.partition)) await this.rebuild(batch);
     const records = await batch.decode();
-    const out = await this.handle(batch.partition, records, {
-      replay: false,
-      heartbeat: () => batch.heartbeat(),
-    });
-    await Promise.all([
-      this.producer.send(this.topics.anomalies, out.anomalies),
-      this.producer.send(this.topics.forecasts, out.forecasts),
-    ]);
+    try {
+      const out = await this.handle(batch.partition, records, {
+        replay: false,
+        heartbeat: () => batch.heartbeat(),
+      });
+      await Promise.all([
+        this.producer.send(this.topics.anomalies, out.anomalies),
+        this.producer.send(this.topics.forecasts, out.forecasts),
+      ]);
+    } catch (error) {
+      // Windows of this batch are in state but their results may not be with the broker: the records
+      // come again from the committed offset, onto state rebuilt as it stood there.
+      this.ownership.invalidate(batch.partition);
+      throw error;
+    }
     // Lost in a rebalance while this batch ran: what it built is stale for the next time it comes back.
     if (!this.ownership.owns(batch.partition)) this.release(batch.partition);
   }
@@ -311,14 +321,14 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       ? () => undefined
       : (anomaly: Anomaly) =>
           out.anomalies.push({ key: anomaly.deviceId, value: codecs.anomalies.encode(anomaly) });
-    for (const { message, value: sample } of records) {
-      // Handed over again after a rebalance whose commit did not land: already in this process's state.
-      if (!this.ownership.isNew(partition, message.offset)) continue;
-      this.ownership.advance(partition, message.offset);
+    // Handed over again after a rebalance whose commit did not land: already in this process's state.
+    for (let r = this.ownership.firstNew(partition, records); r < records.length; r++) {
+      const sample = records[r]!.value;
       if (sample.quality === 'BAD') continue;
       if (this.config.assetLabel) this.assets.assign(sample.deviceId, sample.labels[this.config.assetLabel]);
       for (const window of this.assembler.add(sample)) {
-        const device = await this.device(window.deviceId, partition);
+        // Known devices without an await: this runs once per window, 10,000 times a second at full load.
+        const device = this.devices.get(window.deviceId) ?? (await this.device(window.deviceId, partition));
         const next = device.stream.push(window);
         for (const row of next.added) {
           const event = device.group.push(row.residual, row);
@@ -360,6 +370,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         this.hold(device, flag);
       }
     }
+    if (records.length > 0) this.ownership.advance(partition, records[records.length - 1]!.message.offset);
     return out;
   }
 
@@ -568,7 +579,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     const preloaded = this.preloaded.get(deviceId);
     this.preloaded.delete(deviceId);
     try {
-      const version = await this.store.currentVersion(deviceId);
+      const version = this.store.currentVersionSync(deviceId);
       if (preloaded && preloaded.metadata.modelVersion === version) return preloaded;
       preloaded?.dispose();
       return version === undefined ? undefined : await this.loadCurrent(deviceId);

@@ -47,6 +47,20 @@ export class ModelStore {
     }
   }
 
+  /**
+   * `currentVersion` read synchronously: a detector asks once per device it takes over, thousands at a
+   * time after a rebalance, where a small file in the page cache reads faster than a thread-pool round trip.
+   */
+  currentVersionSync(deviceId: string): string | undefined {
+    try {
+      const text = readFileSync(join(this.deviceDir(deviceId), 'current.json'), 'utf8');
+      return (JSON.parse(text) as CurrentPointer).modelVersion;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
   load(deviceId: string, version: string): Promise<WindowAutoencoder> {
     return WindowAutoencoder.load(join(this.deviceDir(deviceId), version));
   }

@@ -53,10 +53,25 @@ export class PartitionOwnership {
     this.pending.delete(partition);
   }
 
-  /** Whether a record is new to this process's state of its partition (not handed over a second time). */
-  isNew(partition: number, offset: string): boolean {
+  /**
+   * Index of the first record new to this process's state of its partition: records before it were
+   * handed over a second time. Records come in offset order, so one comparison settles a whole batch.
+   */
+  firstNew(partition: number, records: ReadonlyArray<{ message: { offset: string } }>): number {
     const last = this.lastOffset.get(partition);
-    return last === undefined || BigInt(offset) > last;
+    if (last === undefined || records.length === 0 || BigInt(records[0]!.message.offset) > last) return 0;
+    let i = 0;
+    while (i < records.length && BigInt(records[i]!.message.offset) <= last) i++;
+    return i;
+  }
+
+  /**
+   * The partition's state can no longer be trusted (a batch failed half way: some of its windows were
+   * taken into state but their results never sent): rebuild it before the redelivered records.
+   */
+  invalidate(partition: number): void {
+    this.lastOffset.delete(partition);
+    if (this.owned.has(partition)) this.pending.add(partition);
   }
 
   /** Records that state now includes the partition's records up to `offset`. */
