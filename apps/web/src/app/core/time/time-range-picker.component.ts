@@ -73,15 +73,6 @@ import {
       flex-direction: column;
       font: var(--mat-sys-label-medium);
     }
-    select,
-    input {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 6px;
-      font: var(--mat-sys-body-medium);
-    }
   `,
 })
 export class TimeRangePickerComponent {

@@ -168,10 +168,6 @@ interface Silence {
     </section>
   `,
   styles: `
-    h2 {
-      font: var(--mat-sys-title-medium);
-      margin: 0 0 8px;
-    }
     .inline,
     .silence {
       display: inline-flex;
@@ -182,16 +178,6 @@ interface Silence {
     .silence label {
       display: flex;
       flex-direction: column;
-    }
-    input,
-    textarea,
-    button {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 4px 6px;
-      font: inherit;
     }
   `,
 })

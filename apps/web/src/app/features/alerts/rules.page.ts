@@ -202,10 +202,6 @@ const NEW_RULE = {
     </section>
   `,
   styles: `
-    h2 {
-      font: var(--mat-sys-title-medium);
-      margin: 0 0 8px;
-    }
     .editor {
       display: flex;
       flex-direction: column;
@@ -225,15 +221,6 @@ const NEW_RULE = {
       flex-wrap: wrap;
       gap: 6px;
       align-items: center;
-    }
-    textarea,
-    button {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 4px 6px;
-      font: inherit;
     }
     .lane {
       display: flex;

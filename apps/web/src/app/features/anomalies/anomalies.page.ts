@@ -18,7 +18,7 @@ const FORECAST_DEVICES = 60;
   template: `
     <section class="sn-page">
       <h1>Anomalies & forecasts</h1>
-      <div class="grid">
+      <div class="sn-grid">
         <article class="sn-card">
           <h2>Top devices by score</h2>
           <table class="sn-table">
@@ -116,9 +116,9 @@ const FORECAST_DEVICES = 60;
                 <td>{{ a.score | number: '1.2-2' }} / {{ a.threshold | number: '1.2-2' }}</td>
                 <td class="bars">
                   @for (c of a.contributions.slice(0, 4); track c.metric) {
-                    <div class="bar">
+                    <div class="sn-bar">
                       <span>{{ c.metric }}</span><span
-                        class="fill"
+                        class="sn-fill"
                         [style.width.%]="share(a, c.error)"
                         [attr.aria-label]="share(a, c.error) + '%'"
                       ></span>
@@ -138,28 +138,8 @@ const FORECAST_DEVICES = 60;
     </section>
   `,
   styles: `
-    .grid {
-      display: grid;
-      grid-template-columns: repeat(auto-fit, minmax(360px, 1fr));
-      gap: 16px;
-    }
-    h2 {
-      font: var(--mat-sys-title-medium);
-      margin: 0 0 8px;
-    }
     .bars {
       min-width: 14rem;
-    }
-    .bar {
-      display: grid;
-      grid-template-columns: 9rem 1fr;
-      align-items: center;
-      font-size: 12px;
-    }
-    .fill {
-      height: 8px;
-      background: #ef5350;
-      border-radius: 4px;
     }
   `,
 })

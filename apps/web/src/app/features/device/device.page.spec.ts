@@ -82,7 +82,7 @@ describe('DevicePage', () => {
     const marker = root.querySelector('[data-testid="anomaly-marker"]')!;
     expect(marker.getAttribute('data-window-start')).toBe('2026-11-30T10:01:00Z');
     expect(text(marker)).toContain('score 4.50 / threshold 1.25 · model ae-7');
-    const bars = all(marker, '.bar .fill').map((b) => (b as HTMLElement).style.width);
+    const bars = all(marker, '.sn-bar .sn-fill').map((b) => (b as HTMLElement).style.width);
     expect(bars).toEqual(['75%', '25%']);
     expect(text(root.querySelector('.logs'))).toContain('WARN');
     expect(text(root.querySelector('.logs'))).toContain('bearing temperature rising');

@@ -133,9 +133,9 @@ import { deviceChartOption, formatDuration, pointsSummary } from './device-chart
                   >
                   <div class="bars">
                     @for (c of a.contributions.slice(0, 4); track c.metric) {
-                      <div class="bar">
+                      <div class="sn-bar">
                         <span>{{ c.metric }}</span><span
-                          class="fill"
+                          class="sn-fill"
                           [style.width.%]="share(a, c.error)"
                         ></span>
                       </div>
@@ -170,7 +170,7 @@ import { deviceChartOption, formatDuration, pointsSummary } from './device-chart
             <ul class="plain logs">
               @for (l of (logs.hasValue() ? logs.value() : undefined) ?? []; track l.eventId) {
                 <li>
-                  <span class="sev {{ l.severity }}">{{ l.severity }}</span> {{ l.ts | date: 'HH:mm:ss' }}
+                  <span class="sn-sev {{ l.severity }}">{{ l.severity }}</span> {{ l.ts | date: 'HH:mm:ss' }}
                   {{ l.body }}
                 </li>
               } @empty {
@@ -222,6 +222,7 @@ import { deviceChartOption, formatDuration, pointsSummary } from './device-chart
       color: var(--mat-sys-primary);
       cursor: pointer;
       font: inherit;
+      padding: 0;
       margin-left: auto;
     }
     .table-wrap {
@@ -248,27 +249,6 @@ import { deviceChartOption, formatDuration, pointsSummary } from './device-chart
       flex-direction: column;
       gap: 2px;
       margin-top: 4px;
-    }
-    .bar {
-      display: grid;
-      grid-template-columns: 9rem 1fr;
-      align-items: center;
-      font-size: 12px;
-    }
-    .fill {
-      height: 8px;
-      background: #ef5350;
-      border-radius: 4px;
-    }
-    .sev {
-      font-weight: 600;
-    }
-    .sev.ERROR,
-    .sev.FATAL {
-      color: var(--mat-sys-error);
-    }
-    .sev.WARN {
-      color: #ffb74d;
     }
   `,
 })

@@ -175,16 +175,6 @@ import {
       gap: 6px;
       align-items: center;
     }
-    input,
-    select,
-    .dir {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 6px;
-      font: inherit;
-    }
     .table {
       flex: 1;
       display: flex;

@@ -79,7 +79,7 @@ const TAIL_MS = 2000;
         @for (l of lines().slice(0, 500); track l.eventId) {
           <li data-testid="log-line">
             <time [attr.datetime]="l.ts">{{ l.ts | date: 'MMM d HH:mm:ss.SSS' }}</time>
-            <span class="sev {{ l.severity }}">{{ l.severity }}</span>
+            <span class="sn-sev sev {{ l.severity }}">{{ l.severity }}</span>
             <a [routerLink]="['/devices', l.deviceId]" queryParamsHandling="merge">{{ l.deviceId }}</a>
             <span class="body">{{ l.body }}</span>
             @if (l.traceId) {
@@ -93,16 +93,6 @@ const TAIL_MS = 2000;
     </section>
   `,
   styles: `
-    input,
-    select,
-    button {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 6px;
-      font: inherit;
-    }
     .lines {
       list-style: none;
       margin: 0;
@@ -124,14 +114,6 @@ const TAIL_MS = 2000;
     }
     .sev {
       width: 3.5rem;
-      font-weight: 600;
-    }
-    .sev.ERROR,
-    .sev.FATAL {
-      color: var(--mat-sys-error);
-    }
-    .sev.WARN {
-      color: #ffb74d;
     }
   `,
 })

@@ -115,11 +115,6 @@ const list = (text: string | undefined) => (text ?? '').split(',').filter(Boolea
       font: var(--mat-sys-label-large);
     }
     select {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 4px;
       min-width: 10rem;
     }
     fieldset {

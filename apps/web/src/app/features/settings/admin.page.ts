@@ -30,7 +30,7 @@ interface AuditEvent {
       <h1>Users & audit</h1>
       <article class="sn-card">
         <h2>Users</h2>
-        <form class="row" (submit)="createUser($event)">
+        <form class="sn-row" (submit)="createUser($event)">
           <label>Username <input name="username" required pattern="[a-z0-9][a-z0-9._@-]{2,63}" /></label>
           <label
             >Password
@@ -102,33 +102,6 @@ interface AuditEvent {
         </table>
       </article>
     </section>
-  `,
-  styles: `
-    h2 {
-      font: var(--mat-sys-title-medium);
-      margin: 0 0 8px;
-    }
-    .row {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 8px;
-      align-items: end;
-    }
-    label {
-      display: flex;
-      flex-direction: column;
-      gap: 2px;
-    }
-    input,
-    select,
-    button {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 6px;
-      font: inherit;
-    }
   `,
 })
 export default class AdminPage {

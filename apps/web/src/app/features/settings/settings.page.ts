@@ -23,7 +23,7 @@ interface ApiKey {
       <h1>Settings</h1>
       <article class="sn-card">
         <h2>Change password</h2>
-        <form class="stack" (submit)="changePassword($event)">
+        <form class="sn-stack" (submit)="changePassword($event)">
           <label
             >Current password <input name="current" type="password" autocomplete="current-password" required
           /></label>
@@ -40,7 +40,7 @@ interface ApiKey {
       @if (auth.can('admin')) {
         <article class="sn-card">
           <h2>API keys</h2>
-          <form class="row" (submit)="createKey($event)">
+          <form class="sn-row" (submit)="createKey($event)">
             <label>Name <input name="name" required pattern="[\\w.@-]{3,64}" /></label>
             <label>
               Role
@@ -93,39 +93,6 @@ interface ApiKey {
         </article>
       }
     </section>
-  `,
-  styles: `
-    h2 {
-      font: var(--mat-sys-title-medium);
-      margin: 0 0 8px;
-    }
-    .stack {
-      display: flex;
-      flex-direction: column;
-      gap: 8px;
-      max-width: 320px;
-    }
-    .row {
-      display: flex;
-      flex-wrap: wrap;
-      gap: 8px;
-      align-items: end;
-    }
-    label {
-      display: flex;
-      flex-direction: column;
-      gap: 2px;
-    }
-    input,
-    select,
-    button {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 6px;
-      font: inherit;
-    }
   `,
 })
 export default class SettingsPage {

@@ -41,7 +41,7 @@ interface DeadLetters {
             >{{ s.status }}</span
           >
         </p>
-        <div class="grid">
+        <div class="sn-grid">
           <article class="sn-card">
             <h2>Components</h2>
             <table class="sn-table">
@@ -185,15 +185,6 @@ interface DeadLetters {
     </section>
   `,
   styles: `
-    .grid {
-      display: grid;
-      grid-template-columns: repeat(auto-fit, minmax(340px, 1fr));
-      gap: 16px;
-    }
-    h2 {
-      font: var(--mat-sys-title-medium);
-      margin: 0 0 8px;
-    }
     code {
       word-break: break-all;
     }

@@ -76,18 +76,6 @@ import { formatMicros } from './waterfall.util';
       </table>
     </section>
   `,
-  styles: `
-    input,
-    select,
-    button {
-      background: var(--mat-sys-surface-container-high);
-      color: var(--mat-sys-on-surface);
-      border: 1px solid var(--mat-sys-outline);
-      border-radius: 6px;
-      padding: 6px;
-      font: inherit;
-    }
-  `,
 })
 export default class TracesPage {
   private readonly data = inject(TracesDataService);
