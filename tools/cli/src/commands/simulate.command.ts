@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AvroSerde, avroConfigSection, EventCodec } from '@sentio/avro';
 import { loadConfig } from '@sentio/config';
-import { eventStreams, type DeviceLifecycle, type TelemetrySample } from '@sentio/events';
+import {
+  eventStreams,
+  type DeviceLifecycle,
+  type DeviceLogRecord,
+  type Span,
+  type TelemetrySample,
+} from '@sentio/events';
 import {
   createKafka,
   ensureTopics,
@@ -12,7 +18,14 @@ import {
   streamTopicSpecs,
 } from '@sentio/kafka';
 import { createLogger, progressReporter, type Logger } from '@sentio/observability';
-import { parseFaultSpec, Plant, type SimulatedDevice, type SimulatedSample } from '@sentio/simulator';
+import {
+  parseFaultSpec,
+  Plant,
+  PlantJournal,
+  type CycleTiming,
+  type SimulatedDevice,
+  type SimulatedSample,
+} from '@sentio/simulator';
 import {
   MAX_MODBUS_UNITS,
   ModbusRegisterMap,
@@ -24,8 +37,11 @@ import type { Command } from './command.type.js';
 
 /** Where one tick's samples go: Kafka, and each protocol the simulator serves. */
 interface Output {
+  name?: string;
   publish(samples: SimulatedSample[]): Promise<void> | void;
   stop(): Promise<void>;
+  /** Kafka only: the plant's log lines and the trace of each publish cycle (see PlantJournal). */
+  journal?(logs: DeviceLogRecord[], spans: Span[]): Promise<void>;
 }
 
 export const simulateCommand: Command = {
@@ -73,6 +89,7 @@ export const simulateCommand: Command = {
 
     const outputs: Output[] = [];
     if (values.kafka) outputs.push(await kafkaOutput(plant.devices(), now, logger));
+    const journal = new PlantJournal({ devices: plant.devices(), faults, source: 'simulator' });
     if (values.mqtt) {
       const mqtt = await MqttPublisherPeer.start(
         { url: values.mqtt, prefix: values['mqtt-prefix'], z2mBaseTopic: values['z2m-base-topic'] },
@@ -121,8 +138,19 @@ export const simulateCommand: Command = {
     const deadline = durationS > 0 ? now + durationS * 1000 : Infinity;
     let tick = now;
     while (!stopped && tick < deadline) {
+      const startedMs = Date.now();
       const samples = plant.sample(tick);
-      await Promise.all(outputs.map((o) => o.publish(samples)));
+      const lines = journal.logsAt(tick, samples);
+      const timing: CycleTiming = {
+        tickMs: tick,
+        startedMs,
+        sampledMs: Date.now(),
+        samples: samples.length,
+        outputs: [],
+      };
+      await Promise.all(outputs.map((o) => timed(o, samples, timing)));
+      const { logs, spans } = journal.cycle(timing, lines);
+      await Promise.all(outputs.map((o) => o.journal?.(logs, spans)));
       progress.advance(1);
       tick += intervalMs;
       const wait = tick - Date.now();
@@ -172,8 +200,21 @@ async function kafkaOutput(devices: SimulatedDevice[], now: number, logger: Logg
       }),
     })),
   );
+  const logs = await EventCodec.register<DeviceLogRecord>(serde, eventStreams.logs, topics.logs);
+  const spans = await EventCodec.register<Span>(serde, eventStreams.spans, topics.spans);
   logger.info({ topic: topics.telemetry }, 'producing to Kafka');
   return {
+    name: 'kafka',
+    journal: async (records, trace) => {
+      await producer.send(
+        topics.logs,
+        records.map((r) => ({ key: r.deviceId, value: logs.encode(r) })),
+      );
+      await producer.send(
+        topics.spans,
+        trace.map((s) => ({ key: s.traceId, value: spans.encode(s) })),
+      );
+    },
     publish: (samples) =>
       producer.send(
         topics.telemetry,
@@ -181,6 +222,23 @@ async function kafkaOutput(devices: SimulatedDevice[], now: number, logger: Logg
       ),
     stop: () => producer.disconnect(),
   };
+}
+
+/** Publishes one tick to one output, timing it for the cycle's trace; a failure still fails the run. */
+async function timed(output: Output, samples: SimulatedSample[], timing: CycleTiming): Promise<void> {
+  const startedMs = Date.now();
+  try {
+    await output.publish(samples);
+    timing.outputs.push({ name: output.name ?? 'peer', startedMs, endedMs: Date.now() });
+  } catch (error) {
+    timing.outputs.push({
+      name: output.name ?? 'peer',
+      startedMs,
+      endedMs: Date.now(),
+      error: String(error),
+    });
+    throw error;
+  }
 }
 
 function positiveInt(value: string | undefined, flag: string): number {
