@@ -139,6 +139,8 @@ export interface DemoOptions {
   ports?: { modbus?: number; opcua?: number; mqtt?: number };
   /** How to run the sentio command; bin/sentio by default. */
   sentio?: string[];
+  /** Simulator faults (`sentio simulate --fault`), e.g. pump-0003:bearing_wear@now. */
+  faults?: string[];
   stdio?: StdioOptions;
   env?: NodeJS.ProcessEnv;
   pollIntervalMs?: number;
@@ -220,6 +222,7 @@ export async function planDemo(options: DemoOptions): Promise<DemoPlan> {
     '--opcua-pki',
     serverPki,
     ...(mqttUrl ? ['--mqtt', mqttUrl] : []),
+    ...(options.faults ?? []).flatMap((f) => ['--fault', f]),
   ];
   const [command, ...prefix] = sentio;
   const serverCertificate = join(serverPki, 'own/certs/certificate.pem');

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { planDemo, type DemoPlan } from '../demo-wiring.js';
 import type { ProcessSpec } from '../process.util.js';
 import { upStateDir, type UpPlan } from '../up-supervisor.js';
@@ -28,7 +29,9 @@ const registryScript = resolve(root, 'tools/schema-registry/apicurio.sh');
 export const upCommand: Command = {
   name: 'up',
   summary: 'Start Kafka, the schema registry, all components (embedded ClickHouse) and the simulator.',
-  usage: '[--devices 50] [--no-simulator] [--direct (simulator straight to Kafka)] [--no-mqtt]',
+  usage:
+    '[--devices 50] [--no-simulator] [--direct (simulator straight to Kafka)] [--no-mqtt] ' +
+    '[--fault pump-0003:bearing_wear@now ...] [--alerting <file> (or SENTIO_ALERTING_FILE)]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -37,6 +40,8 @@ export const upCommand: Command = {
         'no-simulator': { type: 'boolean', default: false },
         direct: { type: 'boolean', default: false },
         'no-mqtt': { type: 'boolean', default: false },
+        fault: { type: 'string', multiple: true, default: [] },
+        alerting: { type: 'string' },
         plan: { type: 'string' },
       },
     });
@@ -58,13 +63,16 @@ export const upCommand: Command = {
       SENTIO_CLICKHOUSE_PATH: process.env['SENTIO_CLICKHOUSE_PATH'] ?? resolve(upStateDir(), 'clickhouse'),
     };
 
-    for (const [what, script] of [
-      ['kafka', kafkaScript],
-      ['schema registry', registryScript],
+    // KAFKA_BROKERS / SCHEMA_REGISTRY_URL set: those are used as they are, nothing is started for them.
+    for (const [what, script, external] of [
+      ['kafka', kafkaScript, process.env['KAFKA_BROKERS']],
+      ['schema registry', registryScript, process.env['SCHEMA_REGISTRY_URL']],
     ] as const) {
+      if (external) continue;
       if (spawnSync(script, ['start'], { stdio: 'inherit', env }).status !== 0)
         throw new Error(`${what} did not start`);
     }
+    const alerting = await prepareAlerting(values.alerting ?? process.env['SENTIO_ALERTING_FILE'], env);
 
     let demo: DemoPlan | undefined;
     if (viaConnectors) {
@@ -75,6 +83,7 @@ export const upCommand: Command = {
         mqtt: !values['no-mqtt'],
         ports: { modbus: 5020, opcua: 4840, mqtt: 1883 },
         sentio: [sentio],
+        faults: values.fault,
         env,
       });
       env['SENTIO_CONNECTORS_FILE'] = demo.connectorsFile;
@@ -89,16 +98,26 @@ export const upCommand: Command = {
         ready: { http: `http://127.0.0.1:${httpPort}/health`, timeoutMs: 180_000 },
       },
       ...(!values['no-simulator'] && values.direct
-        ? [{ name: 'simulator', command: sentio, args: ['simulate', '--devices', values.devices], env }]
+        ? [
+            {
+              name: 'simulator',
+              command: sentio,
+              args: ['simulate', '--devices', values.devices, ...values.fault.flatMap((f) => ['--fault', f])],
+              env,
+            },
+          ]
         : []),
     ];
     const banner = [
       '',
       'Sentio is running:',
-      `  kafka            127.0.0.1:${process.env['SENTIO_KAFKA_PORT'] ?? '9092'}   (stays up: tools/kafka/kafka.sh stop)`,
+      process.env['KAFKA_BROKERS']
+        ? `  kafka            ${process.env['KAFKA_BROKERS']}   (KAFKA_BROKERS: not started by up)`
+        : `  kafka            127.0.0.1:${process.env['SENTIO_KAFKA_PORT'] ?? '9092'}   (stays up: tools/kafka/kafka.sh stop)`,
       `  schema registry  ${env['SCHEMA_REGISTRY_URL']}   (Apicurio; stays up: tools/schema-registry/apicurio.sh stop)`,
       `  platform         http://127.0.0.1:${httpPort}/health  /metrics   (targets: all)`,
       `  clickhouse       embedded, ${env['SENTIO_CLICKHOUSE_PATH']}`,
+      ...alerting,
       ...(values['no-simulator']
         ? []
         : demo
@@ -118,3 +137,42 @@ export const upCommand: Command = {
     return 0;
   },
 };
+
+/**
+ * Alerting under `up`: the plant's rules (libs/alerting/rules/plant.yaml) unless ALERTING_RULES_PATH says
+ * otherwise, and, from one YAML file (`--alerting` or SENTIO_ALERTING_FILE), the receivers, routes and
+ * inhibition rules (the `alerting` config section's keys) plus optionally `rules:` replacing the plant's.
+ * The notification part is merged into SENTIO_CONFIG_FILE's content (a copy in the state folder) and checked
+ * here, so a bad receiver stops `up` at once with the field named. Returns the banner lines.
+ */
+async function prepareAlerting(file: string | undefined, env: NodeJS.ProcessEnv): Promise<string[]> {
+  env['ALERTING_RULES_PATH'] ??= resolve(root, 'libs/alerting/rules/plant.yaml');
+  if (!file)
+    return [`  alerting         rules ${env['ALERTING_RULES_PATH']}; no receivers (--alerting <file>)`];
+  if (!existsSync(file)) throw new Error(`--alerting ${file}: no such file`);
+  const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(`--alerting ${file}: expected a mapping (receivers, route, inhibitRules, rules)`);
+  const { rules, ...notifications } = doc;
+  const { alertingConfigSection, buildDispatchConfig, readRuleFiles } = await import('@sentio/alerting');
+  const { loadConfig } = await import('@sentio/config');
+  if (rules !== undefined) {
+    readRuleFiles(file); // every bad rule named by its field, before anything starts
+    env['ALERTING_RULES_PATH'] = resolve(file);
+  }
+  const base = env['SENTIO_CONFIG_FILE']
+    ? ((parse(readFileSync(env['SENTIO_CONFIG_FILE'], 'utf8')) ?? {}) as Record<string, unknown>)
+    : {};
+  const merged = {
+    ...base,
+    alerting: { ...((base['alerting'] as Record<string, unknown> | undefined) ?? {}), ...notifications },
+  };
+  const configFile = resolve(upStateDir(), 'sentio.config.yaml');
+  writeFileSync(configFile, stringify(merged));
+  const config = loadConfig([alertingConfigSection], { env, file: configFile }).alerting;
+  buildDispatchConfig(config);
+  env['SENTIO_CONFIG_FILE'] = configFile;
+  return [
+    `  alerting         rules ${env['ALERTING_RULES_PATH']}; receivers ${config.receivers.map((r) => r.name).join(', ') || 'none'} (from ${file})`,
+  ];
+}
