@@ -167,10 +167,13 @@ async function lag(): Promise<void> {
   print(`\nlag: ${fmt(DEVICES)} devices x ${METRICS.length} metrics at 1 Hz, ${SECONDS} s of event time`);
   print(`  stored ${fmt(DEVICES)} device models in ${((performance.now() - start) / 1000).toFixed(1)} s`);
   start = performance.now();
+  const cpu = process.cpuUsage();
   const loaded = store.loadAllCurrent();
+  const loadCpu = process.cpuUsage(cpu);
   print(
     `  loaded ${fmt(loaded.size)} back (what a restart does) in ` +
-      `${((performance.now() - start) / 1000).toFixed(1)} s`,
+      `${((performance.now() - start) / 1000).toFixed(1)} s ` +
+      `(${((loadCpu.user + loadCpu.system) / 1e6).toFixed(1)} CPU s: the wall time grows when others use the cores)`,
   );
   for (const m of loaded.values()) m.dispose();
 
