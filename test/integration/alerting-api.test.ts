@@ -90,7 +90,12 @@ describe('alerting API', () => {
       join(dir, 'sentio.yaml'),
       stringify({
         alerting: {
-          receivers: [{ name: 'hook', webhook: [{ url: `${webhook.url}/hook` }] }],
+          receivers: [
+            {
+              name: 'hook',
+              webhook: [{ url: `${webhook.url}/hook`, secret: 'a webhook secret for the API test' }],
+            },
+          ],
           route: {
             receiver: 'hook',
             groupBy: ['alertname', 'device'],
@@ -246,6 +251,37 @@ describe('alerting API', () => {
     }>;
     expect(deliveries.length).toBeGreaterThanOrEqual(1);
     expect(deliveries[0]).toMatchObject({ receiver: 'hook', ok: true });
+  });
+
+  it('receivers and routes are readable by an admin, secrets masked', async () => {
+    expect((await call(viewer, 'GET', '/api/alerting/receivers')).status).toBe(403);
+    expect((await call(viewer, 'GET', '/api/alerting/routes')).status).toBe(403);
+    const receivers = await call(admin, 'GET', '/api/alerting/receivers');
+    expect(receivers.status).toBe(200);
+    expect(receivers.body).toEqual([
+      {
+        name: 'hook',
+        integrations: [
+          {
+            name: 'hook/webhook[0]',
+            type: 'webhook',
+            settings: { url: `${webhook.url}/hook`, secret: '***' },
+          },
+        ],
+      },
+    ]);
+    const routes = await call(admin, 'GET', '/api/alerting/routes');
+    expect(routes.body).toMatchObject({
+      route: {
+        receiver: 'hook',
+        groupBy: ['alertname', 'device'],
+        groupWait: '500ms',
+        groupInterval: '1s',
+        repeatInterval: '1h',
+      },
+      inhibitRules: [],
+      sendResolvedWhenSilenced: true,
+    });
   });
 
   it('pausing a rule resolves its alerts; GraphQL lists and deletes; every change is in the audit trail', async () => {

@@ -16,10 +16,13 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { AlertEvent, AlertRuleRecord } from '@sentio/events';
 import { CurrentUser, Roles, type AuthenticatedUser } from '@sentio/query-api';
 import type { Request } from 'express';
+import type { AlertingConfig } from '../alerting.config.js';
+import { ALERTING_CONFIG } from '../alerting.tokens.js';
 import type { BacktestResult } from '../backtest/backtest.js';
 import type { Silence } from '../dispatch/silences.js';
 import type { DeliveryAttempt } from '../notify/notification-log.js';
 import { AlertingApiService } from './alerting-api.service.js';
+import { receiversView, routingView, type ReceiverView } from './notification-config.view.js';
 
 const ctx = (user: AuthenticatedUser, req: Request) => ({ user, ip: req.ip ?? '' });
 
@@ -29,7 +32,24 @@ const ctx = (user: AuthenticatedUser, req: Request) => ({ user, ip: req.ip ?? ''
 @Controller('api/alerting')
 @Roles('viewer')
 export class AlertingController {
-  constructor(@Inject(AlertingApiService) private readonly api: AlertingApiService) {}
+  constructor(
+    @Inject(AlertingApiService) private readonly api: AlertingApiService,
+    @Inject(ALERTING_CONFIG) private readonly config: AlertingConfig,
+  ) {}
+
+  /** Receivers and their integrations as configured (secrets masked): admin only. */
+  @Get('receivers')
+  @Roles('admin')
+  receivers(): ReceiverView[] {
+    return receiversView(this.config);
+  }
+
+  /** The routing tree and the inhibition rules as configured: admin only. */
+  @Get('routes')
+  @Roles('admin')
+  routes(): ReturnType<typeof routingView> {
+    return routingView(this.config);
+  }
 
   @Get('rules')
   rules(): Promise<AlertRuleRecord[]> {
