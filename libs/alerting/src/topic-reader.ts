@@ -30,6 +30,8 @@ export class TopicReader {
   private resolveCaughtUp!: () => void;
   readonly caughtUp: Promise<void>;
   private remaining = new Map<string, bigint>();
+  /** Next offset to read per `topic:partition`, as far as batches have ended. */
+  private readonly position = new Map<string, bigint>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -69,6 +71,7 @@ export class TopicReader {
     // Batch ends (data, or only transaction markers) say how far each partition has been read.
     this.consumer.on(this.consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const key = `${payload.topic}:${payload.partition}`;
+      this.position.set(key, BigInt(payload.lastOffset) + 1n);
       const end = this.remaining.get(key);
       if (end !== undefined && BigInt(payload.lastOffset) + 1n >= end) {
         this.remaining.delete(key);
@@ -90,6 +93,27 @@ export class TopicReader {
         await heartbeat();
       },
     });
+  }
+
+  /** Resolves once everything written to the topics before this call has been read (and handled). */
+  async sync(timeoutMs = 60_000): Promise<void> {
+    await this.caughtUp;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const ends = new Map<string, bigint>();
+    try {
+      for (const topic of this.topics)
+        for (const p of await fetchOffsets(admin, topic))
+          if (BigInt(p.high) > BigInt(p.low)) ends.set(`${topic}:${p.partition}`, BigInt(p.high));
+    } finally {
+      await admin.disconnect();
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ([...ends].every(([key, end]) => (this.position.get(key) ?? 0n) >= end)) return;
+      if (Date.now() > deadline) throw new Error(`${this.topics.join(', ')} not read to the end in time`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async stop(): Promise<void> {

@@ -21,9 +21,11 @@ import type {
   NotificationLogEntry,
   NotificationLogStore,
 } from '../notify/notification-log.js';
+import { EvaluatorService } from '../evaluation/evaluator.service.js';
 import { NotifyPipeline } from '../notify/notify-pipeline.js';
 import { TopicReader } from '../topic-reader.js';
 import { buildDispatchConfig } from './dispatch-config.util.js';
+import { DispatchLeadership } from './dispatch-leader.js';
 import { Dispatcher } from './dispatcher.js';
 import { Silences, type Silence } from './silences.js';
 
@@ -57,6 +59,7 @@ class TopicNotificationLog implements NotificationLogStore {
 export class DispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: Logger;
   private readers: TopicReader[] = [];
+  private leadership: DispatchLeadership | undefined;
   dispatcher: Dispatcher | undefined;
   private gcTimer: NodeJS.Timeout | undefined;
 
@@ -69,6 +72,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     @Inject(AvroSerde) private readonly serde: AvroSerde,
     @Inject(EventProducer) private readonly producer: EventProducer,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
+    @Inject(EvaluatorService) private readonly evaluator: EvaluatorService,
   ) {
     this.logger = logger.child({ component: 'alerting-dispatcher' });
   }
@@ -126,13 +130,39 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
     await alerts.start();
     await alerts.caughtUp;
     dispatcher.gc(this.config.resolvedRetentionMs);
-    dispatcher.startRouting();
     this.dispatcher = dispatcher;
+    // One dispatcher among the alerting processes routes; it first reads what its predecessor logged.
+    let routing = false;
+    const leadership = new DispatchLeadership(
+      {
+        acquired: async () => {
+          if (routing) return;
+          const started = Date.now();
+          await state.sync();
+          await alerts.sync();
+          dispatcher.startRouting();
+          routing = true;
+          this.logger.info(
+            { alerts: dispatcher.alerts.size, notificationLog: nflog.entries.size, ms: Date.now() - started },
+            'dispatch routing started',
+          );
+        },
+        released: () => {
+          if (!routing) return;
+          dispatcher.stopRouting();
+          routing = false;
+        },
+      },
+      this.logger,
+    );
+    this.leadership = leadership;
+    this.evaluator.onDispatchLeadership((leader, reason) => leadership.set(leader, reason));
     this.gcTimer = setInterval(() => dispatcher.gc(this.config.resolvedRetentionMs), 60_000);
     this.gcTimer.unref();
     this.health.register('alerting-dispatcher', () => ({
       state: 'up',
       detail: {
+        leader: this.leadership?.isLeader ?? false,
         alerts: dispatcher.alerts.size,
         groups: dispatcher.groupsSnapshot().length,
         receivers: [...dispatchConfig.receivers.keys()],
@@ -164,6 +194,7 @@ export class DispatcherService implements OnApplicationBootstrap, OnModuleDestro
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.gcTimer);
+    await this.leadership?.stop();
     await this.dispatcher?.stop();
     for (const r of this.readers) await r.stop();
   }

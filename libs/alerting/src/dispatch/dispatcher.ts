@@ -45,7 +45,10 @@ export function toDispatched(
   }
   // A resolution of an alert this dispatcher never saw firing (older than its history): nothing to say.
   if (!firing && !previous) return undefined;
-  const labels = { ...event.labels };
+  // A resolution keeps the labels the alert fired with: its severity is recomputed from the resolving data
+  // (e.g. no forecast risk any more), and Alertmanager identifies alerts by their labels, so new labels
+  // would resolve nothing there.
+  const labels = !firing && previous ? { ...previous.labels } : { ...event.labels };
   if (status !== 'FIRING' && status !== 'RESOLVED') labels['alertstate'] = status.toLowerCase();
   return {
     fingerprint: event.alertId,
@@ -80,7 +83,7 @@ export class Dispatcher {
   private readonly groups = new Map<string, AggregationGroup>();
   private loading = true;
   private stopped = false;
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
 
   constructor(
     private config: DispatchConfig,
@@ -104,6 +107,18 @@ export class Dispatcher {
   startRouting(): void {
     this.loading = false;
     for (const alert of this.alerts.values()) this.route(alert);
+  }
+
+  /**
+   * Another process dispatches now (multi-instance): groups and timers go, in-flight sends are aborted;
+   * alerts keep being applied so routing can start again at once.
+   */
+  stopRouting(): void {
+    this.loading = true;
+    for (const g of this.groups.values()) clearTimeout(g.timer);
+    this.groups.clear();
+    this.abort.abort();
+    this.abort = new AbortController();
   }
 
   /** Drops resolved alerts older than `ageMs` that no group holds any more. */
@@ -233,7 +248,7 @@ export class Dispatcher {
     for (const a of snapshot)
       if (a.status === 'resolved' && group.alerts.get(a.fingerprint) === a)
         group.alerts.delete(a.fingerprint);
-    if (group.alerts.size === 0) {
+    if (group.alerts.size === 0 && this.groups.get(group.key) === group) {
       clearTimeout(group.timer);
       this.groups.delete(group.key);
     }

@@ -110,6 +110,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
   private stopped = false;
   private alertCodec: EventCodec<AlertEvent> | undefined;
   private inputs: string[] = [];
+  private dispatchListener: ((leader: boolean, reason: string) => void) | undefined;
   private readonly internal: ReturnType<typeof alertingTopics>;
 
   constructor(
@@ -247,6 +248,15 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     );
   }
 
+  /**
+   * The member evaluating partition 0 is the one that dispatches notifications (see DispatchLeadership):
+   * told now, and on every change (after the partition is restored, and as soon as it is released).
+   */
+  onDispatchLeadership(listener: (leader: boolean, reason: string) => void): void {
+    this.dispatchListener = listener;
+    if (this.partitions.has(0)) listener(true, 'evaluates partition 0');
+  }
+
   /** Current alerts of this process's partitions (pending, firing, no data, error). */
   active(): InstanceSnapshot[] {
     return [...this.partitions.values()].flatMap((p) => p.engine.active());
@@ -296,6 +306,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
   private release(state: PartitionState, reason: string): void {
     if (this.partitions.get(state.partition) !== state) return;
     this.partitions.delete(state.partition);
+    if (state.partition === 0) this.dispatchListener?.(false, `partition 0 ${reason}`);
     for (const snapshot of state.engine.active())
       if (snapshot.alert.status === 'firing')
         this.rules.ruleSet.firing.get(snapshot.ruleId)?.delete(snapshot.deviceId);
@@ -380,6 +391,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     }
     if (resumed.length > 0)
       this.consumer!.resume(this.inputs.map((topic) => ({ topic, partitions: resumed })));
+    if (resumed.includes(0)) this.dispatchListener?.(true, 'evaluates partition 0');
     this.logger.info(
       {
         partitions: resumed,
