@@ -1,5 +1,5 @@
 import { mkdtempSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,11 +60,19 @@ describe('ModelStore', () => {
     await writeFile(join(store.root, 'broken'), 'not a folder');
     await mkdir(join(store.root, 'pump%2F3'));
     await writeFile(join(store.root, 'pump%2F3', 'current.json'), '{"modelVersion":"missing"}');
+    // pump/1 was saved before packs existed (its separate files are the reference); pump/4's pack is cut short.
+    await rm(join(store.root, 'pump%2F1', a.metadata.modelVersion, 'model.pack'));
+    await store.save('pump/4', a);
+    const pack = join(store.root, 'pump%2F4', a.metadata.modelVersion, 'model.pack');
+    await writeFile(pack, (await readFile(pack)).subarray(0, 40));
     const failed: string[] = [];
     const all = store.loadAllCurrent((deviceId) => failed.push(deviceId));
     expect([...all.keys()].sort()).toEqual(['pump/1', 'pump/2']);
     expect(all.get('pump/2')!.metadata.modelVersion).toBe(b.metadata.modelVersion);
-    expect(failed).toEqual(['pump/3']);
+    const window = Array.from({ length: 5 }, (_, i) => [i / 5, 1 - i / 5]);
+    expect(all.get('pump/1')!.scoreWindow(window)).toEqual(a.scoreWindow(window));
+    expect(all.get('pump/2')!.scoreWindow(window)).toEqual(b.scoreWindow(window));
+    expect(failed.sort()).toEqual(['pump/3', 'pump/4']);
     for (const m of [a, b, ...all.values()]) m.dispose();
   });
 });

@@ -26,7 +26,9 @@ export class ModelStore {
   /** Saves the model as a new version and makes it current. */
   async save(deviceId: string, model: WindowAutoencoder): Promise<string> {
     const version = model.metadata.modelVersion;
-    await model.save(join(this.deviceDir(deviceId), version));
+    const dir = join(this.deviceDir(deviceId), version);
+    await model.save(dir);
+    await writePack(dir);
     const pointer: CurrentPointer = { modelVersion: version, activatedAt: new Date().toISOString() };
     const path = join(this.deviceDir(deviceId), 'current.json');
     await writeFile(`${path}.tmp`, JSON.stringify(pointer));
@@ -100,17 +102,17 @@ export class ModelStore {
           throw error;
         }
         const versionDir = join(dir, (JSON.parse(pointer) as CurrentPointer).modelVersion);
-        const modelText = readFileSync(join(versionDir, 'model.json'), 'utf8');
-        let topology = topologies.get(modelText);
-        if (!topology) topologies.set(modelText, (topology = WindowAutoencoder.parseTopology(modelText)));
+        const files = readPack(versionDir) ?? {
+          metadataText: readFileSync(join(versionDir, 'metadata.json'), 'utf8'),
+          modelText: readFileSync(join(versionDir, 'model.json'), 'utf8'),
+          weights: readFileSync(join(versionDir, 'weights.bin')),
+        };
+        let topology = topologies.get(files.modelText);
+        if (!topology)
+          topologies.set(files.modelText, (topology = WindowAutoencoder.parseTopology(files.modelText)));
         out.set(
           deviceId,
-          WindowAutoencoder.fromArtifacts(
-            readFileSync(join(versionDir, 'metadata.json'), 'utf8'),
-            topology,
-            readFileSync(join(versionDir, 'weights.bin')),
-            versionDir,
-          ),
+          WindowAutoencoder.fromArtifacts(files.metadataText, topology, files.weights, versionDir),
         );
       } catch (error) {
         onError(deviceId, error);
@@ -150,4 +152,48 @@ export class ModelStore {
   private deviceDir(deviceId: string): string {
     return join(this.root, encodeURIComponent(deviceId));
   }
+}
+
+const PACK = 'model.pack';
+const PACK_MAGIC = 0x31504d53; // "SMP1"
+
+/**
+ * A version's three files in one (`model.pack`: magic, the two JSON lengths, metadata, topology, weights),
+ * written beside them when the version is saved, so a start reads two files per device (pointer and pack)
+ * instead of four. The separate files stay the reference: a folder without a pack (saved before packs,
+ * or copied by hand) loads from them.
+ */
+async function writePack(dir: string): Promise<void> {
+  const [metadata, model, weights] = await Promise.all([
+    readFile(join(dir, 'metadata.json')),
+    readFile(join(dir, 'model.json')),
+    readFile(join(dir, 'weights.bin')),
+  ]);
+  const header = Buffer.alloc(12);
+  header.writeUInt32LE(PACK_MAGIC, 0);
+  header.writeUInt32LE(metadata.length, 4);
+  header.writeUInt32LE(model.length, 8);
+  const path = join(dir, PACK);
+  await writeFile(`${path}.tmp`, Buffer.concat([header, metadata, model, weights]));
+  await rename(`${path}.tmp`, path);
+}
+
+function readPack(dir: string): { metadataText: string; modelText: string; weights: Uint8Array } | undefined {
+  let pack: Buffer;
+  try {
+    pack = readFileSync(join(dir, PACK));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (pack.length < 12 || pack.readUInt32LE(0) !== PACK_MAGIC)
+    throw new Error(`${dir}/${PACK} is not a model pack`);
+  const metadataEnd = 12 + pack.readUInt32LE(4);
+  const modelEnd = metadataEnd + pack.readUInt32LE(8);
+  if (modelEnd > pack.length) throw new Error(`${dir}/${PACK} is truncated`);
+  return {
+    metadataText: pack.toString('utf8', 12, metadataEnd),
+    modelText: pack.toString('utf8', metadataEnd, modelEnd),
+    weights: pack.subarray(modelEnd),
+  };
 }
