@@ -248,7 +248,8 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       this.kafka,
       topic,
       partition,
-      Number(first.timestamp) - this.config.rebuildMs,
+      // Log time can be missing (-1, an old producer): then the whole partition, rather than skip windows.
+      Math.max(0, Number(first.timestamp) - this.config.rebuildMs),
     );
     const replayed = await replayPartition(
       this.kafka,
