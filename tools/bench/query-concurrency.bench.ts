@@ -6,7 +6,7 @@
  * of issue 14 are stated in. Progress on stderr, report on stdout; asserts nothing.
  *
  *   npm run bench:query-concurrency -- [--clients 50] [--hot-devices 10] [--devices 1000] [--history-points 60]
- *                                      [--rate half] [--seconds 30] [--think-ms 0]
+ *                                      [--rate half] [--seconds 30] [--think-ms 0] [--profile DIR]
  *
  * 1. Backfill: lifecycle of every device, then `--history-points` samples per series over the last two hours
  *    (and a log record per 100 samples), produced flat out; the end-to-end rate of that phase is the
@@ -18,7 +18,8 @@
  *    c mod `--hot-devices` (operators watch the devices that matter; `--hot-devices` = `--devices` spreads
  *    them over the whole fleet). `--think-ms` pauses between a client's requests.
  * Latencies of the ingest come from the rows themselves (ingested_at - event time), read after the process
- * stops (the embedded engine binds its folder to one process).
+ * stops (the embedded engine binds its folder to one process). `--profile DIR` writes the platform process's
+ * CPU profile (main thread) there.
  *
  * Needs Kafka and a schema registry (KAFKA_BROKERS, SCHEMA_REGISTRY_URL; the shared test broker is fine).
  */
@@ -63,6 +64,7 @@ const { values: args } = parseArgs({
     'think-ms': { type: 'string', default: '0' },
     port: { type: 'string', default: '18391' },
     keep: { type: 'boolean', default: false },
+    profile: { type: 'string' },
   },
 });
 const CLIENTS = Number(args.clients);
@@ -125,6 +127,7 @@ function startPlatform(env: Record<string, string>) {
   const child = spawn(
     process.execPath,
     [
+      ...(args.profile ? ['--cpu-prof', '--cpu-prof-dir', args.profile] : []),
       '--import',
       '@swc-node/register/esm-register',
       resolve(root, 'tools/cli/src/main.ts'),

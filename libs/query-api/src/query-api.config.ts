@@ -43,6 +43,23 @@ export const queryApiConfigSection = defineConfigSection(
           maxRows: configFields.positiveInt().default(10_000),
         })
         .default({ maxRangeDays: 366, maxRows: 10_000 }),
+      cache: z
+        .object({
+          /**
+           * How long a read's answer is served again to callers of the same role asking the same normalised
+           * question (dashboards repeat themselves); 0 turns caching off (identical reads in flight still share).
+           */
+          ttlMs: configFields.nonNegativeInt().default(2000),
+          /** Answers kept at most, oldest dropped first. */
+          maxEntries: configFields.positiveInt().default(2000),
+          /**
+           * API reads in flight in the engine at once; the rest wait in the API, so the sink's inserts wait
+           * behind at most this many. Unset: 2 with the embedded engine (it runs one statement at a time), 16
+           * with a server.
+           */
+          maxConcurrentReads: configFields.positiveInt().optional(),
+        })
+        .default({ ttlMs: 2000, maxEntries: 2000 }),
       graphql: z
         .object({
           maxDepth: configFields.positiveInt().default(6),
@@ -97,6 +114,9 @@ export const queryApiConfigSection = defineConfigSection(
     'limits.maxRows': 'QUERY_API_MAX_ROWS',
     'graphql.maxDepth': 'QUERY_API_GRAPHQL_MAX_DEPTH',
     'graphql.maxComplexity': 'QUERY_API_GRAPHQL_MAX_COMPLEXITY',
+    'cache.ttlMs': 'QUERY_API_CACHE_TTL_MS',
+    'cache.maxEntries': 'QUERY_API_CACHE_MAX_ENTRIES',
+    'cache.maxConcurrentReads': 'QUERY_API_MAX_CONCURRENT_READS',
     'live.maxSubscriptionsPerClient': 'QUERY_API_LIVE_MAX_SUBSCRIPTIONS',
     'live.telemetryIntervalMs': 'QUERY_API_LIVE_TELEMETRY_INTERVAL_MS',
     'live.groupPrefix': 'QUERY_API_LIVE_GROUP_PREFIX',

@@ -3,7 +3,7 @@ import type { ClickHouseStore } from '../clickhouse-store.js';
 import { ApiAuditRepository, type AuditEvent } from './api-audit.repository.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiRefreshTokensRepository } from './api-refresh-tokens.repository.js';
-import { ApiUsersRepository, nextVersion } from './api-users.repository.js';
+import { ApiUsersRepository, nextVersion, USER_READ_TTL_MS } from './api-users.repository.js';
 import { openSpecStore } from './spec-store.util.js';
 
 // The query API's own tables (migration 002): rewritten rows, the newest version wins.
@@ -43,6 +43,26 @@ describe('the api state repositories on embedded ClickHouse', () => {
       ['alice', 'admin', false],
       ['bob', 'viewer', true],
     ]);
+  });
+
+  it('users: a change saved here shows at once, one saved elsewhere within USER_READ_TTL_MS', async () => {
+    const here = new ApiUsersRepository(store);
+    const elsewhere = new ApiUsersRepository(store);
+    const carol = {
+      username: 'carol',
+      passwordHash: 'h',
+      role: 'viewer',
+      tokenVersion: 0,
+      disabled: false,
+    } as const;
+    await here.save(carol);
+    expect(await here.find('carol')).toEqual(carol);
+    expect(await elsewhere.find('carol')).toEqual(carol);
+    await here.save({ ...carol, tokenVersion: 1 });
+    expect(await here.find('carol')).toEqual({ ...carol, tokenVersion: 1 });
+    // Another process's copy may hold its read for up to USER_READ_TTL_MS, not longer.
+    await new Promise((r) => setTimeout(r, USER_READ_TTL_MS));
+    expect(await elsewhere.find('carol')).toEqual({ ...carol, tokenVersion: 1 });
   });
 
   it('refresh tokens: a token rewritten as revoked reads revoked, with its expiry', async () => {

@@ -40,14 +40,35 @@ export function nextVersion(last: number, nowMs = Date.now()): number {
   return Math.max(nowMs * 1000, last + 1);
 }
 
+/**
+ * How long a user read stays good in this process. Every API request checks its token against the user's
+ * row; at fifty requests a second that is fifty statements in an engine that runs one at a time. A change made
+ * through this process is seen at once (save forgets the user); one made by another process within this.
+ */
+export const USER_READ_TTL_MS = 1000;
+
 /** Users of the API (table from migration 002). Not a projection of a topic: this table is the only copy. */
 export class ApiUsersRepository {
   readonly table = 'api_users';
   private version = 0;
+  private readonly recent = new Map<string, { at: number; user: Promise<ApiUserRecord | undefined> }>();
 
   constructor(private readonly store: ClickHouseStore) {}
 
-  async find(username: string): Promise<ApiUserRecord | undefined> {
+  /** The user, read at most USER_READ_TTL_MS ago (lookups in flight for the same name share one read). */
+  find(username: string): Promise<ApiUserRecord | undefined> {
+    const now = Date.now();
+    const hit = this.recent.get(username);
+    if (hit && now - hit.at < USER_READ_TTL_MS) return hit.user;
+    const entry = { at: now, user: this.read(username) };
+    this.recent.set(username, entry);
+    // Failures are not kept; nor are names no longer asked for (the map holds the names of the last second).
+    entry.user.catch(() => this.recent.get(username) === entry && this.recent.delete(username));
+    for (const [name, e] of this.recent) if (now - e.at >= USER_READ_TTL_MS) this.recent.delete(name);
+    return entry.user;
+  }
+
+  private async read(username: string): Promise<ApiUserRecord | undefined> {
     const [row] = await this.store.query<UserRow>(
       `SELECT username, password_hash, toString(role) AS role, token_version, disabled
        FROM ${this.store.table(this.table)} FINAL WHERE username = {username:String}`,
@@ -73,12 +94,18 @@ export class ApiUsersRepository {
 
   async save(user: ApiUserRecord): Promise<void> {
     this.version = nextVersion(this.version);
-    await this.store.insert(
-      this.table,
-      userColumns,
-      [{ ...user, version: this.version }],
-      `api-user-${randomUUID()}`,
-    );
+    this.recent.delete(user.username);
+    try {
+      await this.store.insert(
+        this.table,
+        userColumns,
+        [{ ...user, version: this.version }],
+        `api-user-${randomUUID()}`,
+      );
+    } finally {
+      // A read that started while the insert ran may hold the old row.
+      this.recent.delete(user.username);
+    }
   }
 }
 

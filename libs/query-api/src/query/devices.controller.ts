@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
@@ -15,7 +17,7 @@ export class DevicesController {
 
   @Get()
   @ApiOkResponse({ type: DevicePageDto })
-  list(@Query() query: DevicesQueryDto): Promise<DevicePageDto> {
-    return this.devices.list(query);
+  list(@Query() query: DevicesQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<DevicePageDto> {
+    return this.devices.list(query, user);
   }
 }

@@ -4,6 +4,7 @@ import { as, specConfig } from '../common/spec-fakes.util.js';
 import { DevicesService } from './devices.service.js';
 import type { LatestValueDto } from './metrics.dto.js';
 import type { MetricsService } from './metrics.service.js';
+import { ReadCache } from './read-cache.service.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const row = (id: string): DeviceQueryRow => ({
@@ -41,10 +42,12 @@ function setup(ids: string[]) {
       }),
     },
   };
+  const config = specConfig({ QUERY_API_MAX_ROWS: '100' });
   const sut = new DevicesService(
-    specConfig({ QUERY_API_MAX_ROWS: '100' }),
+    config,
     as<DevicesQueryRepository>(mocks.devices),
     as<MetricsService>(mocks.metrics),
+    new ReadCache(config, { mode: 'embedded' }),
   );
   return { sut, mocks };
 }

@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor, pageSize } from '../common/cursor.util.js';
 import { toLabels } from '../common/label.dto.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { DevicesQueryRepository } from '@sentio/clickhouse';
 import type { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
 import type { LatestValueDto } from './metrics.dto.js';
 import { MetricsService } from './metrics.service.js';
+import { ReadCache } from './read-cache.service.js';
 
 @Injectable()
 export class DevicesService {
@@ -14,9 +16,15 @@ export class DevicesService {
     @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
     @Inject(DevicesQueryRepository) private readonly devices: DevicesQueryRepository,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(ReadCache) private readonly reads: ReadCache,
   ) {}
 
-  async list(query: DevicesQueryDto): Promise<DevicePageDto> {
+  /** A page of the inventory with each device's latest values: the fleet overview. */
+  list(query: DevicesQueryDto, caller?: AuthenticatedUser): Promise<DevicePageDto> {
+    return this.reads.read(caller, ['devices', query], () => this.page(query));
+  }
+
+  private async page(query: DevicesQueryDto): Promise<DevicePageDto> {
     const limit = pageSize(query.limit, this.config.limits.maxRows);
     const after =
       query.cursor === undefined

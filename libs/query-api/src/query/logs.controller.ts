@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Query, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { LogHistogramDto, LogHistogramQueryDto, LogPageDto, LogsQueryDto } from './logs.dto.js';
@@ -15,13 +17,16 @@ export class LogsController {
 
   @Get('histogram')
   @ApiOkResponse({ type: LogHistogramDto, description: 'Matching records per time bucket.' })
-  histogram(@Query() query: LogHistogramQueryDto): Promise<LogHistogramDto> {
-    return this.logs.histogram(query);
+  histogram(
+    @Query() query: LogHistogramQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<LogHistogramDto> {
+    return this.logs.histogram(query, user);
   }
 
   @Get()
   @ApiOkResponse({ type: LogPageDto })
-  search(@Query() query: LogsQueryDto): Promise<LogPageDto> {
-    return this.logs.search(query);
+  search(@Query() query: LogsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<LogPageDto> {
+    return this.logs.search(query, user);
   }
 }

@@ -2,6 +2,7 @@ import type { LogFilter, LogQueryRow, LogsQueryRepository } from '@sentio/clickh
 import { describe, expect, it, vi } from 'vitest';
 import { as, specConfig } from '../common/spec-fakes.util.js';
 import { LogsService } from './logs.service.js';
+import { ReadCache } from './read-cache.service.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const row = (i: number): LogQueryRow => ({
@@ -26,7 +27,12 @@ function setup(total: number) {
       ),
     },
   };
-  const sut = new LogsService(specConfig(), as<LogsQueryRepository>(mocks.logs));
+  const config = specConfig();
+  const sut = new LogsService(
+    config,
+    as<LogsQueryRepository>(mocks.logs),
+    new ReadCache(config, { mode: 'embedded' }),
+  );
   return { sut, mocks };
 }
 

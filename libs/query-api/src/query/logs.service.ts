@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor, pageSize } from '../common/cursor.util.js';
 import { toLabels } from '../common/label.dto.js';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
 import { LogsQueryRepository } from '@sentio/clickhouse';
 import type { LogHistogramDto, LogHistogramQueryDto, LogPageDto, LogsQueryDto } from './logs.dto.js';
 import { bucketing, DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
+import { rangeKey, ReadCache } from './read-cache.service.js';
 
 interface LogCursor {
   t: number;
@@ -22,13 +24,31 @@ export class LogsService {
   constructor(
     @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
     @Inject(LogsQueryRepository) private readonly logs: LogsQueryRepository,
+    @Inject(ReadCache) private readonly reads: ReadCache,
   ) {}
 
-  async search(query: LogsQueryDto): Promise<LogPageDto> {
+  async search(query: LogsQueryDto, caller?: AuthenticatedUser): Promise<LogPageDto> {
     const { maxRangeDays, maxRows } = this.config.limits;
     const range = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
     const limit = pageSize(query.limit, maxRows);
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, isLogCursor);
+    const question = {
+      ...rangeKey(range, this.config.cache.ttlMs),
+      device: query.device,
+      level: query.level,
+      contains: query.contains,
+      cursor,
+      limit,
+    };
+    return this.reads.read(caller, ['logs', question], () => this.page(query, range, limit, cursor));
+  }
+
+  private async page(
+    query: LogsQueryDto,
+    range: { fromMs: number; toMs: number },
+    limit: number,
+    cursor: LogCursor | undefined,
+  ): Promise<LogPageDto> {
     const rows = await this.logs.search({
       ...range,
       device: query.device,
@@ -57,10 +77,19 @@ export class LogsService {
   }
 
   /** How many records match per time bucket: the logs explorer's histogram, which zooms the range. */
-  async histogram(query: LogHistogramQueryDto): Promise<LogHistogramDto> {
+  async histogram(query: LogHistogramQueryDto, caller?: AuthenticatedUser): Promise<LogHistogramDto> {
     const { maxRangeDays, maxRows } = this.config.limits;
     const requested = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
     const { range, stepMs } = bucketing(requested, query.step, maxRows);
+    const question = { ...range, stepMs, device: query.device, level: query.level, contains: query.contains };
+    return this.reads.read(caller, ['logHistogram', question], () => this.buckets(query, range, stepMs));
+  }
+
+  private async buckets(
+    query: LogHistogramQueryDto,
+    range: { fromMs: number; toMs: number },
+    stepMs: number,
+  ): Promise<LogHistogramDto> {
     const rows = await this.logs.histogram({
       ...range,
       stepMs,

@@ -2,6 +2,7 @@ import type { LatestRow, MetricsQueryRepository, SeriesQuery } from '@sentio/cli
 import { describe, expect, it, vi } from 'vitest';
 import { as, specConfig } from '../common/spec-fakes.util.js';
 import { MetricsService } from './metrics.service.js';
+import { ReadCache } from './read-cache.service.js';
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
@@ -19,9 +20,11 @@ function setup(has5m = false) {
       ),
     },
   };
+  const config = specConfig({ QUERY_API_MAX_ROWS: '1000' });
   const sut = new MetricsService(
-    specConfig({ QUERY_API_MAX_ROWS: '1000' }),
+    config,
     as<MetricsQueryRepository>(mocks.metrics),
+    new ReadCache(config, { mode: 'embedded' }),
   );
   return { sut, mocks };
 }

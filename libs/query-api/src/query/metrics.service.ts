@@ -1,34 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
 import type { QueryApiConfig } from '../query-api.config.js';
 import { QUERY_API_CONFIG } from '../query-api.tokens.js';
-import { MetricsQueryRepository, type LatestRow } from '@sentio/clickhouse';
+import { MetricsQueryRepository, type LatestRow, type SeriesQuery } from '@sentio/clickhouse';
 import type { LatestQueryDto, LatestValueDto, SeriesDto, SeriesQueryDto } from './metrics.dto.js';
 import { bucketing, chooseResolution, DAY_MS, HOUR_MS, resolveRange } from '../common/time-range.util.js';
+import { ReadCache } from './read-cache.service.js';
 
 @Injectable()
 export class MetricsService {
   constructor(
     @Inject(QUERY_API_CONFIG) private readonly config: QueryApiConfig,
     @Inject(MetricsQueryRepository) private readonly metrics: MetricsQueryRepository,
+    @Inject(ReadCache) private readonly reads: ReadCache,
   ) {}
 
-  async series(query: SeriesQueryDto): Promise<SeriesDto> {
+  async series(query: SeriesQueryDto, caller?: AuthenticatedUser): Promise<SeriesDto> {
     const { maxRangeDays, maxRows } = this.config.limits;
     const requested = resolveRange(query.from, query.to, maxRangeDays * DAY_MS, HOUR_MS);
     const { range, stepMs } = bucketing(requested, query.step, maxRows);
     const agg = query.agg ?? 'avg';
     const resolution = chooseResolution(stepMs, this.metrics.hasResolution('5m'));
-    const rows = await this.metrics.series({
-      device: query.device,
-      metric: query.metric,
-      ...range,
-      stepMs,
-      agg,
-      resolution,
-    });
+    const question = { device: query.device, metric: query.metric, ...range, stepMs, agg, resolution };
+    // The range is already aligned to whole steps: consoles asking "the last two hours" share it per step.
+    return this.reads.read(caller, ['series', question], async () => this.toSeries(question));
+  }
+
+  private async toSeries(q: SeriesQuery): Promise<SeriesDto> {
+    const { stepMs, agg, resolution } = q;
+    const range = { fromMs: q.fromMs, toMs: q.toMs };
+    const rows = await this.metrics.series(q);
     return {
-      device: query.device,
-      metric: query.metric,
+      device: q.device,
+      metric: q.metric,
       agg,
       resolution,
       stepMs,
@@ -38,8 +42,10 @@ export class MetricsService {
     };
   }
 
-  async latest(query: LatestQueryDto): Promise<LatestValueDto[]> {
-    return (await this.metrics.latest([query.device])).map(toLatestValue);
+  latest(query: LatestQueryDto, caller?: AuthenticatedUser): Promise<LatestValueDto[]> {
+    return this.reads.read(caller, ['latest', query.device], async () =>
+      (await this.metrics.latest([query.device])).map(toLatestValue),
+    );
   }
 
   /** The latest values of several devices at once, by device id. */

@@ -19,6 +19,7 @@ import { LogsService } from './logs.service.js';
 import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
 import { QueryResolver } from './query.resolver.js';
+import { ReadCache } from './read-cache.service.js';
 import { SystemStatusController } from './system-status.controller.js';
 import { SystemStatusService } from './system-status.service.js';
 import { TracesController } from './traces.controller.js';
@@ -35,6 +36,7 @@ import { TracesService } from './traces.service.js';
     SystemStatusController,
   ],
   providers: [
+    ReadCache,
     ...repositoryProviders(
       DevicesQueryRepository,
       MetricsQueryRepository,

@@ -1,5 +1,7 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
 import { Inject, UsePipes } from '@nestjs/common';
+import type { AuthenticatedUser } from '../common/authenticated-user.type.js';
+import { CurrentUser } from '../common/current-user.decorator.js';
 import { Roles } from '../common/roles.decorator.js';
 import { apiValidationPipe } from '../common/api-validation.pipe.js';
 import { DevicePageDto, DevicesQueryDto } from './devices.dto.js';
@@ -41,28 +43,31 @@ export class QueryResolver {
   ) {}
 
   @Query(() => DevicePageDto)
-  devices(@Args() args: DevicesQueryDto): Promise<DevicePageDto> {
-    return this.devicesService.list(args);
+  devices(@Args() args: DevicesQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<DevicePageDto> {
+    return this.devicesService.list(args, user);
   }
 
   @Query(() => SeriesDto)
-  metricSeries(@Args() args: SeriesQueryDto): Promise<SeriesDto> {
-    return this.metricsService.series(args);
+  metricSeries(@Args() args: SeriesQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<SeriesDto> {
+    return this.metricsService.series(args, user);
   }
 
   @Query(() => [LatestValueDto])
-  latest(@Args() args: LatestQueryDto): Promise<LatestValueDto[]> {
-    return this.metricsService.latest(args);
+  latest(@Args() args: LatestQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<LatestValueDto[]> {
+    return this.metricsService.latest(args, user);
   }
 
   @Query(() => LogPageDto)
-  logs(@Args() args: LogsQueryDto): Promise<LogPageDto> {
-    return this.logsService.search(args);
+  logs(@Args() args: LogsQueryDto, @CurrentUser() user: AuthenticatedUser): Promise<LogPageDto> {
+    return this.logsService.search(args, user);
   }
 
   @Query(() => LogHistogramDto, { description: 'Matching log records per time bucket.' })
-  logHistogram(@Args() args: LogHistogramQueryDto): Promise<LogHistogramDto> {
-    return this.logsService.histogram(args);
+  logHistogram(
+    @Args() args: LogHistogramQueryDto,
+    @CurrentUser() user: AuthenticatedUser,
+  ): Promise<LogHistogramDto> {
+    return this.logsService.histogram(args, user);
   }
 
   @Query(() => [SpanDto], { description: 'Every span of one trace, in start order.' })
