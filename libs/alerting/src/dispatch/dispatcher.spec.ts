@@ -320,6 +320,7 @@ describe('dispatcher', () => {
     // At once, long before the dead receiver's retries give up.
     expect(healthy.sent[0]!.at - started).toBeLessThan(1000);
     await run;
+    await pipeline.idle();
     expect(attempts.filter((x) => x.integration === 'flaky').map((x) => x.ok)).toEqual([false, false, true]);
     expect(attempts.filter((x) => x.integration === 'dead').length).toBeGreaterThan(3);
     expect(attempts.filter((x) => x.integration === 'dead').at(-1)!.final).toBe(true);
@@ -340,6 +341,69 @@ describe('dispatcher', () => {
     );
     expect(healthy.sent.length).toBe(1);
   }, 15_000);
+
+  it('a hanging receiver does not hold the group’s next flush: the others get the newer content', async () => {
+    // Never answers; gives up only when aborted (as an HTTP request does).
+    const hanging = {
+      type: 'hanging',
+      sent: [] as NotificationContext[],
+      notify(ctx: NotificationContext): Promise<NotifyResult> {
+        this.sent.push(ctx);
+        return new Promise((resolve) =>
+          ctx.signal.addEventListener(
+            'abort',
+            () => resolve({ ok: false, recoverable: true, error: 'aborted' }),
+            { once: true },
+          ),
+        );
+      },
+    };
+    const healthy = new RecordingNotifier();
+    const pipeline = new NotifyPipeline(new MemoryNotificationLog(), { record: () => undefined }, logger);
+    const integrations = [
+      { name: 'hanging', notifier: hanging, sendResolved: true },
+      { name: 'healthy', notifier: healthy, sendResolved: true },
+    ];
+    const firing = (fingerprint: string): DispatchedAlert => ({
+      fingerprint,
+      seq: 1,
+      status: 'firing',
+      detailStatus: 'firing',
+      labels: { alertname: 'Hot', device: fingerprint },
+      annotations: {},
+      startsAt: 0,
+      endsAt: null,
+      updatedAt: 0,
+      flapping: false,
+      title: 't',
+      description: 'd',
+    });
+    const abort = new AbortController();
+    const flush = (alerts: DispatchedAlert[]) =>
+      pipeline.exec(
+        { groupKey: 'g', receiver: 'r', groupLabels: {}, repeatInterval: 60_000, groupInterval: 300, alerts },
+        integrations,
+        abort.signal,
+      );
+    const started = Date.now();
+    await flush([firing('a')]);
+    expect(Date.now() - started).toBeLessThan(1000); // not the hanging receiver's deadline (5 s)
+    await flush([firing('a'), firing('b')]);
+    expect(healthy.sent.map((s) => s.alerts.map((a) => a.fingerprint))).toEqual([['a'], ['a', 'b']]);
+    expect(hanging.sent).toHaveLength(1); // still busy with the first: not called again meanwhile
+    abort.abort();
+    await pipeline.idle();
+  });
+
+  it('a resolved alert keeps the labels it fired with (Alertmanager identifies alerts by labels)', () => {
+    const { dispatcher } = setup(fast);
+    dispatcher.apply(event('x', 'FIRING', { alertname: 'Soon', device: 'p1', severity: 'critical' }));
+    dispatcher.apply(event('x', 'RESOLVED', { alertname: 'Soon', device: 'p1', severity: 'minor' }));
+    expect(dispatcher.alerts.get('x')).toMatchObject({
+      status: 'resolved',
+      labels: { alertname: 'Soon', device: 'p1', severity: 'critical' },
+    });
+  });
 
   it('a 4xx answer is not retried', async () => {
     const bad = new RecordingNotifier();

@@ -70,8 +70,45 @@ export class NotifyPipeline {
     private readonly backoff = { initialMs: 500, maxMs: 30_000 },
   ) {}
 
+  /** Deliveries under way, by `<groupKey>|<integration>`. */
+  private readonly inflight = new Map<string, Promise<void>>();
+
+  /**
+   * Starts each integration's delivery, unless its previous one is still under way (that one keeps its own
+   * deadline; the newer content reaches it at a later flush). Resolves once every started delivery has
+   * ended or, at the latest, at 80 % of the group interval: a hanging receiver keeps trying in the
+   * background but never holds the group's next flush, so it delays no other receiver.
+   */
   async exec(flush: Flush, integrations: Integration[], signal: AbortSignal): Promise<void> {
-    await Promise.all(integrations.map((i) => this.execOne(flush, i, signal)));
+    const started: Array<Promise<void>> = [];
+    for (const integration of integrations) {
+      const key = `${flush.groupKey}|${integration.name}`;
+      if (this.inflight.has(key)) continue;
+      const delivery = this.execOne(flush, integration, signal)
+        .catch((error: unknown) =>
+          this.logger.error(
+            { err: error, integration: integration.name, groupKey: flush.groupKey },
+            'notify failed',
+          ),
+        )
+        .finally(() => this.inflight.delete(key));
+      this.inflight.set(key, delivery);
+      started.push(delivery);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(started),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.floor(flush.groupInterval * 0.8));
+        timer.unref?.();
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Resolves once no delivery is under way (tests; shutdown after the abort). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.all([...this.inflight.values()]);
   }
 
   private async execOne(flush: Flush, integration: Integration, signal: AbortSignal): Promise<void> {
