@@ -25,7 +25,7 @@ import { DeviceStream, type StreamRow } from './device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { assessFailure } from '../forecasting/holt-forecaster.js';
 import { forecastMetric, forecastPoints, METRIC_FORECASTER_ID } from '../forecasting/metric-forecaster.js';
-import { ModelStore } from './model-store.js';
+import { ModelStore, type StoredCurrent } from './model-store.js';
 import { PartitionOwnership } from './partition-ownership.js';
 import { offsetAtTime, replayPartition } from './partition-replay.js';
 import { initTfBackend } from './tf-backend.js';
@@ -93,7 +93,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   private codecs: Codecs | undefined;
   private readonly devices = new Map<string, DeviceDetector>();
   /** Models read at start, handed to each device on its first record. */
-  private readonly preloaded = new Map<string, WindowAutoencoder>();
+  private readonly preloaded = new Map<string, StoredCurrent>();
   /** The telemetry partitions this process owns, their devices, and which still need their state rebuilt. */
   private readonly ownership = new PartitionOwnership();
   private readonly assembler: WindowAssembler;
@@ -158,10 +158,8 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         ),
       (loaded, total) => this.logger.info({ loaded, total }, 'loading stored models'),
     );
-    for (const [deviceId, model] of stored) {
-      if (this.fits(deviceId, model)) this.preloaded.set(deviceId, model);
-      else model.dispose();
-    }
+    // Deserialised, and checked against the configured metrics, on each device's first record.
+    for (const [deviceId, model] of stored) this.preloaded.set(deviceId, model);
     this.logger.info(
       { models: this.preloaded.size, seconds: (performance.now() - started) / 1000 },
       'stored models loaded',
@@ -226,7 +224,8 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       const device = this.devices.get(deviceId);
       this.devices.delete(deviceId);
       this.assembler.forget(deviceId);
-      if (device?.model) this.preloaded.set(deviceId, device.model);
+      const model = device?.model;
+      if (model) this.preloaded.set(deviceId, { version: model.metadata.modelVersion, open: () => model });
     }
   }
 
@@ -304,7 +303,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   /** After the consumer has left the group (it stops during onModuleDestroy): no batch uses the models now. */
   onApplicationShutdown(): void {
     for (const d of this.devices.values()) d.model?.dispose();
-    for (const m of this.preloaded.values()) m.dispose();
+    // Models put back on release are open; the others were never deserialised (nothing to dispose).
   }
 
   /**
@@ -581,12 +580,16 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
     this.preloaded.delete(deviceId);
     try {
       const version = this.store.currentVersionSync(deviceId);
-      if (preloaded && preloaded.metadata.modelVersion === version) return preloaded;
-      preloaded?.dispose();
+      if (preloaded && preloaded.version === version) {
+        const model = preloaded.open();
+        if (this.fits(deviceId, model)) return model;
+        model.dispose();
+        return undefined;
+      }
       return version === undefined ? undefined : await this.loadCurrent(deviceId);
     } catch (error) {
       this.logger.error({ err: error, deviceId }, 'could not read the stored model; the device will retrain');
-      return preloaded;
+      return undefined;
     }
   }
 

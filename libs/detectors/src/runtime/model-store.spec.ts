@@ -68,11 +68,13 @@ describe('ModelStore', () => {
     const failed: string[] = [];
     const all = store.loadAllCurrent((deviceId) => failed.push(deviceId));
     expect([...all.keys()].sort()).toEqual(['pump/1', 'pump/2']);
-    expect(all.get('pump/2')!.metadata.modelVersion).toBe(b.metadata.modelVersion);
+    expect(all.get('pump/2')!.version).toBe(b.metadata.modelVersion);
     const window = Array.from({ length: 5 }, (_, i) => [i / 5, 1 - i / 5]);
-    expect(all.get('pump/1')!.scoreWindow(window)).toEqual(a.scoreWindow(window));
-    expect(all.get('pump/2')!.scoreWindow(window)).toEqual(b.scoreWindow(window));
+    const opened = [all.get('pump/1')!.open(), all.get('pump/2')!.open()];
+    expect(opened[1]!.metadata.modelVersion).toBe(b.metadata.modelVersion);
+    expect(opened[0]!.scoreWindow(window)).toEqual(a.scoreWindow(window));
+    expect(opened[1]!.scoreWindow(window)).toEqual(b.scoreWindow(window));
     expect(failed.sort()).toEqual(['pump/3', 'pump/4']);
-    for (const m of [a, b, ...all.values()]) m.dispose();
+    for (const m of [a, b, ...opened]) m.dispose();
   });
 });

@@ -9,6 +9,12 @@ export interface StoredModel {
   current: boolean;
 }
 
+/** A device's current model as read at start: its version, deserialised by `open` when first needed. */
+export interface StoredCurrent {
+  version: string;
+  open(): WindowAutoencoder;
+}
+
 interface CurrentPointer {
   modelVersion: string;
   activatedAt: string;
@@ -69,16 +75,17 @@ export class ModelStore {
 
   /**
    * The current model of every device, read up front at start instead of one by one on each device's
-   * first record. The files are read synchronously, in one pass: each is a few kilobytes in the page
-   * cache, where the promise API's four thread-pool round trips per file (open, stat, read, close) cost
-   * more than the read (10,000 models: 7.3 s that way, see the README's Detectors figures). Devices sharing
-   * an architecture share one parsed topology. A device whose current model cannot be read is left out
-   * and reported through `onError`. `onProgress` is called every 1,000 devices.
+   * first record, and deserialised only when the device is first seen (`open`): a start reads the bytes,
+   * two small files per device (pointer and pack), synchronously in one pass — each is a few kilobytes in
+   * the page cache, where the promise API's four thread-pool round trips per file cost more than the read.
+   * Devices sharing an architecture share one parsed topology. A device whose files cannot be read is left
+   * out and reported through `onError` (so is one whose bytes do not parse, by `open` throwing).
+   * `onProgress` is called every 1,000 devices.
    */
   loadAllCurrent(
     onError: (deviceId: string, error: unknown) => void = () => undefined,
     onProgress: (loaded: number, total: number) => void = () => undefined,
-  ): Map<string, WindowAutoencoder> {
+  ): Map<string, StoredCurrent> {
     let folders: string[];
     try {
       folders = readdirSync(this.root, { withFileTypes: true })
@@ -88,7 +95,7 @@ export class ModelStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw error;
     }
-    const out = new Map<string, WindowAutoencoder>();
+    const out = new Map<string, StoredCurrent>();
     const topologies = new Map<string, ReturnType<typeof WindowAutoencoder.parseTopology>>();
     for (const [n, folder] of folders.entries()) {
       const deviceId = decodeURIComponent(folder);
@@ -101,19 +108,22 @@ export class ModelStore {
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
           throw error;
         }
-        const versionDir = join(dir, (JSON.parse(pointer) as CurrentPointer).modelVersion);
+        const version = (JSON.parse(pointer) as CurrentPointer).modelVersion;
+        const versionDir = join(dir, version);
         const files = readPack(versionDir) ?? {
           metadataText: readFileSync(join(versionDir, 'metadata.json'), 'utf8'),
           modelText: readFileSync(join(versionDir, 'model.json'), 'utf8'),
           weights: readFileSync(join(versionDir, 'weights.bin')),
         };
-        let topology = topologies.get(files.modelText);
-        if (!topology)
-          topologies.set(files.modelText, (topology = WindowAutoencoder.parseTopology(files.modelText)));
-        out.set(
-          deviceId,
-          WindowAutoencoder.fromArtifacts(files.metadataText, topology, files.weights, versionDir),
-        );
+        out.set(deviceId, {
+          version,
+          open: () => {
+            let topology = topologies.get(files.modelText);
+            if (!topology)
+              topologies.set(files.modelText, (topology = WindowAutoencoder.parseTopology(files.modelText)));
+            return WindowAutoencoder.fromArtifacts(files.metadataText, topology, files.weights, versionDir);
+          },
+        });
       } catch (error) {
         onError(deviceId, error);
       }
