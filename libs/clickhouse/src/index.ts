@@ -76,6 +76,7 @@ export {
   API_ROLES,
   ApiUsersRepository,
   nextVersion,
+  USER_READ_TTL_MS,
   type ApiRole,
   type ApiUserRecord,
 } from './repositories/api-users.repository.js';

@@ -6,6 +6,7 @@ import type { Logger } from '@sentio/observability';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { ConsoleModule } from './console/console.module.js';
+import { apolloPlugins } from './graphql/apollo-plugins.js';
 import { formatGraphQLError } from './graphql/graphql-errors.js';
 import { queryLimitsRule } from './graphql/query-limits.rule.js';
 import { LiveModule } from './live/live.module.js';
@@ -52,6 +53,7 @@ export class QueryApiModule {
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [queryLimitsRule(config.graphql)],
+          plugins: apolloPlugins(),
           context: SocketGate.context,
           subscriptions: { 'graphql-ws': { onConnect: (ctx) => sockets.onConnect(ctx as never) } },
         }),
