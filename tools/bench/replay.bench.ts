@@ -20,7 +20,7 @@ import { ClickHouseModule, ClickHouseStore, clickHouseConfigSection, pinned } fr
 import { loadConfig } from '@sentio/config';
 import type { TelemetrySample } from '@sentio/events';
 import { IngestModule, ingestConfigSection } from '@sentio/ingest';
-import { EventProducer } from '@sentio/kafka';
+import { consumerLag, EventProducer } from '@sentio/kafka';
 import { ReplayModule, ReplayService, replayConfigSection } from '@sentio/replay';
 import {
   BENCH_METRICS,
@@ -110,7 +110,13 @@ const root: DynamicModule = {
 const ingestStarted = performance.now();
 const app = await NestFactory.createApplicationContext(root, { logger: false });
 const store = app.get(ClickHouseStore, { strict: false });
+const ingestProgress = setInterval(() => {
+  consumerLag(backbone.kafka, config.ingest.groupId, backbone.topics.telemetry)
+    .then((lag) => progressLog.info({ ingested: EVENTS - lag, of: EVENTS }, 'live ingest of the history'))
+    .catch(() => undefined);
+}, 10_000);
 await waitCaughtUp(backbone.kafka, config.ingest.groupId, backbone.topics.telemetry, 200);
+clearInterval(ingestProgress);
 const ingestSeconds = (performance.now() - ingestStarted) / 1000;
 progressLog.info({ ingestSeconds }, 'history ingested');
 
@@ -155,7 +161,12 @@ const replay = app.get(ReplayService, { strict: false });
 const replayStarted = performance.now();
 const replayFrom = Date.now();
 const run = await replay.startProjection({ family: 'metrics' });
+const replayProgress = setInterval(() => {
+  const p = replay.get(run.id);
+  if (p) progressLog.info(p, 'replay');
+}, 10_000);
 const finished = await replay.wait(run.id);
+clearInterval(replayProgress);
 const replaySeconds = (performance.now() - replayStarted) / 1000;
 const swapAt = Date.now();
 liveRunning = false;

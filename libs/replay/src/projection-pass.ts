@@ -101,13 +101,25 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     maxWaitTimeInMs: 250,
     maxBytesPerPartition: 8 * 1024 * 1024,
     maxBytes: 64 * 1024 * 1024,
-    sessionTimeout: 30_000,
+    // A loaded engine can keep one insert (and with it the heartbeat) past half a minute; a member dropped
+    // for that rejoins and is sought back to its positions (below), but the rejoin costs seconds.
+    sessionTimeout: 120_000,
+    rebalanceTimeout: 120_000,
     heartbeatInterval: 3_000,
     retry: { retries: 10, initialRetryTime: 200 },
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     failed = payload.error;
     finish('stopped');
+  });
+  // The group never commits: after a rejoin (a session lost under load) the consumer would start the
+  // partitions over from the beginning, so every join after the first seeks them back to where this pass is.
+  let joins = 0;
+  let running = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (++joins === 1 || !running) return;
+    for (const partition of remaining)
+      consumer.seek({ topic: o.topic, partition, offset: String(position.get(partition) ?? 0n) });
   });
   const done = (partition: number) => {
     if (!remaining.delete(partition)) return;
@@ -150,6 +162,7 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     for (const partition of remaining) {
       consumer.seek({ topic: o.topic, partition, offset: String(position.get(partition) ?? 0n) });
     }
+    running = true;
     const how = await finished;
     await consumer.stop();
     if (failed) throw failed;
