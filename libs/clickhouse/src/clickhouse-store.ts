@@ -2,6 +2,7 @@ import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import type { Logger } from '@sentio/observability';
 import { createChdbConnection } from 'chdb/connection';
@@ -121,6 +122,17 @@ export class ClickHouseStore {
       async_insert: 0,
       deduplicate_blocks_in_dependent_materialized_views: 1,
     } as const;
+    if (this.mode === 'server' && isBinaryColumnMap(columns)) {
+      // RowBinary over HTTP: the statement in the URL, the block as the body (the server's input format).
+      const { stream } = await this.client.exec({
+        query: `INSERT INTO ${this.table(table)} (${columns.names.join(', ')}) FORMAT RowBinary`,
+        values: Readable.from([columns.encode(records)]),
+        clickhouse_settings: settings,
+      });
+      // Read to the end: the connection goes back to the pool only once its response is consumed.
+      for await (const chunk of stream as AsyncIterable<unknown>) void chunk;
+      return;
+    }
     if (this.mode === 'embedded' && isBinaryColumnMap(columns)) {
       // RowBinary built from the records, no JSON on either side. The embedded connection only passes text
       // formats inline, so the block goes through a memory-backed file the engine reads with file().
@@ -138,8 +150,7 @@ export class ClickHouseStore {
       }
       return;
     }
-    // Rows as JSONCompactEachRow: about 1.5x cheaper than keyed JSON objects. A server takes this path too
-    // (RowBinary over HTTP works through `exec`, but no server runs here to test it against).
+    // Rows as JSONCompactEachRow (tables without a binary column map): about 1.5x cheaper than keyed JSON.
     await this.client.insert({
       table: this.table(table),
       values: records.map(columns.row),

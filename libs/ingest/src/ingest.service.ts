@@ -1,6 +1,11 @@
 import { writeSync } from 'node:fs';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { SinkBatchesRepository, STREAM_PROJECTIONS, type StreamProjections } from '@sentio/clickhouse';
+import {
+  ClickHouseStore,
+  SinkBatchesRepository,
+  STREAM_PROJECTIONS,
+  type StreamProjections,
+} from '@sentio/clickhouse';
 import type { StreamName } from '@sentio/events';
 import {
   committedOffsets,
@@ -37,6 +42,7 @@ export class IngestService implements OnModuleInit {
     @Inject(SinkBatchesRepository) private readonly batches: SinkBatchesRepository,
     @Inject(DeadLetterPublisher) private readonly deadLetters: DeadLetterPublisher,
     @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(ClickHouseStore) private readonly store: ClickHouseStore,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'ingest' });
@@ -57,6 +63,8 @@ export class IngestService implements OnModuleInit {
         maxBatchRecords: this.config.maxBatchRecords,
         afterInsert: crashAfter > 0 ? (inserts) => crashIfDue(inserts, crashAfter) : undefined,
         committedOffsets: (topic) => committedOffsets(this.kafka, this.config.groupId, topic),
+        // A server can be shared by several ingest members: a partition's range must be repeatable alone.
+        insertPerRange: this.store.mode === 'server',
       },
       this.logger,
     );
@@ -72,6 +80,8 @@ export class IngestService implements OnModuleInit {
     onAssignment: (self: IngestService, assigned) => self.sink!.onAssignment(assigned),
     // Insert and commit what is buffered before leaving the group: nothing is lost on a graceful stop.
     drain: (self: IngestService) => self.sink!.drain(),
+    // ...and before rejoining in a rebalance: a partition's next owner never reads it while we flush it.
+    revoke: (self: IngestService) => self.sink!.revoke(),
     health: (self: IngestService) => self.report(),
   })
   async project(batch: StreamBatch, group: StreamGroup): Promise<void> {

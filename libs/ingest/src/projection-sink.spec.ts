@@ -17,6 +17,7 @@ function setup(
     failInserts?: number;
     partitions?: number;
     committed?: Record<number, number>;
+    insertPerRange?: boolean;
   } = {},
 ) {
   const inserts: Array<{ ids: number[]; token: string }> = [];
@@ -61,6 +62,7 @@ function setup(
       committedOffsets: options.committed
         ? async () => new Map(Object.entries(options.committed!).map(([p, o]) => [Number(p), BigInt(o)]))
         : undefined,
+      insertPerRange: options.insertPerRange,
     },
     createLogger('test', 'silent'),
   );
@@ -243,5 +245,60 @@ describe('ProjectionSink', () => {
     await sut.drain();
     expect(inserts).toEqual([{ ids: [7], token: 'g:t:1:7-7' }]);
     expect(commits).toEqual(['1@7', '1@8']);
+  });
+  it('with insertPerRange, inserts each partition range as its own block under a token naming that range', async () => {
+    const { sut, inserts, intents, commits } = setup({
+      maxBatchRecords: 5,
+      partitions: 2,
+      insertPerRange: true,
+    });
+    await sut.handle(batch(0, range(0, 1), 1));
+    await sut.handle(batch(10, range(10, 12), 0));
+    // One write-ahead record for the cycle, each range its own cycle: any member can repeat it alone.
+    expect(intents.map((b) => [b.partition, b.firstOffset, b.lastOffset, b.cycle])).toEqual([
+      [1, '0', '1', ''],
+      [0, '10', '12', ''],
+    ]);
+    expect(inserts).toEqual([
+      { ids: [0, 1], token: 'g:t:1:0-1' },
+      { ids: [10, 11, 12], token: 'g:t:0:10-12' },
+    ]);
+    expect(commits.sort()).toEqual(['0@13', '1@2']);
+  });
+
+  it('repeats a written-ahead range of one partition alone, whoever wrote it and whatever else it held', async () => {
+    // Another member wrote partitions 0 and 1 ahead (per range) and was killed; this one now holds partition 1.
+    const pending = [
+      { topic: 't', partition: 0, firstOffset: '0', lastOffset: '3', records: 4, cycle: '' },
+      { topic: 't', partition: 1, firstOffset: '5', lastOffset: '7', records: 3, cycle: '' },
+    ];
+    const { sut, inserts, intents, commits } = setup({ pending, insertPerRange: true, maxBatchRecords: 100 });
+    sut.onAssignment([{ topic: 't', partition: 1 }]);
+    await sut.handle(batch(5, range(5, 9), 1));
+    await sut.drain();
+    expect(inserts).toEqual([
+      { ids: [5, 6, 7], token: 'g:t:1:5-7' },
+      { ids: [8, 9], token: 'g:t:1:8-9' },
+    ]);
+    expect(intents.map((b) => `${b.partition}:${b.firstOffset}-${b.lastOffset}`)).toEqual(['1:8-9']);
+    expect(commits).toEqual(['1@8', '1@10']);
+  });
+
+  it('before a rejoin, lands what is buffered and then forms no cycle until the next assignment', async () => {
+    const { sut, inserts, commits } = setup({ maxBatchRecords: 100, partitions: 2, insertPerRange: true });
+    await sut.handle(batch(0, range(0, 2), 0));
+    await sut.revoke();
+    expect(inserts).toEqual([{ ids: [0, 1, 2], token: 'g:t:0:0-2' }]);
+    expect(commits).toEqual(['0@3']);
+    // Fenced: records handed over now belong to whoever holds the partition after the rebalance.
+    await sut.handle(batch(3, range(3, 4), 0));
+    await sut.drain();
+    expect(inserts).toHaveLength(1);
+    // After the assignment the partition restarts at its committed offset and flows again.
+    sut.onAssignment([{ topic: 't', partition: 0 }]);
+    await sut.handle(batch(3, range(3, 4), 0));
+    await sut.drain();
+    expect(inserts[1]).toEqual({ ids: [3, 4], token: 'g:t:0:3-4' });
+    expect(commits).toEqual(['0@3', '0@5']);
   });
 });

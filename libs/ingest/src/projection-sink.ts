@@ -26,6 +26,13 @@ export interface SinkOptions {
    * is learnt from the first records each partition delivers.
    */
   committedOffsets?: (topic: string) => Promise<Map<number, bigint>>;
+  /**
+   * Each partition's range its own block under its own token (`group:topic:partition:first-last`) instead of
+   * one block per cycle. Needed when several members share one ClickHouse (a server): after a rebalance or a
+   * member killed, whoever holds a partition next repeats its newest written-ahead range alone, and the
+   * engine drops it if it had landed. A lone process (the embedded engine) keeps one block per cycle.
+   */
+  insertPerRange?: boolean;
 }
 
 /** Whatever the sink can commit: the partition, its commit function, and the offset after the range. */
@@ -74,6 +81,10 @@ interface Cycle {
   recorded: boolean;
   /** A repeat after a crash: complete once each of its ranges was read again (or known committed). */
   repeat?: { waiting: Set<number>; landed: boolean };
+  /** Each range inserted as its own block under its own token (SinkOptions.insertPerRange). */
+  perRange: boolean;
+  /** The assignment it was formed under: a cycle from a previous one is not inserted (see `write`). */
+  epoch: number;
 }
 
 interface PartitionState {
@@ -96,6 +107,13 @@ interface TopicState {
   failed: Cycle | undefined;
   failures: number;
   retryAt: number;
+}
+
+/** A cycle formed under an earlier assignment: not inserted by this member. */
+class SupersededCycle extends Error {
+  constructor() {
+    super("cycle formed before a rebalance: left to the partitions' owner now");
+  }
 }
 
 export function cycleToken(
@@ -133,6 +151,10 @@ export class ProjectionSink {
   private timer: NodeJS.Timeout | undefined;
   private inserts = 0;
   private stopped = false;
+  /** Counts assignments: what was formed under an earlier one belongs to whoever holds the partitions now. */
+  private epoch = 0;
+  /** Set once the buffers are landed before a rebalance: no new cycle until the next assignment. */
+  private fenced = false;
 
   constructor(
     streams: StreamProjection<unknown>[],
@@ -166,15 +188,18 @@ export class ProjectionSink {
     );
   }
 
-  /** A new assignment: forget partitions we lost, and learn the cycles written ahead for the ones we have. */
+  /**
+   * A new assignment: start every partition afresh from the durable state, and learn the cycles written ahead
+   * for the ones we have. KafkaJS resumes every assigned partition (kept ones too) at its committed offset
+   * after a rebalance, so whatever was buffered and not landed is read again; what was landed is committed.
+   */
   onAssignment(assigned: Array<{ topic: string; partition: number }>): void {
     const keep = new Set(assigned.map((a) => `${a.topic}:${a.partition}`));
-    for (const [topic, state] of this.byTopic) {
-      for (const p of state.partitions.keys()) {
-        if (keep.has(`${topic}:${p}`)) continue;
-        state.buffered -= this.size(state.partitions.get(p)!.part);
-        state.partitions.delete(p);
-      }
+    this.epoch++;
+    this.fenced = false;
+    for (const state of this.byTopic.values()) {
+      state.partitions.clear();
+      state.buffered = 0;
       // A failed cycle is in the write-ahead log: whoever holds its partitions now repeats it from there.
       state.failed = undefined;
       state.failures = 0;
@@ -185,14 +210,19 @@ export class ProjectionSink {
   }
 
   async handle(batch: ConsumedBatch): Promise<void> {
+    const epoch = this.epoch;
+    // Records of a batch fetched before a rebalance are read again by whoever holds the partition now.
+    const stale = () => this.fenced || epoch !== this.epoch;
     await this.ready;
     const state = this.byTopic.get(batch.topic);
     if (!state) throw new Error(`no projection for topic ${batch.topic}`);
     const { stream } = state;
     await stream.codec.prepare(batch.messages.map((m) => m.value));
+    if (stale()) return;
     const partition = this.partitionState(state, batch.partition);
     const now = Date.now();
     for (const message of batch.messages) {
+      if (stale()) return;
       const offset = BigInt(message.offset);
       if (partition.nextOffset !== undefined && offset < partition.nextOffset) continue;
       partition.nextOffset = offset + 1n;
@@ -227,6 +257,37 @@ export class ProjectionSink {
   async drain(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    await this.landBuffered();
+  }
+
+  /**
+   * Before this member rejoins its group in a rebalance (it may lose any partition): land and commit what is
+   * buffered, let the cycle in flight finish, and form no new cycle until the next assignment. The group's
+   * rebalance waits for this member's rejoin, so no other member reads these partitions meanwhile: a flush
+   * never overlaps the next owner's. Bounded by `withinMs` (under the rebalance timeout): a cycle still
+   * running then is in the write-ahead record, which the next owner repeats under the same tokens.
+   */
+  async revoke(withinMs = 20_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), withinMs)));
+    const landed = (async () => {
+      await this.landBuffered();
+      this.fenced = true;
+      await Promise.all([...this.byTopic.values()].map((state) => state.chain));
+    })();
+    try {
+      if ((await Promise.race([landed, bound])) === 'late') {
+        this.logger.warn({ withinMs }, 'rebalance: buffers not landed in time; the next owner repeats them');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'rebalance: landing the buffers failed; the next owner repeats them');
+    } finally {
+      this.fenced = true;
+      clearTimeout(timer);
+    }
+  }
+
+  private async landBuffered(): Promise<void> {
     await Promise.all(
       [...this.byTopic.values()].map(async (state) => {
         await state.chain.catch(() => undefined);
@@ -280,6 +341,16 @@ export class ProjectionSink {
         b.cycle || `${this.options.groupId}:${b.topic}:${b.partition}:${b.firstOffset}-${b.lastOffset}`;
       cycles.set(token, [...(cycles.get(token) ?? []), b]);
     }
+    // Once per topic: with a range per cycle there are as many cycles as partitions.
+    const known = new Map<string, Promise<Map<number, bigint>>>();
+    const committedOf = (topic: string) => {
+      let offsets = known.get(topic);
+      if (!offsets) {
+        offsets = this.options.committedOffsets?.(topic) ?? Promise.resolve(new Map<number, bigint>());
+        known.set(topic, offsets);
+      }
+      return offsets;
+    };
     for (const [token, ranges] of cycles) {
       const stale = ranges.some(
         (b) => newest.get(`${b.topic}:${b.partition}`)?.firstOffset !== b.firstOffset,
@@ -287,8 +358,7 @@ export class ProjectionSink {
       const state = this.byTopic.get(ranges[0]!.topic);
       if (stale || !state) continue;
       if (!ranges.some((b) => assigned.has(`${b.topic}:${b.partition}`))) continue;
-      const committed =
-        (await this.options.committedOffsets?.(state.stream.topic)) ?? new Map<number, bigint>();
+      const committed = await committedOf(state.stream.topic);
       // Committed past its range: the cycle landed (commits follow the insert); those partitions are done.
       const past = new Set(
         ranges
@@ -303,6 +373,8 @@ export class ProjectionSink {
         ),
         parts: new Map(ranges.map((b) => [b.partition, emptyPart()])),
         recorded: true,
+        perRange: false,
+        epoch: this.epoch,
         repeat: {
           waiting: new Set(ranges.filter((b) => !past.has(b.partition)).map((b) => b.partition)),
           landed: past.size > 0,
@@ -381,6 +453,7 @@ export class ProjectionSink {
   /** Queues a cycle for the topic: the failed one again if there is one, else what the partitions hold now. */
   private schedule(state: TopicState, force = false): Promise<void> {
     return this.enqueue(state, async () => {
+      if (this.fenced) return;
       if (!force && Date.now() < state.retryAt) return;
       const cycle = state.failed ?? this.cut(state);
       if (cycle) await this.flush(state, cycle);
@@ -405,6 +478,8 @@ export class ProjectionSink {
       ranges,
       parts,
       recorded: false,
+      perRange: this.options.insertPerRange === true,
+      epoch: this.epoch,
     };
   }
 
@@ -414,6 +489,10 @@ export class ProjectionSink {
       state.failed = undefined;
       state.failures = 0;
     } catch (error) {
+      if (error instanceof SupersededCycle) {
+        this.logger.info({ topic: state.stream.topic, cycle: cycle.token }, error.message);
+        return;
+      }
       state.failed = cycle;
       state.failures++;
       state.retryAt = Date.now() + Math.min(30_000, 250 * 2 ** state.failures);
@@ -430,6 +509,10 @@ export class ProjectionSink {
     const table = state.stream.projection.table;
     const end = flushSeconds.startTimer({ table });
     const parts = [...cycle.parts];
+    // Formed under an earlier assignment: its partitions may be another member's now, which repeats the
+    // written-ahead ranges itself. (revoke() lets the cycles in flight finish before this member rejoins,
+    // so this only stops a cycle that outlived that bound.)
+    if (cycle.epoch !== this.epoch) throw new SupersededCycle();
     if (!cycle.recorded) {
       await this.batches.record(
         this.options.groupId,
@@ -439,15 +522,30 @@ export class ProjectionSink {
           firstOffset: String(r.first),
           lastOffset: String(r.last),
           records: this.size(cycle.parts.get(partition)!),
-          cycle: cycle.token,
+          // Per range: each range is its own cycle (its token derives from the range alone).
+          cycle: cycle.perRange ? '' : cycle.token,
         })),
+        `intent-${cycle.token}`,
       );
       cycle.recorded = true;
     }
+    if (cycle.epoch !== this.epoch) throw new SupersededCycle();
     const rows = parts.length === 1 ? parts[0]![1].rows : parts.flatMap(([, p]) => p.rows);
     const dead = parts.flatMap(([, p]) => p.dead);
     // A cycle known to have landed (a partition of it was committed past it) needs no insert at all.
-    if (!cycle.repeat?.landed) await state.stream.projection.insert(rows, cycle.token);
+    if (!cycle.repeat?.landed) {
+      if (cycle.perRange && parts.length > 1) {
+        for (const [partition, p] of parts) {
+          const range = new Map([[partition, cycle.ranges.get(partition)!]]);
+          await state.stream.projection.insert(
+            p.rows,
+            cycleToken(this.options.groupId, state.stream.topic, range),
+          );
+        }
+      } else {
+        await state.stream.projection.insert(rows, cycle.token);
+      }
+    }
     this.options.afterInsert?.(++this.inserts);
     await this.deadLetters.publish(dead);
     for (const [partition, p] of parts) {
@@ -456,6 +554,16 @@ export class ProjectionSink {
       await this.commit(state.stream.topic, partition, String(cycle.ranges.get(partition)!.last + 1n));
     }
     end();
+    this.logger.debug(
+      {
+        topic: state.stream.topic,
+        cycle: cycle.token,
+        rows: rows.length,
+        repeat: cycle.repeat !== undefined,
+        landed: cycle.repeat?.landed === true,
+      },
+      'cycle landed',
+    );
     projected.inc({ table }, rows.length);
     batchRows.observe({ table }, rows.length + dead.length);
     cycleRanges.observe({ table }, cycle.ranges.size);

@@ -1,5 +1,6 @@
 import { gauge, type Logger } from '@sentio/observability';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { beforeRejoin } from './kafkajs-patches.js';
 
 export interface ConsumedBatch {
   topic: string;
@@ -37,6 +38,7 @@ const lag = gauge(
 export class BatchConsumer {
   private readonly consumer: Consumer;
   private stopping = false;
+  private unregister: (() => void) | undefined;
 
   constructor(
     kafka: Kafka,
@@ -57,7 +59,9 @@ export class BatchConsumer {
   async start(
     handler: (batch: ConsumedBatch) => Promise<void>,
     onAssignment?: AssignmentListener,
+    onRevoke?: () => Promise<void>,
   ): Promise<void> {
+    if (onRevoke) this.unregister = beforeRejoin(this.options.groupId, onRevoke);
     if (onAssignment) {
       this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
         onAssignment(
@@ -115,6 +119,7 @@ export class BatchConsumer {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unregister?.();
     await this.consumer.stop();
     await this.consumer.disconnect();
   }

@@ -35,3 +35,40 @@ require(path);
 const cached = require.cache[path];
 if (!cached) throw new Error(`kafkajs patch: ${path} is not in the module cache`);
 cached.exports = groupMessagesPerPartition;
+
+/**
+ * KafkaJS has no "partitions revoked" callback: when a rebalance starts, a member rejoins at once, while its
+ * own work on the partitions it is about to lose (an ingest flush) may still run, so the next owner could
+ * read them alongside it. Every rejoin of a group member (not its first join) goes through
+ * `ConsumerGroup.joinAndSync`; hooks registered for the group run before it, and the group's rebalance waits
+ * for the member's JoinGroup (up to the rebalance timeout), so nobody else is assigned the partitions until
+ * the hooks are done. Offsets committed meanwhile are accepted (the group is preparing the rebalance).
+ */
+type RejoinHook = () => Promise<void>;
+const rejoinHooks = new Map<string, Set<RejoinHook>>();
+
+interface ConsumerGroupInternals {
+  groupId: string;
+  generationId: number | null;
+  joinAndSync(): Promise<void>;
+}
+
+const consumerGroupPath = require.resolve('kafkajs/src/consumer/consumerGroup.js');
+const ConsumerGroup = require(consumerGroupPath) as { prototype: ConsumerGroupInternals };
+const joinAndSync = ConsumerGroup.prototype.joinAndSync;
+ConsumerGroup.prototype.joinAndSync = async function (this: ConsumerGroupInternals) {
+  const hooks = rejoinHooks.get(this.groupId);
+  // A generation means partitions were held: this is a rejoin, not the first join.
+  if (hooks && this.generationId !== null && this.generationId !== undefined) {
+    for (const hook of hooks) await hook();
+  }
+  return joinAndSync.call(this);
+};
+
+/** Runs `hook` before each rejoin of this process's members of `groupId`; returns the unregister function. */
+export function beforeRejoin(groupId: string, hook: RejoinHook): () => void {
+  let hooks = rejoinHooks.get(groupId);
+  if (!hooks) rejoinHooks.set(groupId, (hooks = new Set()));
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+}

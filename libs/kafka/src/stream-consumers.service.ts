@@ -226,6 +226,16 @@ export class StreamConsumers implements OnModuleInit, OnApplicationBootstrap, On
       (assigned) => {
         for (const d of group.declared) d.options.onAssignment?.(d.instance, assigned);
       },
+      async () => {
+        for (const d of group.declared) {
+          if (!d.options.revoke) continue;
+          try {
+            await d.options.revoke(d.instance);
+          } catch (error) {
+            this.logger.error({ err: error, groupId: group.groupId }, 'revoke hook failed before a rejoin');
+          }
+        }
+      },
     );
     this.health.register(group.component, () => this.report(group));
     this.logger.info(

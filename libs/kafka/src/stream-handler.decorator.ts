@@ -37,6 +37,12 @@ export interface StreamHandlerOptions<S> {
   onAssignment?: (self: S, assigned: Array<{ topic: string; partition: number }>) => void;
   /** At shutdown, after the group stopped taking batches and before it leaves: land what is buffered and commit. */
   drain?: (self: S) => Promise<void>;
+  /**
+   * In a rebalance, before this member rejoins (it may lose any of its partitions): land what is buffered
+   * and commit, and start nothing new until `onAssignment`. The rebalance waits for it (bounded by the
+   * rebalance timeout), so no other member reads these partitions while it runs.
+   */
+  revoke?: (self: S) => Promise<void>;
   /** The component's own report, folded into the group's health entry (the worse state wins). */
   health?: (self: S) => HealthReport;
 }

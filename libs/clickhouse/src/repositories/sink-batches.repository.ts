@@ -45,11 +45,14 @@ export class SinkBatchesRepository {
 
   constructor(private readonly store: ClickHouseStore) {}
 
-  /** Writes the ranges of one flush cycle ahead of its insert, as one block (all or none). */
-  record(group: string, batches: SinkBatch[]): Promise<void> {
+  /**
+   * Writes the ranges of one flush cycle ahead of its insert, as one block (all or none), deduplicated by
+   * `token` (default: derived from the cycle, or from the first range of a range alone).
+   */
+  record(group: string, batches: SinkBatch[], token?: string): Promise<void> {
     if (batches.length === 0) return Promise.resolve();
     const [first] = batches;
-    const token = `intent-${group}-${first!.cycle || `${first!.topic}-${first!.partition}-${first!.firstOffset}`}`;
+    token ??= `intent-${group}-${first!.cycle || `${first!.topic}-${first!.partition}-${first!.firstOffset}`}`;
     return this.store.insert(
       this.table,
       sinkBatchColumns,
