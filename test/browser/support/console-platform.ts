@@ -7,7 +7,8 @@ import { sandbox, type Sandbox } from '../../integration/support/backbone.js';
 import { freePort, PlatformProcess, repoRoot } from '../../integration/support/platform-process.js';
 
 export const ADMIN = { username: 'console-admin', password: 'console-admin-passphrase' };
-export const TARGETS = 'ingest,detectors,otlp,alerting,api';
+/** Every component, as `bin/sentio run all` runs them (connectors without a file and replay stay idle). */
+export const TARGETS = 'all';
 export const CHROMIUM = process.env['CHROME_PATH'] ?? '/usr/bin/chromium';
 
 /** The platform as an operator runs it (`sentio run all`, console built and served at /) plus the simulator. */
@@ -46,9 +47,15 @@ export async function startConsolePlatform(options: ConsolePlatformOptions): Pro
     ALERTING_GROUP_ID: `alerting-${box.namespace}`,
     ...options.env,
   };
-  // The components the console reads from, in one process as `sentio run all` runs them; the connectors are
-  // left out (the simulator produces to Kafka).
-  const platform = await PlatformProcess.start(process.env['SENTIO_CONSOLE_TEST_TARGETS'] ?? TARGETS, env);
+  // Every component in one process as `sentio run all` runs them; the simulator produces to Kafka (telemetry,
+  // lifecycle, its log lines and publish-cycle traces), so the connectors have no file.
+  // Every migration and module at start: minutes, not seconds, when the two cores are shared.
+  const platform = await PlatformProcess.start(
+    process.env['SENTIO_CONSOLE_TEST_TARGETS'] ?? TARGETS,
+    env,
+    'ingest',
+    240_000,
+  );
   const simulatorStartedMs = Date.now();
   const simulator = spawn(
     process.execPath,

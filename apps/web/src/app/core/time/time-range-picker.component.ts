@@ -68,6 +68,11 @@ import {
       gap: 6px;
       padding: 8px 16px;
     }
+    /* The toolbar's title font would make the controls huge: body text, like the menu's. */
+    select,
+    input {
+      font: var(--mat-sys-body-medium);
+    }
     .absolute label {
       display: flex;
       flex-direction: column;

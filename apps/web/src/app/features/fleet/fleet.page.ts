@@ -194,7 +194,7 @@ import {
     }
     .row {
       display: grid;
-      grid-template-columns: 9rem 6rem 6rem 6rem 7rem minmax(0, 1fr) 5rem;
+      grid-template-columns: 9rem 10rem 6rem 6rem 7rem minmax(0, 1fr) 5rem;
       gap: 8px;
       align-items: center;
       height: 44px;
