@@ -34,6 +34,23 @@ const faults: FaultSpec[] = [
   { deviceId: 'pump-0003', kind: 'stuck_sensor', metric: 'flow_rate', startMs: FAULT_AT },
   { deviceId: 'pump-0004', kind: 'spike', metric: 'discharge_pressure', startMs: FAULT_AT },
 ];
+/**
+ * Runtime scenarios beside the faults above. pump-0005 is a new device that appears at COLD_AT and leaks
+ * from its third minute, long before it has the rows to train its autoencoder. pump-0006 is healthy but its
+ * demand rises slowly (load_rise: every metric follows the physics), which must not read as a fault.
+ * pump-0007 and pump-0008 form one asset (label asset=skid-1), and pump-0008 starts to leak at FAULT_AT.
+ */
+const COLD_AT = T0 + 15 * MINUTE;
+const COLD_FAULT_AT = COLD_AT + 3 * MINUTE;
+const DRIFT_AT = T0 + 8 * MINUTE;
+const DRIFT_MS = 20 * MINUTE;
+const scenarios: FaultSpec[] = [
+  { deviceId: 'pump-0005', kind: 'leak', startMs: COLD_FAULT_AT },
+  { deviceId: 'pump-0006', kind: 'load_rise', startMs: DRIFT_AT, durationMs: DRIFT_MS, severity: 0.5 },
+  { deviceId: 'pump-0008', kind: 'leak', startMs: FAULT_AT },
+];
+const ASSET = 'skid-1';
+const assetOf: Record<string, string> = { 'pump-0007': ASSET, 'pump-0008': ASSET };
 /** The metrics each fault shows in first; an anomaly's top contribution should be one of them. */
 const telltale: Record<string, string[]> = {
   'pump-0001': ['vibration_rms', 'bearing_temperature'],
@@ -64,15 +81,24 @@ describe('detectors: simulator faults through the real consumer and broker', () 
   beforeAll(async () => {
     box = await sandbox('detectors');
     // The twin is the same plant without faults: sample for sample the same noise, so what differs is the fault.
-    faulty = new Plant({ devices: 8, seed: 11, faults, startMs: T0 });
-    const healthy = new Plant({ devices: 8, seed: 11, startMs: T0 });
+    faulty = new Plant({ devices: 18, seed: 11, faults: [...faults, ...scenarios], startMs: T0 });
+    const healthy = new Plant({ devices: 18, seed: 11, startMs: T0 });
     const samples: TelemetrySample[] = [];
+    const label = (s: TelemetrySample, twin: boolean): TelemetrySample => {
+      const asset = assetOf[s.deviceId];
+      const deviceId = twin ? `twin-${s.deviceId}` : s.deviceId;
+      // A twin is its own asset: the simulator's label would make it one machine with its faulty original.
+      const own = asset ?? s.labels['asset']!;
+      return { ...s, deviceId, labels: { ...s.labels, asset: twin ? `twin-${own}` : own } };
+    };
     for (let t = T0; t < END; t += 1000) {
-      for (const { deviceId } of faults) {
-        samples.push(...faulty.sampleDevice(deviceId, t));
-        for (const s of healthy.sampleDevice(deviceId, t))
-          samples.push({ ...s, deviceId: `twin-${deviceId}` });
+      for (const deviceId of [...faults.map((f) => f.deviceId), 'pump-0005', 'pump-0007', 'pump-0008']) {
+        // The new device (and its twin) send nothing before COLD_AT.
+        if (deviceId === 'pump-0005' && t < COLD_AT) continue;
+        samples.push(...faulty.sampleDevice(deviceId, t).map((s) => label(s, false)));
+        samples.push(...healthy.sampleDevice(deviceId, t).map((s) => label(s, true)));
       }
+      samples.push(...faulty.sampleDevice('pump-0006', t));
     }
     // The limit sits a few degrees above the worn bearing's temperature at fault start; it crosses it later.
     const temperature = samples.filter(
@@ -82,7 +108,11 @@ describe('detectors: simulator faults through the real consumer and broker', () 
     crossingMs = temperature.find((s) => s.value! >= upperLimit)?.timestampMs ?? Infinity;
 
     const { codec, producer, send } = await telemetryProducer(box);
-    const messages = samples.map((s) => ({ key: s.deviceId, value: codec.encode(s) }));
+    // The asset's devices are keyed by the asset, so they share a partition and one detector sees both.
+    const messages = samples.map((s) => ({
+      key: assetOf[s.deviceId.replace(/^twin-/, '')] ? s.labels['asset']! : s.deviceId,
+      value: codec.encode(s),
+    }));
     messages.splice(1000, 0, { key: 'pump-0002', value: Buffer.from('not avro at all') });
     messages.splice(5000, 0, { key: 'twin-pump-0003', value: Buffer.from([0, 0]) });
     await send(messages);
@@ -99,25 +129,77 @@ describe('detectors: simulator faults through the real consumer and broker', () 
         `  trainRows: ${TRAIN_ROWS}`,
         // Only SIGHUP reloads models here, so the test knows when the swap happens.
         '  modelCheckMs: 0',
-        // Ten quiet minutes after its fit, a device's group model is refitted and validated.
-        '  groupRefitRows: 600',
+        // Fifteen quiet minutes after its fit, a device's group model is refitted and validated.
+        '  groupRefitRows: 900',
         `  limits: { bearing_temperature: { upper: ${upperLimit.toFixed(3)} } }`,
       ].join('\n'),
     );
     configEnv = { ...box.env, SENTIO_CONFIG_FILE: configFile };
     detectors = await DetectorsProcess.start(configEnv);
-    await waitCaughtUp(box.kafka, `detectors-${box.namespace}`, box.topics.telemetry, 80_000);
+    await waitCaughtUp(box.kafka, `detectors-${box.namespace}`, box.topics.telemetry, 540_000);
     const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
     anomalies = await readTopic(box.kafka, serde, eventStreams.anomalies, box.topics.anomalies);
     forecasts = await readTopic(box.kafka, serde, eventStreams.forecasts, box.topics.forecasts);
     letters = await readRaw(box.kafka, box.topics.deadLetter);
-  });
+    // Sixteen devices' half hour, with in-line training, on a shared 2-core machine.
+  }, 600_000);
 
   afterAll(async () => {
     await detectors?.stop();
   });
 
   const of = (deviceId: string) => anomalies.filter((a) => a.deviceId === deviceId);
+  const logLines = (msg: string) =>
+    detectors.log
+      .split('\n')
+      .filter((l) => l.includes(`"msg":"${msg}"`))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('scores a new device from its first minutes: a leak in its third minute is flagged before it could train', () => {
+    const fits = logLines('group model fitted').filter((l) => l['deviceId'] === 'pump-0005');
+    expect(fits[0]).toMatchObject({ stage: 'cold-start', rows: 180 });
+    const after = of('pump-0005').filter((a) => a.windowEndMs > COLD_FAULT_AT);
+    // Flagged within minutes, while the device is still far from the rows its autoencoder needs.
+    expect(Math.min(...after.map((a) => a.windowEndMs)) - COLD_FAULT_AT).toBeLessThan(3 * MINUTE);
+    expect(after.filter((a) => a.windowEndMs < COLD_AT + TRAIN_ROWS * 1000).length).toBeGreaterThan(0);
+    expect(after.every((a) => a.modelId === 'robust-group:pump-0005')).toBe(true);
+    // The leak stays flagged, and is never taught as normal: its rows never become clean training rows.
+    expect(after.length / ((END - COLD_FAULT_AT) / 1000)).toBeGreaterThan(0.7);
+    expect(logLines('model trained').filter((l) => l['deviceId'] === 'pump-0005')).toEqual([]);
+    // Nothing before the fault, and its fault-free twin stays quiet through its own cold start.
+    expect(of('pump-0005').filter((a) => a.windowEndMs <= COLD_FAULT_AT)).toEqual([]);
+    expect(of('twin-pump-0005').filter((a) => a.windowEndMs < COLD_AT + (TRAIN_ROWS + 30) * 1000)).toEqual(
+      [],
+    );
+    expect(of('twin-pump-0005').length).toBeLessThanOrEqual(TWIN_MAX_ANOMALIES);
+  });
+
+  it('scores the devices of an asset (label asset=skid-1) together as one group', () => {
+    const fits = logLines('group model fitted').filter((l) => l['assetId'] === ASSET);
+    expect(fits.map((l) => l['stage'])).toContain('full');
+    const asset = anomalies.filter((a) => a.modelId === `asset-group:${ASSET}`);
+    expect(asset.length).toBeGreaterThanOrEqual(50);
+    expect(Math.min(...asset.map((a) => a.windowEndMs))).toBeGreaterThan(FAULT_AT);
+    expect(asset.every((a) => a.assetId === ASSET)).toBe(true);
+    // One row of both pumps' metrics; the leaking pump is named and leads the contributions.
+    expect(asset[0]!.contributions).toHaveLength(10);
+    expect(asset.filter((a) => a.deviceId === 'pump-0008').length / asset.length).toBeGreaterThan(0.9);
+    expect(asset[0]!.contributions[0]!.metric.startsWith('pump-0008/')).toBe(true);
+    // The same asset without the fault raises nothing.
+    expect(anomalies.filter((a) => a.modelId === `asset-group:twin-${ASSET}`)).toEqual([]);
+  });
+
+  // Known limitation, measured: the rows' moving baseline lags a steady ramp by slope x tau, and both
+  // members flag the standing offset (~770 group and ~410 autoencoder anomalies in the 22 minutes after
+  // the rise starts). `baselineTrendRows` (Holt trend) removes most of it (46 group, 0 autoencoder) but
+  // then follows bearing wear too, which is also a steady ramp, so it is off by default. This test states
+  // the goal; it reports a failure here, and vitest asks for it to be switched to `it` once it passes.
+  it.fails(
+    'raises no anomaly on a healthy drift (demand rising by an eighth of rated load over 20 minutes)',
+    () => {
+      expect(of('pump-0006').filter((a) => a.windowEndMs > DRIFT_AT)).toEqual([]);
+    },
+  );
 
   it.each(faults.map((f) => [f.deviceId, f.kind] as const))(
     '%s (%s): anomalies after the fault starts, led by the faulty metric',
@@ -141,6 +223,11 @@ describe('detectors: simulator faults through the real consumer and broker', () 
       (a) => a.modelId.startsWith('window-ae') && a.windowEndMs > END - 5 * MINUTE,
     );
     expect(lastMinutes.length / 300).toBeGreaterThan(0.8);
+    // ... and every minute of the leak's duration, from its first minute on, is flagged.
+    for (let m = FAULT_AT + MINUTE; m < END - MINUTE; m += MINUTE) {
+      const minute = of('pump-0002').filter((a) => a.windowEndMs > m && a.windowEndMs <= m + MINUTE);
+      expect(minute.length, `minute ${(m - FAULT_AT) / MINUTE}`).toBeGreaterThan(45);
+    }
     // Healthy drift of the same pump (shift load, wander, sensor drift) is still followed: its twin is quiet.
     const twinLast = of('twin-pump-0002').filter((a) => a.windowEndMs > END - 5 * MINUTE);
     expect(twinLast.length).toBeLessThanOrEqual(5);
@@ -159,10 +246,10 @@ describe('detectors: simulator faults through the real consumer and broker', () 
     const refits = detectors.log
       .split('\n')
       .filter((l) => l.includes('"msg":"group model refit'))
-      .map((l) => JSON.parse(l) as { deviceId: string; msg: string; validationRows: number });
-    const twins = refits.filter((r) => r.deviceId.startsWith('twin-'));
+      .map((l) => JSON.parse(l) as { deviceId?: string; msg: string; validationRows: number });
+    const twins = refits.filter((r) => r.deviceId?.startsWith('twin-'));
     expect(twins.length).toBeGreaterThan(0);
-    expect(twins.every((r) => r.validationRows === 150)).toBe(true);
+    expect(twins.every((r) => r.validationRows === 225)).toBe(true);
     // The leak alarms from its start to the end of the run: its model is never refitted on it.
     expect(refits.filter((r) => r.deviceId === 'pump-0002')).toEqual([]);
   });
@@ -213,17 +300,25 @@ describe('detectors: simulator faults through the real consumer and broker', () 
     );
   });
 
-  it('lists a current, versioned model per device with its training range and threshold', async () => {
-    expect((detectors.log.match(/"msg":"model trained"/g) ?? []).length).toBe(faults.length * 2);
+  it('lists a current, versioned model per device: the trained one, or the version a validated retrain swapped in', async () => {
+    const trained = logLines('model trained');
+    const trainedIds = trained.map((l) => l['deviceId'] as string);
+    // Every device trains once (a device in alarm since its first minutes never gets the clean rows to).
+    expect(new Set(trainedIds).size).toBe(trainedIds.length);
+    for (const { deviceId } of faults)
+      expect(trainedIds).toEqual(expect.arrayContaining([deviceId, `twin-${deviceId}`]));
     const { code, stdout } = await cli(['detect', 'models'], configEnv);
     expect(code).toBe(0);
     const current = stdout.split('\n').filter((l) => l.startsWith('*'));
-    expect(current.map((l) => l.split(/\s+/)[1]).sort()).toEqual(
-      faults.flatMap((f) => [f.deviceId, `twin-${f.deviceId}`]).sort(),
-    );
+    expect(current.map((l) => l.split(/\s+/)[1]).sort()).toEqual([...trainedIds].sort());
     // Same rows before the fault, same seed: a device and its twin train the very same model version.
-    const version = (id: string) => current.find((l) => l.split(/\s+/)[1] === id)!.split(/\s+/)[2];
-    expect(version('pump-0004')).toBe(version('twin-pump-0004'));
+    const trainedVersion = (id: string) => trained.find((l) => l['deviceId'] === id)!['modelVersion'];
+    expect(trainedVersion('pump-0004')).toBe(trainedVersion('twin-pump-0004'));
+    const swaps = logLines('model retrained and swapped in');
+    for (const id of trainedIds) {
+      const last = swaps.filter((l) => l['deviceId'] === id).at(-1)?.['to'] ?? trainedVersion(id);
+      expect(current.find((l) => l.split(/\s+/)[1] === id)!.split(/\s+/)[2], id).toBe(last);
+    }
   });
 
   it('retrains a device from a replay of the topic and swaps the model in on SIGHUP without losing windows', async () => {

@@ -28,6 +28,12 @@ export const detectorsConfigSection = defineConfigSection(
     epochs: configFields.positiveInt().default(40),
     /** Rows are scored relative to a per-metric moving baseline with this time constant (rows); 0: raw levels. */
     baselineTauRows: configFields.nonNegativeInt().default(120),
+    /**
+     * The baseline also follows trends with this time constant (rows; Holt's linear method), so a steady
+     * healthy drift leaves no standing offset; 0: a plain moving average. Off by default: it follows a
+     * slow fault's ramp (bearing wear) just the same (see README, Detectors). Recorded in stored models.
+     */
+    baselineTrendRows: configFields.nonNegativeInt().default(0),
     /** A metric repeating exactly the same value for this many rows is reported as stuck; 0 turns it off. */
     flatRows: configFields.nonNegativeInt().default(30),
     /** How often the model folder is checked for new current versions (also on SIGHUP); 0: only on SIGHUP. */
@@ -42,9 +48,13 @@ export const detectorsConfigSection = defineConfigSection(
      * Cold start: a device's group model is first fitted on this many rows, then refitted on twice as many
      * until `trainRows`, so it is scored from its first minutes; 0: nothing scores it before `trainRows`.
      */
-    coldStartRows: configFields.nonNegativeInt().default(120),
-    /** A cold-start fit alarms above the group margin times this (its scales come from a few minutes). */
-    coldStartMarginFactor: z.coerce.number().min(1).default(3),
+    coldStartRows: configFields.nonNegativeInt().default(180),
+    /**
+     * A cold-start fit alarms above the group margin times this: its scales come from a few minutes, and
+     * a held baseline turns a new device's few false alarms into lasting ones (5: chosen on the simulator's
+     * pumps, where 3 and 4 let one healthy pump in six run away).
+     */
+    coldStartMarginFactor: z.coerce.number().min(1).default(5),
     /**
      * Drift: when the mean group score of the last `driftRows` rows (none alarming) reaches `driftRatio`
      * times the model's held-out mean, the device is retrained on them early (validated like a scheduled
@@ -96,6 +106,7 @@ export const detectorsConfigSection = defineConfigSection(
     rebuildMs: 'DETECTORS_REBUILD_MS',
     thresholdFactor: 'DETECTORS_THRESHOLD_FACTOR',
     baselineTauRows: 'DETECTORS_BASELINE_TAU_ROWS',
+    baselineTrendRows: 'DETECTORS_BASELINE_TREND_ROWS',
     flatRows: 'DETECTORS_FLAT_ROWS',
     modelCheckMs: 'DETECTORS_MODEL_CHECK_MS',
     groupRefitRows: 'DETECTORS_GROUP_REFIT_ROWS',

@@ -54,4 +54,18 @@ describe('DeviceStream', () => {
       [4, 5],
     ]);
   });
+
+  it('follows a steady ramp without lag when it tracks the trend, where a moving average trails it', () => {
+    const ramp = (options: { baselineTrendRows?: number }) => {
+      const stream = new DeviceStream({ stepMs: 1000, windowLength: 1, baselineTauRows: 20, ...options });
+      let last: number[] = [];
+      for (let i = 0; i < 2000; i++)
+        last = stream.push({ deviceId: 'd', startMs: i * 1000, endMs: (i + 1) * 1000, rows: [[0.5 * i]] })
+          .added[0]!.residual;
+      return last[0]!;
+    };
+    // A moving average trails a ramp by slope x tau (0.5 x 20 = 10); with the trend the lag goes.
+    expect(ramp({})).toBeCloseTo(10, 1);
+    expect(Math.abs(ramp({ baselineTrendRows: 50 }))).toBeLessThan(0.01);
+  });
 });

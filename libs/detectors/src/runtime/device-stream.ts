@@ -9,6 +9,14 @@ export interface DeviceStreamOptions {
    * the shift, sensor calibration) then does not read as an anomaly, while changes faster than this do.
    */
   baselineTauRows: number;
+  /**
+   * Time constant, in rows, of the baseline's trend (Holt's linear method); 0 or absent: a plain moving
+   * average. A moving average lags a steady ramp by slope x tau, so a healthy drift (demand rising over
+   * half an hour) leaves a standing offset in every row that a 30-row mean reads as a fault; following the
+   * trend removes that lag, while a step or a ramp over minutes (a leak) still shows, and a held baseline
+   * freezes level and trend alike.
+   */
+  baselineTrendRows?: number;
 }
 
 export interface StreamRow {
@@ -40,6 +48,7 @@ export class DeviceStream {
    */
   hold = false;
   private baseline: number[] | undefined;
+  private trend: number[] | undefined;
   private lastRowMs = -Infinity;
   private recent: Array<{ startMs: number; residual: number[] }> = [];
   private flat: number[] = [];
@@ -59,10 +68,21 @@ export class DeviceStream {
       this.flat = raw.map((v, f) => (contiguous && this.previous?.[f] === v ? (this.flat[f] ?? 0) + 1 : 1));
       this.previous = raw;
       this.baseline ??= [...raw];
-      const residual = baselineTauRows > 0 ? raw.map((v, f) => v - this.baseline![f]!) : [...raw];
+      const trendRows = this.options.baselineTrendRows ?? 0;
+      if (trendRows > 0) this.trend ??= raw.map(() => 0);
+      const trend = this.trend;
+      // The baseline's forecast for this row: its level, plus its trend when it follows one.
+      const expected = trend ? this.baseline.map((b, f) => b + trend[f]!) : this.baseline;
+      const residual = baselineTauRows > 0 ? raw.map((v, f) => v - expected[f]!) : [...raw];
       if (baselineTauRows > 0 && !this.hold) {
         const a = 1 / baselineTauRows;
-        this.baseline = this.baseline.map((b, f) => b + a * (raw[f]! - b));
+        const level = expected.map((e, f) => e + a * (raw[f]! - e));
+        if (trend) {
+          const b = 1 / trendRows;
+          for (let f = 0; f < level.length; f++)
+            trend[f] = trend[f]! + b * (level[f]! - this.baseline[f]! - trend[f]!);
+        }
+        this.baseline = level;
       }
       this.recent.push({ startMs, residual });
       if (this.recent.length > windowLength) this.recent.shift();

@@ -4,7 +4,12 @@ import { csvDeviceRows, modelPreprocessing, trainDeviceModel } from './device-tr
 import { loadConfig } from '@sentio/config';
 
 const config = loadConfig([detectorsConfigSection], {
-  env: { DETECTORS_METRICS: 'flow,pressure', DETECTORS_BASELINE_TAU_ROWS: '4', DETECTORS_WINDOW_LENGTH: '5' },
+  env: {
+    DETECTORS_METRICS: 'flow,pressure',
+    DETECTORS_BASELINE_TAU_ROWS: '4',
+    DETECTORS_BASELINE_TREND_ROWS: '0',
+    DETECTORS_WINDOW_LENGTH: '5',
+  },
 }).detectors;
 
 describe('device training', () => {

@@ -9,7 +9,12 @@ import { WindowAutoencoder } from '../models/window-autoencoder.js';
 
 /** What a stored model records about the rows it saw; the scorer refuses models built differently. */
 export function modelPreprocessing(config: DetectorsConfig): Record<string, number> {
-  return { baselineTauRows: config.baselineTauRows, stepMs: config.stepMs };
+  // The trend is recorded only when on, so models trained before it existed still match a config without it.
+  return {
+    baselineTauRows: config.baselineTauRows,
+    stepMs: config.stepMs,
+    ...(config.baselineTrendRows > 0 ? { baselineTrendRows: config.baselineTrendRows } : {}),
+  };
 }
 
 /** Trains a device model the way the online detector does, on rows from its DeviceStream. */

@@ -43,8 +43,9 @@ interface AssetState {
  * model of the asset, fitted and retrained like a device's (cold start, schedule, drift, validation). It
  * sees what no device's own model can: one device leaving its usual relation to the others (a pump working
  * harder than its twin on the same header). An asset with one device is that device's own group; a new
- * member starts the asset's model over. Members must reach the same detector instance: key telemetry by
- * asset, or run one instance, when assets span devices.
+ * member starts the asset's model over. Members must reach the same detector instance and arrive at about
+ * the same pace (rows wait `maxWaitRows` steps for the others): key their telemetry by asset, so they share
+ * a partition, rather than by device.
  */
 export class AssetGroups {
   private readonly assetOf = new Map<string, string>();
@@ -112,7 +113,8 @@ export class AssetGroups {
     this.assets.set(assetId, {
       members: next,
       features,
-      pending: new Map(),
+      // Rows already waiting stay: the new member may deliver the rows they wait for.
+      pending: this.assets.get(assetId)?.pending ?? new Map(),
       lifecycle: new GroupLifecycle<number>({ ...this.options.lifecycle, features }),
     });
   }
