@@ -99,6 +99,9 @@ export class PartitionOwnership {
 
   /** Owned partitions, and those waiting for their rebuild, for /health. */
   get stats(): { partitions: number[]; rebuilding: number[] } {
-    return { partitions: [...this.owned].sort((a, b) => a - b), rebuilding: [...this.pending].sort() };
+    return {
+      partitions: [...this.owned].sort((a, b) => a - b),
+      rebuilding: [...this.pending].sort((a, b) => a - b),
+    };
   }
 }
