@@ -170,7 +170,9 @@ try {
   await viewport.hover();
   // A trace of the scroll separates the page's own work (each task's main-thread CPU time) from the wait for
   // a core: the platform and simulator share the machine's two cores with the browser.
-  await browser.startTracing(page, { categories: ['devtools.timeline'] });
+  await browser.startTracing(page, {
+    categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'],
+  });
   const loadBefore = loadavg()[0]!;
   const scrollStarted = Date.now();
   for (let i = 0; i < 80; i++) {

@@ -218,7 +218,7 @@ import {
     }
     @media (max-width: 900px) {
       .row {
-        grid-template-columns: 8rem 5rem 5.5rem minmax(0, 1fr) 4rem;
+        grid-template-columns: 7.5rem 7rem 5.5rem minmax(0, 1fr) 5.5rem;
       }
       .wide {
         display: none;
