@@ -102,3 +102,8 @@ export {
   type AlertLogRow,
   type AlertSampleRow,
 } from './repositories/alert-inputs-query.repository.js';
+export {
+  AlertsQueryRepository,
+  type AlertTransitionFilter,
+  type AlertTransitionRow,
+} from './repositories/alerts-query.repository.js';
