@@ -85,6 +85,7 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     }
   }
   const remaining = new Set(todo.filter((p) => (position.get(p) ?? 0n) < o.end.get(p)!));
+  const slice = Math.max(500, Math.floor(o.sink.maxBatchRecords / Math.max(1, remaining.size)));
   if (remaining.size === 0) {
     await land();
     return 'done';
@@ -143,16 +144,20 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
           const offset = BigInt(m.offset);
           return offset >= from && offset < end;
         });
-        if (messages.length > 0) {
+        // In slices: partitions decode concurrently, and each waits once the topic's buffer is full, so what
+        // is buffered stays near one block, and a pause stops after the slice at hand.
+        for (let i = 0; i < messages.length; i += slice) {
+          if (o.signal.aborted) return;
+          const part = messages.slice(i, i + slice);
           await sink.handle({
             topic: batch.topic,
             partition: p,
-            messages,
+            messages: part,
             highWatermark: batch.highWatermark,
             heartbeat,
           });
-          position.set(p, BigInt(messages.at(-1)!.offset) + 1n);
-          o.onProgress(messages.length, position);
+          position.set(p, BigInt(part.at(-1)!.offset) + 1n);
+          o.onProgress(part.length, position);
         }
         resolveOffset(batch.lastOffset());
         // Offsets missing below the end (compacted away, transaction markers) end the partition too.
