@@ -3,6 +3,7 @@ import { AuditModule } from '@sentio/query-api';
 import type { AlertingConfig } from '../alerting.config.js';
 import { ALERTING_CONFIG } from '../alerting.tokens.js';
 import { AlertRulesService } from '../rules/alert-rules.service.js';
+import { AlertHistoryService } from './alert-history.service.js';
 import { AlertingApiService } from './alerting-api.service.js';
 import { AlertingViewService } from './alerting-view.service.js';
 import { AlertingController } from './alerting.controller.js';
@@ -10,7 +11,8 @@ import { AlertingResolver } from './alerting.resolver.js';
 
 /**
  * The alerting feature of the `api` target: rules (create, change, pause, delete, preview), alerts with
- * their history and acknowledgement, silences, delivery attempts, over REST (/api/alerting/...) and GraphQL.
+ * their history (from the `alerts` table) and acknowledgement, silences, delivery attempts, over REST
+ * (/api/alerting/...) and GraphQL.
  * Runs beside QueryApiModule (its guard, roles and audit trail); talks to the alerting target only through
  * Kafka topics, so the two can run in different processes.
  */
@@ -25,6 +27,7 @@ export class AlertingApiModule {
         { provide: ALERTING_CONFIG, useValue: config },
         AlertRulesService,
         AlertingViewService,
+        AlertHistoryService,
         AlertingApiService,
         AlertingResolver,
       ],

@@ -24,8 +24,9 @@ const DELIVERIES_KEPT = 20_000;
 
 /**
  * What the API shows, folded from the alerting topics in this process: every alert's latest state and its
- * recent transitions (the full history is the alerts topic and the `alerts` table), the recent delivery
- * attempts, and the silences. Read from the beginning at start, then followed.
+ * recent transitions, the recent delivery attempts, and the silences. Read from the beginning at start, then
+ * followed. Alert history is served from the `alerts` table (AlertHistoryService); the recent transitions here
+ * only fill in what ingest has not flushed to the table yet.
  */
 @Injectable()
 export class AlertingViewService implements OnApplicationBootstrap, OnModuleDestroy {

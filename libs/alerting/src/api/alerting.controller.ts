@@ -5,7 +5,6 @@ import {
   Get,
   HttpCode,
   Inject,
-  NotFoundException,
   Param,
   Post,
   Put,
@@ -21,6 +20,11 @@ import { ALERTING_CONFIG } from '../alerting.tokens.js';
 import type { BacktestResult } from '../backtest/backtest.js';
 import type { Silence } from '../dispatch/silences.js';
 import type { DeliveryAttempt } from '../notify/notification-log.js';
+import {
+  AlertHistoryService,
+  type AlertHistoryPage,
+  type AlertHistoryQuery,
+} from './alert-history.service.js';
 import { AlertingApiService } from './alerting-api.service.js';
 import { receiversView, routingView, type ReceiverView } from './notification-config.view.js';
 
@@ -35,6 +39,7 @@ export class AlertingController {
   constructor(
     @Inject(AlertingApiService) private readonly api: AlertingApiService,
     @Inject(ALERTING_CONFIG) private readonly config: AlertingConfig,
+    @Inject(AlertHistoryService) private readonly history: AlertHistoryService,
   ) {}
 
   /** Receivers and their integrations as configured (secrets masked): admin only. */
@@ -129,12 +134,20 @@ export class AlertingController {
     return (state === 'all' ? all : all.filter(active)).sort((a, b) => b.timestampMs - a.timestampMs);
   }
 
+  /**
+   * Alert history from the `alerts` table: transitions newest first, filtered by `state` and `severity`
+   * (comma-separated), `device`, `rule`, `from`/`to` (ISO or epoch ms), a page of `limit` (<= 1000) at a time;
+   * `next` is the `cursor` of the following page.
+   */
+  @Get('history')
+  historyList(@Query() query: AlertHistoryQuery): Promise<AlertHistoryPage> {
+    return this.history.list(query ?? {});
+  }
+
+  /** One alert's transitions, oldest first, from the `alerts` table (the newest `limit`, default 10,000). */
   @Get('alerts/:alertId/history')
-  async history(@Param('alertId') alertId: string): Promise<AlertEvent[]> {
-    await this.api.view.ready();
-    const list = this.api.view.history.get(alertId);
-    if (!list) throw new NotFoundException(`no alert ${alertId}`);
-    return list;
+  alertHistory(@Param('alertId') alertId: string, @Query('limit') limit?: string): Promise<AlertEvent[]> {
+    return this.history.history(alertId, limit);
   }
 
   @Post('alerts/:alertId/ack')

@@ -3,6 +3,7 @@ import { Args, Field, Float, ID, Int, Mutation, ObjectType, Query, Resolver } fr
 import type { AlertEvent, AlertRuleRecord } from '@sentio/events';
 import { CurrentUser, Roles, type AuthenticatedUser } from '@sentio/query-api';
 import type { DeliveryAttempt } from '../notify/notification-log.js';
+import { AlertHistoryService } from './alert-history.service.js';
 import { AlertingApiService } from './alerting-api.service.js';
 
 @ObjectType('AlertRule')
@@ -38,6 +39,12 @@ class AlertGql {
   @Field({ nullable: true }) acknowledgedBy?: string;
   @Field({ nullable: true }) assignee?: string;
   @Field({ nullable: true }) comment?: string;
+}
+
+@ObjectType('AlertHistoryPage')
+class AlertHistoryPageGql {
+  @Field(() => [AlertGql]) alerts!: AlertGql[];
+  @Field({ nullable: true, description: 'The cursor of the next (older) page.' }) next?: string;
 }
 
 @ObjectType('DeliveryAttempt')
@@ -102,7 +109,10 @@ const delivery = (d: DeliveryAttempt): DeliveryAttemptGql => ({
 @Resolver()
 @Roles('viewer')
 export class AlertingResolver {
-  constructor(@Inject(AlertingApiService) private readonly api: AlertingApiService) {}
+  constructor(
+    @Inject(AlertingApiService) private readonly api: AlertingApiService,
+    @Inject(AlertHistoryService) private readonly history: AlertHistoryService,
+  ) {}
 
   @Query(() => [AlertRuleGql])
   async alertRules(): Promise<AlertRuleGql[]> {
@@ -120,10 +130,39 @@ export class AlertingResolver {
       .map(alert);
   }
 
-  @Query(() => [AlertGql])
-  async alertHistory(@Args('alertId') alertId: string): Promise<AlertGql[]> {
-    await this.api.view.ready();
-    return (this.api.view.history.get(alertId) ?? []).map(alert);
+  @Query(() => [AlertGql], { description: "One alert's transitions, oldest first, from the alerts table." })
+  async alertHistory(
+    @Args('alertId') alertId: string,
+    @Args('limit', { type: () => Int, nullable: true }) limit?: number,
+  ): Promise<AlertGql[]> {
+    return (await this.history.history(alertId, limit ?? undefined)).map(alert);
+  }
+
+  @Query(() => AlertHistoryPageGql, {
+    description:
+      'Transitions from the alerts table, newest first; state and severity comma-separated, from/to ISO times.',
+  })
+  async alertTransitions(
+    @Args('state', { nullable: true }) state?: string,
+    @Args('severity', { nullable: true }) severity?: string,
+    @Args('deviceId', { nullable: true }) device?: string,
+    @Args('ruleId', { nullable: true }) rule?: string,
+    @Args('from', { nullable: true }) from?: string,
+    @Args('to', { nullable: true }) to?: string,
+    @Args('limit', { type: () => Int, nullable: true }) limit?: number,
+    @Args('cursor', { nullable: true }) cursor?: string,
+  ): Promise<AlertHistoryPageGql> {
+    const page = await this.history.list({
+      state: state ?? undefined,
+      severity: severity ?? undefined,
+      device: device ?? undefined,
+      rule: rule ?? undefined,
+      from: from ?? undefined,
+      to: to ?? undefined,
+      limit: limit ?? undefined,
+      cursor: cursor ?? undefined,
+    });
+    return { alerts: page.alerts.map(alert), next: page.next ?? undefined };
   }
 
   @Query(() => [DeliveryAttemptGql])
