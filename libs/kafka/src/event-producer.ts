@@ -1,5 +1,5 @@
 import { counter, histogram, type HealthReport, type Logger } from '@sentio/observability';
-import kafkajs, { type Kafka, type Message, type Producer } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka, type Message, type Producer } from 'kafkajs';
 
 const { CompressionTypes, Partitioners } = kafkajs;
 import type { KafkaConfig } from './kafka.config.js';
@@ -24,6 +24,11 @@ const refused = counter(
 const recreated = counter(
   'sentio_kafka_producer_recreated_total',
   'Producers replaced after their idempotence state went bad (sequence or producer id errors)',
+);
+const resent = counter(
+  'sentio_kafka_produce_resent_total',
+  'Records re-sent by a new producer after the broker refused the old one; each is in Kafka twice if an ' +
+    'earlier, unacknowledged attempt of it was written (the broker no longer knew the old producer id)',
 );
 const requestSeconds = histogram(
   'sentio_kafka_produce_request_seconds',
@@ -109,19 +114,19 @@ function recordBytes(message: Message): number {
   return bytes;
 }
 
-/**
- * The default partitioner, writing its choice onto the message: a request that failed can then be
- * replayed partition by partition with exactly the same records per partition (keyless records included),
- * which the broker deduplicates for the partitions that were written (same producer id and sequences).
- */
-function pinningPartitioner() {
-  const choose = Partitioners.DefaultPartitioner();
-  return (args: Parameters<typeof choose>[0]): number => {
-    const partition = choose(args);
-    args.message.partition = partition;
-    return partition;
-  };
+type PartitionMetadata = Parameters<
+  ReturnType<typeof Partitioners.DefaultPartitioner>
+>[0]['partitionMetadata'][number];
+
+/** One partition's records of a batch, each with the send it belongs to. */
+interface Group {
+  topic: string;
+  messages: Message[];
+  owners: Pending[];
 }
+
+/** How long a topic's partition list is used before it is read again (partitions are rarely added). */
+const metadataMaxAgeMs = 60_000;
 
 /**
  * An idempotent, acks=all producer with the linger and batch size KafkaJS lacks: records queue until the
@@ -129,10 +134,14 @@ function pinningPartitioner() {
  * `send` resolves only when the broker has acknowledged the record, so callers can commit upstream progress
  * (an MQTT ack, a Kafka offset) on that and lose nothing.
  *
- * One bad record must not fail its neighbours: a record over `maxRecordBytes` is refused before it joins
- * a request (`RecordTooLargeError`), and a request the broker refuses is replayed partition by partition
- * (see `recover`), so only the sends holding the records the broker refuses fail. A producer whose
- * idempotence state went bad is replaced by a new one, and what it held is sent again.
+ * Under broker failure (a leader killed, leadership moving) every partition's records go out in a request of
+ * their own, retried by KafkaJS under the same producer id and sequence until a leader acknowledges them,
+ * so a resolved send is in Kafka exactly once, and a send rejects only on an error that is not retriable
+ * (see `write`). One bad record must not fail its neighbours: a record over `maxRecordBytes` is refused
+ * before it joins a request (`RecordTooLargeError`), and a partition's request the broker refuses is sent
+ * again record by record, so only the sends holding the records the broker refuses fail. A producer whose
+ * idempotence state the broker refuses is replaced by a new one, and what it held is sent again (counted by
+ * `sentio_kafka_produce_resent_total`).
  */
 export class EventProducer {
   private producer: Producer;
@@ -148,6 +157,10 @@ export class EventProducer {
   private waitingSince: number | undefined;
   private lastError: { at: number; message: string } | undefined;
   private recreations = 0;
+  /** Partitions are chosen here, before KafkaJS sees the records: each request holds one partition. */
+  private readonly partitioner = Partitioners.DefaultPartitioner();
+  private readonly admin: Admin;
+  private readonly metadata = new Map<string, { at: number; partitions: PartitionMetadata[] }>();
 
   private readonly config: KafkaConfig['producer'];
 
@@ -158,13 +171,15 @@ export class EventProducer {
   ) {
     this.config = { maxRecordBytes: 1_000_000, stallMs: 30_000, ...config };
     this.producer = this.create();
+    this.admin = kafka.admin();
   }
 
   private create(): Producer {
     return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      createPartitioner: pinningPartitioner,
+      // Records arrive with their partition chosen (see partitionGroups), which this partitioner keeps.
+      createPartitioner: Partitioners.DefaultPartitioner,
       // An idempotent producer retries until delivered (as Kafka's own clients do); a cap would let a
       // broker outage turn into lost records.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
@@ -172,6 +187,7 @@ export class EventProducer {
   }
 
   async connect(): Promise<void> {
+    await this.admin.connect();
     await this.producer.connect();
     this.connected = true;
   }
@@ -191,7 +207,7 @@ export class EventProducer {
         return Promise.reject(new RecordTooLargeError(topic, bytes, this.config.maxRecordBytes));
       }
     }
-    // Own copies: the partitioner pins each record's partition on it (see pinningPartitioner).
+    // Own copies: the record's partition is written onto it (see partitionGroups).
     const own = messages.map((m) => ({ ...m }));
     // Large sends are cut into request-sized pieces, so no partition's batch outgrows the broker's limit.
     const pieces: Promise<void>[] = [];
@@ -234,6 +250,7 @@ export class EventProducer {
     await this.flush();
     this.connected = false;
     await this.producer.disconnect();
+    await this.admin.disconnect();
   }
 
   /**
@@ -305,24 +322,126 @@ export class EventProducer {
     });
   }
 
+  /**
+   * One request per partition, all partitions at once (KafkaJS queues a broker's requests behind each other).
+   * A KafkaJS request spanning several brokers is not safe when one of them fails: its retry skips every
+   * broker that already answered, so the records of a partition whose leadership moved onto such a broker
+   * are never sent and the request still resolves (lost), and a broker whose answer was still on its way is
+   * sent its records again under new sequence numbers (written twice). With one partition per request, a
+   * failed request is exactly one partition whose sequence KafkaJS rolled back, and its retries (to whichever
+   * broker leads the partition by then) reuse that sequence, so the broker writes it once.
+   */
   private async write(batch: Pending[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const p of batch) {
-      const list = byTopic.get(p.topic);
-      if (list) for (const m of p.messages) list.push(m);
-      else byTopic.set(p.topic, [...p.messages]);
-    }
     const end = requestSeconds.startTimer();
     try {
-      await this.request([...byTopic].map(([topic, messages]) => ({ topic, messages })));
-      for (const [topic, messages] of byTopic) sent.inc({ topic }, messages.length);
-      for (const p of batch) p.resolve();
+      const groups = await this.partitionGroups(batch);
+      const failures = new Map<Pending, Error>();
+      const stale: Group[] = [];
+      await Promise.all(groups.map((group) => this.writeGroup(group, failures, stale)));
+      if (stale.length > 0) {
+        // Every request of the old producer has settled: nothing it sent can still be written.
+        await this.recreate();
+        const records = stale.reduce((n, g) => n + g.messages.length, 0);
+        resent.inc(records);
+        this.logger.warn({ records }, 're-sending through the new producer what the broker refused');
+        await Promise.all(stale.map((group) => this.writeGroup(group, failures, undefined)));
+      }
+      for (const p of batch) {
+        const error = failures.get(p);
+        if (error) p.reject(error);
+        else p.resolve();
+      }
+      if (failures.size > 0) {
+        this.logger.error(
+          { err: [...failures.values()][0], sends: failures.size },
+          'records refused by the broker; the rest of their request is delivered',
+        );
+      }
     } catch (error) {
+      // No partition could be chosen (no metadata for the topic): nothing was sent.
       this.failure(error);
-      this.logger.warn({ err: error }, 'produce request refused; replaying it partition by partition');
-      await this.recover(batch);
+      for (const p of batch) p.reject(error as Error);
     } finally {
       end();
+    }
+  }
+
+  /** The batch's records by topic and partition, in send order; a record without one is given one here. */
+  private async partitionGroups(batch: Pending[]): Promise<Group[]> {
+    const groups = new Map<string, Group>();
+    for (const p of batch) {
+      let partitionMetadata: PartitionMetadata[] | undefined;
+      for (const m of p.messages) {
+        if (m.partition === undefined || m.partition === null) {
+          partitionMetadata ??= await this.partitionsOf(p.topic);
+          m.partition = this.partitioner({ topic: p.topic, partitionMetadata, message: m });
+        }
+        const key = `${p.topic}\0${m.partition}`;
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { topic: p.topic, messages: [], owners: [] }));
+        group.messages.push(m);
+        group.owners.push(p);
+      }
+    }
+    return [...groups.values()];
+  }
+
+  /** A topic's partitions and leaders, as the partitioner wants them; kept a while, re-read when stale. */
+  private async partitionsOf(topic: string): Promise<PartitionMetadata[]> {
+    const cached = this.metadata.get(topic);
+    if (cached && Date.now() - cached.at < metadataMaxAgeMs) return cached.partitions;
+    const { topics } = await this.admin.fetchTopicMetadata({ topics: [topic] });
+    const partitions = topics[0]?.partitions ?? [];
+    if (partitions.length === 0) throw new Error(`${topic}: no partitions in the cluster's metadata`);
+    this.metadata.set(topic, { at: Date.now(), partitions });
+    return partitions;
+  }
+
+  /**
+   * Sends one partition's records. Refused for one of its records: sent again record by record (the broker
+   * wrote none of the request, and KafkaJS rolled its sequence back), so only the sends holding the records
+   * the broker refuses fail. Refused for this producer's id or sequences: left in `stale` for a new producer.
+   */
+  private async writeGroup(
+    group: Group,
+    failures: Map<Pending, Error>,
+    stale: Group[] | undefined,
+  ): Promise<void> {
+    const { topic, messages } = group;
+    try {
+      await this.request([{ topic, messages }]);
+      sent.inc({ topic }, messages.length);
+      return;
+    } catch (error) {
+      const type = errorType(error);
+      // The broker has these records already (an old broker's answer to a repeated sequence).
+      if (type === 'DUPLICATE_SEQUENCE_NUMBER') return;
+      this.failure(error);
+      if (stale && type && stateErrors.has(type)) {
+        stale.push(group);
+        return;
+      }
+      if (messages.length === 1 || !type || !recordErrors.has(type)) {
+        failed.inc({ topic }, messages.length);
+        const cause =
+          type && recordErrors.has(type) ? new RecordRefusedError(topic, type, error) : (error as Error);
+        for (const p of group.owners) failures.set(p, cause);
+        return;
+      }
+    }
+    for (const [i, m] of messages.entries()) {
+      try {
+        await this.request([{ topic, messages: [m] }]);
+        sent.inc({ topic });
+      } catch (error) {
+        this.failure(error);
+        failed.inc({ topic });
+        const type = errorType(error);
+        failures.set(
+          group.owners[i]!,
+          type && recordErrors.has(type) ? new RecordRefusedError(topic, type, error) : (error as Error),
+        );
+      }
     }
   }
 
@@ -337,96 +456,6 @@ export class EventProducer {
 
   private failure(error: unknown): void {
     this.lastError = { at: Date.now(), message: (error as Error).message };
-  }
-
-  /**
-   * After a refused request. KafkaJS rolls every partition's sequence back when a request fails, though
-   * the broker may have written some partitions of it: sending the same records of each partition again,
-   * alone and in the same order, reuses those sequences, so the broker acknowledges a written partition
-   * without writing it twice and writes the others. A partition refused again is sent record by record
-   * (the broker wrote none of it), so only the records it refuses fail. When the producer's id or
-   * sequences are what the broker refuses, nothing of that partition was written: a new producer (new id,
-   * sequences from 0) sends it, once every partition the old one may have written is settled.
-   */
-  private async recover(batch: Pending[]): Promise<void> {
-    const owner = new Map<Message, Pending>();
-    const groups = new Map<string, { topic: string; messages: Message[] }>();
-    for (const p of batch) {
-      for (const m of p.messages) {
-        owner.set(m, p);
-        const key = `${p.topic}\0${m.partition ?? 'unassigned'}`;
-        const group = groups.get(key);
-        if (group) group.messages.push(m);
-        else groups.set(key, { topic: p.topic, messages: [m] });
-      }
-    }
-    const failures = new Map<Pending, Error>();
-    const stale: Array<{ topic: string; messages: Message[] }> = [];
-    for (const group of groups.values()) {
-      try {
-        await this.request([group]);
-        sent.inc({ topic: group.topic }, group.messages.length);
-        continue;
-      } catch (error) {
-        const type = errorType(error);
-        // The broker has these records already (an old broker's answer to a replay): nothing to send.
-        if (type === 'DUPLICATE_SEQUENCE_NUMBER') continue;
-        this.failure(error);
-        if (type && stateErrors.has(type)) {
-          stale.push(group);
-          continue;
-        }
-        if (group.messages.length === 1 || !type || !recordErrors.has(type)) {
-          failed.inc({ topic: group.topic }, group.messages.length);
-          const cause =
-            type && recordErrors.has(type)
-              ? new RecordRefusedError(group.topic, type, error)
-              : (error as Error);
-          for (const m of group.messages) failures.set(owner.get(m)!, cause);
-          continue;
-        }
-      }
-      for (const m of group.messages) {
-        try {
-          await this.request([{ topic: group.topic, messages: [m] }]);
-          sent.inc({ topic: group.topic });
-        } catch (error) {
-          this.failure(error);
-          failed.inc({ topic: group.topic });
-          const type = errorType(error);
-          failures.set(
-            owner.get(m)!,
-            type && recordErrors.has(type)
-              ? new RecordRefusedError(group.topic, type, error)
-              : (error as Error),
-          );
-        }
-      }
-    }
-    if (stale.length > 0) {
-      await this.recreate();
-      for (const group of stale) {
-        try {
-          await this.request([group]);
-          sent.inc({ topic: group.topic }, group.messages.length);
-        } catch (error) {
-          this.failure(error);
-          failed.inc({ topic: group.topic }, group.messages.length);
-          for (const m of group.messages) failures.set(owner.get(m)!, error as Error);
-        }
-      }
-    }
-    for (const p of batch) {
-      const error = failures.get(p);
-      if (error) p.reject(error);
-      else p.resolve();
-    }
-    if (failures.size > 0) {
-      this.logger.error(
-        { err: [...failures.values()][0], sends: failures.size },
-        'records refused by the broker; the rest of their request is delivered',
-      );
-    }
   }
 
   /** Replaces the KafkaJS producer: a new producer id, with sequences from 0. */
