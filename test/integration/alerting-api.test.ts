@@ -52,6 +52,17 @@ describe('alerting API', () => {
     });
     return ((await res.json()) as { accessToken: string }).accessToken;
   };
+  const gql = async (token: string, query: string) =>
+    (await (
+      await fetch(`${platform!.baseUrl}/api/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+      })
+    ).json()) as {
+      data?: Record<string, unknown>;
+      errors?: Array<{ message: string }>;
+    };
   const hot = (deviceId: string, from: number, to: number, value: number) => {
     const rows: TelemetrySample[] = [];
     for (let s = from; s < to; s++)
@@ -293,17 +304,6 @@ describe('alerting API', () => {
     const paused = await call(admin, 'POST', '/api/alerting/rules/api-hot/pause');
     expect(paused.body).toMatchObject({ paused: true, revision: 2 });
     await until('resolved notification', () => webhook.json<Hook>().find((h) => h.status === 'resolved'));
-    const gql = async (token: string, query: string) =>
-      (await (
-        await fetch(`${platform!.baseUrl}/api/graphql`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ query }),
-        })
-      ).json()) as {
-        data?: Record<string, unknown>;
-        errors?: Array<{ message: string }>;
-      };
     const listed = await gql(viewer, '{ alertRules { id paused revision } }');
     expect(listed.data!['alertRules']).toEqual([{ id: 'api-hot', paused: true, revision: 2 }]);
     expect(
@@ -439,20 +439,16 @@ describe('alerting API', () => {
     });
     expect(live.map((a) => a.status)).toEqual(expect.arrayContaining(['FIRING', 'ACKNOWLEDGED', 'RESOLVED']));
 
-    const gql = (await (
-      await fetch(`${platform!.baseUrl}/api/graphql`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query:
-            '{ alertTransitions(ruleId: "legacy-2", limit: 2) { alerts { eventId status severity } next } }',
-        }),
-      })
-    ).json()) as { data: { alertTransitions: { alerts: unknown[]; next: string | null } } };
-    expect(gql.data.alertTransitions.alerts).toEqual([
+    const transitions = (
+      await gql(
+        viewer,
+        '{ alertTransitions(ruleId: "legacy-2", limit: 2) { alerts { eventId status severity } next } }',
+      )
+    ).data!['alertTransitions'] as { alerts: unknown[]; next: string | null };
+    expect(transitions.alerts).toEqual([
       { eventId: 'plant-old-2:5', status: 'FIRING', severity: 'MINOR' },
       { eventId: 'plant-old-2:4', status: 'RESOLVED', severity: 'MINOR' },
     ]);
-    expect(gql.data.alertTransitions.next).toEqual(expect.any(String));
+    expect(transitions.next).toEqual(expect.any(String));
   });
 });
