@@ -50,6 +50,11 @@ export const queryApiConfigSection = defineConfigSection(
            * question (dashboards repeat themselves); 0 turns caching off (identical reads in flight still share).
            */
           ttlMs: configFields.nonNegativeInt().default(2000),
+          /**
+           * How long past its TTL an answer is still served while one fresh read replaces it (stale while
+           * revalidate): an answer is at most ttlMs + staleMs old, and usually ttlMs + one read.
+           */
+          staleMs: configFields.nonNegativeInt().default(10_000),
           /** Answers kept at most, oldest dropped first. */
           maxEntries: configFields.positiveInt().default(2000),
           /**
@@ -59,7 +64,7 @@ export const queryApiConfigSection = defineConfigSection(
            */
           maxConcurrentReads: configFields.positiveInt().optional(),
         })
-        .default({ ttlMs: 2000, maxEntries: 2000 }),
+        .default({ ttlMs: 2000, staleMs: 10_000, maxEntries: 2000 }),
       graphql: z
         .object({
           maxDepth: configFields.positiveInt().default(6),
@@ -115,6 +120,7 @@ export const queryApiConfigSection = defineConfigSection(
     'graphql.maxDepth': 'QUERY_API_GRAPHQL_MAX_DEPTH',
     'graphql.maxComplexity': 'QUERY_API_GRAPHQL_MAX_COMPLEXITY',
     'cache.ttlMs': 'QUERY_API_CACHE_TTL_MS',
+    'cache.staleMs': 'QUERY_API_CACHE_STALE_MS',
     'cache.maxEntries': 'QUERY_API_CACHE_MAX_ENTRIES',
     'cache.maxConcurrentReads': 'QUERY_API_MAX_CONCURRENT_READS',
     'live.maxSubscriptionsPerClient': 'QUERY_API_LIVE_MAX_SUBSCRIPTIONS',

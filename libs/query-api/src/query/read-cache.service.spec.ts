@@ -34,8 +34,42 @@ describe('ReadCache', () => {
     vi.advanceTimersByTime(1999);
     expect(await sut.read(viewer, ['q', { x: 1 }], run)).toEqual({ rows: 1 });
     vi.advanceTimersByTime(2);
+    // Expired: the old answer still serves at once while one fresh read replaces it...
+    expect(await sut.read(viewer, ['q', { x: 1 }], run)).toEqual({ rows: 1 });
+    expect(await sut.read(viewer, ['q', { x: 1 }], run)).toEqual({ rows: 1 });
+    await new Promise((r) => setImmediate(r));
+    expect(run).toHaveBeenCalledTimes(2);
+    // ...and answers once it arrives.
     expect(await sut.read(viewer, ['q', { x: 1 }], run)).toEqual({ rows: 2 });
     expect(run).toHaveBeenCalledTimes(2);
+  });
+
+  it('waits for a fresh answer once the kept one is older than TTL + staleMs', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const sut = cache({ QUERY_API_CACHE_TTL_MS: '1000', QUERY_API_CACHE_STALE_MS: '5000' });
+    let n = 0;
+    const run = async () => ++n;
+    expect(await sut.read(viewer, 'q', run)).toBe(1);
+    vi.advanceTimersByTime(6001);
+    expect(await sut.read(viewer, 'q', run)).toBe(2);
+  });
+
+  it('keeps serving the expired answer when its refresh fails, and tries again on the next call', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const sut = cache({ QUERY_API_CACHE_TTL_MS: '1000' });
+    const runs: string[] = [];
+    expect(await sut.read(viewer, 'q', async () => 'first')).toBe('first');
+    vi.advanceTimersByTime(1001);
+    const failing = async () => {
+      runs.push('failed');
+      throw new Error('engine busy');
+    };
+    expect(await sut.read(viewer, 'q', failing)).toBe('first');
+    await new Promise((r) => setImmediate(r));
+    expect(await sut.read(viewer, 'q', async () => (runs.push('ok'), 'second'))).toBe('first');
+    await new Promise((r) => setImmediate(r));
+    expect(await sut.read(viewer, 'q', failing)).toBe('second');
+    expect(runs).toEqual(['failed', 'ok']);
   });
 
   it("never serves one role's answer to another role, nor a different question's", async () => {

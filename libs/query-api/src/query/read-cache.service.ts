@@ -8,6 +8,8 @@ interface Entry {
   answer: Promise<unknown>;
   /** Until when a settled answer is served again; Infinity while it is still running. */
   expiresAt: number;
+  /** A fresh answer is being fetched while this one, expired, is still served. */
+  refreshing?: boolean;
 }
 
 /**
@@ -19,12 +21,15 @@ interface Entry {
  * - at most `maxConcurrentReads` reads are in the engine at once. The embedded engine runs one statement at a
  *   time and chdb queues every parameterised statement of the process in one chain, so without a bound fifty
  *   clients put fifty reads ahead of the sink's next write; with it, the rest wait here, behind no write.
+ * An expired answer is still served for up to `staleMs` more while one fresh read replaces it (stale while
+ * revalidate): a console refreshing gets the previous answer at once instead of waiting behind the engine.
  * Failures are not kept: the next caller asks again.
  */
 @Injectable()
 export class ReadCache {
   private readonly entries = new Map<string, Entry>();
   private readonly ttlMs: number;
+  private readonly staleMs: number;
   private readonly maxEntries: number;
   private readonly maxConcurrent: number;
   private running = 0;
@@ -35,6 +40,7 @@ export class ReadCache {
     @Inject(ClickHouseStore) store: Pick<ClickHouseStore, 'mode'>,
   ) {
     this.ttlMs = config.cache.ttlMs;
+    this.staleMs = config.cache.ttlMs === 0 ? 0 : config.cache.staleMs;
     this.maxEntries = config.cache.maxEntries;
     this.maxConcurrent = config.cache.maxConcurrentReads ?? (store.mode === 'embedded' ? 2 : 16);
   }
@@ -50,7 +56,15 @@ export class ReadCache {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now) return hit.answer as Promise<T>;
+    if (hit && hit.expiresAt + this.staleMs > now) {
+      if (!hit.refreshing) this.refresh(key, hit, run);
+      return hit.answer as Promise<T>;
+    }
     if (hit) this.entries.delete(key);
+    return this.fetch(key, run);
+  }
+
+  private fetch<T>(key: string, run: () => Promise<T>): Promise<T> {
     const entry: Entry = { answer: this.bounded(run), expiresAt: Number.POSITIVE_INFINITY };
     this.entries.set(key, entry);
     entry.answer.then(
@@ -66,6 +80,19 @@ export class ReadCache {
       this.entries.delete(old);
     }
     return entry.answer as Promise<T>;
+  }
+
+  /** Replaces an expired answer once the fresh one arrives; until then (or if it fails) the old one serves. */
+  private refresh<T>(key: string, stale: Entry, run: () => Promise<T>): void {
+    stale.refreshing = true;
+    this.bounded(run).then(
+      (value) => {
+        if (this.entries.get(key) !== stale) return;
+        this.entries.delete(key);
+        this.entries.set(key, { answer: Promise.resolve(value), expiresAt: Date.now() + this.ttlMs });
+      },
+      () => (stale.refreshing = false),
+    );
   }
 
   /** Answers kept or in flight (for tests and metrics). */
