@@ -133,12 +133,13 @@ describe('producer: exactly once in Kafka while brokers are killed', () => {
     await sleep(3000);
     const first = await leaderOf(0);
     await killAndRestart(first);
-    await sleep(4000);
+    // Long enough after each restart for the stream to resume (KafkaJS backs off up to seconds meanwhile).
+    await sleep(10_000);
     // Another broker this time: the partitions it leads move while the first one catches up.
     let second = await leaderOf(1);
     if (second === first) second = (first % 3) + 1;
     await killAndRestart(second);
-    await sleep(4000);
+    await sleep(10_000);
     stop = true;
     await Promise.all(callers);
     await producer.flush();
