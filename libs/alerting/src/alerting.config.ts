@@ -34,13 +34,8 @@ const receiver = z.object({ name: z.string().min(1) }).catchall(z.array(z.record
 export const alertingConfigSection = defineConfigSection(
   'alerting',
   z.object({
-    /** Consumer group of the evaluator (inputs) and prefix of the transactional id. */
+    /** Consumer group of the evaluator (inputs); `<groupId>-p<N>` is input partition N's transactional id. */
     groupId: z.string().min(1).default('sentio-alerting'),
-    /** Distinguishes instances of a split deployment: part of the transactional id (fencing a restarted twin). */
-    instanceId: z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]+$/)
-      .default('0'),
     /** YAML rule files (a file or a folder), provisioned into the rules topic at start. */
     rulesPath: z.string().optional(),
     /** Data later than this behind the newest event time of its partition is dropped (counted). */
@@ -70,7 +65,6 @@ export const alertingConfigSection = defineConfigSection(
   }),
   {
     groupId: 'ALERTING_GROUP_ID',
-    instanceId: 'ALERTING_INSTANCE_ID',
     rulesPath: 'ALERTING_RULES_PATH',
     allowedLatenessMs: 'ALERTING_ALLOWED_LATENESS_MS',
     idleAdvanceMs: 'ALERTING_IDLE_ADVANCE_MS',

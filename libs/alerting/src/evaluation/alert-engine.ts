@@ -77,12 +77,16 @@ export class RuleSet {
   readonly devices = new Map<string, DeviceInfo>();
   version = 0;
 
-  /** The condition of each rule as text: an instance whose condition changed starts its windows afresh. */
+  /** A digest of each rule's condition: an instance whose condition changed starts its windows afresh. */
   readonly conditionKeys = new Map<string, string>();
 
   set(rule: AlertRule): void {
     this.rules.set(rule.id, rule);
-    this.conditionKeys.set(rule.id, JSON.stringify(rule.condition));
+    // A digest, not the text: it is written with every state snapshot of the rule.
+    this.conditionKeys.set(
+      rule.id,
+      createHash('sha256').update(JSON.stringify(rule.condition)).digest('base64url').slice(0, 12),
+    );
     this.version++;
   }
 
@@ -132,6 +136,12 @@ export class AlertEngine {
     { version: number; info: DeviceInfo | undefined; rules: AlertRule[] }
   >();
   private readonly dirty = new Set<string>();
+  /**
+   * Instances that time alone can change (active, flapping, or a rule with timers such as no data): what
+   * `advance` visits. A rule change (pause, delete) makes the next `advance` visit every instance once.
+   */
+  private readonly timed = new Set<string>();
+  private scannedVersion = -1;
   /** Highest event time seen: the engine's clock. */
   watermark = 0;
   lateDropped = 0;
@@ -180,8 +190,10 @@ export class AlertEngine {
         };
       }
       instance.last = result;
-      this.dirty.add(this.key(rule.id, input.deviceId));
+      const key = this.key(rule.id, input.deviceId);
+      this.dirty.add(key);
       this.apply(rule, instance, result, input.ts, out);
+      if (this.needsTicks(rule, instance)) this.timed.add(key);
     }
     return out;
   }
@@ -190,7 +202,14 @@ export class AlertEngine {
   advance(now: number): AlertTransition[] {
     if (now > this.watermark) this.watermark = now;
     const out: AlertTransition[] = [];
-    for (const [key, instance] of this.instances) {
+    const all = this.scannedVersion !== this.ruleSet.version;
+    this.scannedVersion = this.ruleSet.version;
+    for (const key of all ? [...this.instances.keys()] : [...this.timed]) {
+      const instance = this.instances.get(key);
+      if (!instance) {
+        this.timed.delete(key);
+        continue;
+      }
       const rule = this.ruleSet.rules.get(instance.ruleId);
       if (!rule || rule.paused) {
         // Deleted or paused: an active alert ends (resolved) and the instance goes away.
@@ -211,13 +230,17 @@ export class AlertEngine {
           );
         }
         this.instances.delete(key);
+        this.timed.delete(key);
         this.dirty.add(key);
         continue;
       }
       // Only what time alone can change is re-evaluated: active alerts (for, keep_firing_for, windows
       // emptying), flapping flags ageing out, and silences (no data). An inactive threshold waits for data.
-      if (!isActive(instance.alert.status) && !instance.alert.flapping && !hasTimers(rule.condition))
+      if (!this.needsTicks(rule, instance)) {
+        this.timed.delete(key);
         continue;
+      }
+      this.timed.add(key);
       // A flapping alert is re-checked even without news: its flag clears as old transitions age out.
       const result =
         evaluateTick(rule.condition, instance.cond, this.watermark, isActive(instance.alert.status)) ??
@@ -252,6 +275,8 @@ export class AlertEngine {
   restore(snapshot: InstanceSnapshot): void {
     const key = this.key(snapshot.ruleId, snapshot.deviceId);
     this.instances.set(key, { ...snapshot, last: snapshot.cond.last });
+    // The next advance scans every instance (the version check), which files this one if it needs ticks.
+    this.scannedVersion = -1;
     this.watermark = Math.max(this.watermark, snapshot.alert.evaluatedAt);
     if (snapshot.alert.status === 'firing') this.markFiring(snapshot.ruleId, snapshot.deviceId, true);
   }
@@ -263,6 +288,10 @@ export class AlertEngine {
 
   key(ruleId: string, deviceId: string): string {
     return `${ruleId}|${deviceId}`;
+  }
+
+  private needsTicks(rule: AlertRule, instance: Instance): boolean {
+    return isActive(instance.alert.status) || instance.alert.flapping || hasTimers(rule.condition);
   }
 
   private learnLabels(input: Extract<EngineInput, { type: 'sample' }>): void {

@@ -218,8 +218,12 @@ function threshold(
   bucket.max = Math.max(bucket.max, input.value);
   if (input.ts < bucket.ft) [bucket.ft, bucket.fv] = [input.ts, input.value];
   if (input.ts >= bucket.lt) [bucket.lt, bucket.lv] = [input.ts, input.value];
+  // `last` needs only the bucket of the newest sample: older ones change neither the value nor the window's
+  // end, and they would be carried in every state snapshot (ten buckets instead of one).
+  if (c.aggregation === 'last' && buckets.length > 1)
+    state.b = [buckets.reduce((a, b) => (b.lt >= a.lt ? b : a))];
   let now = input.ts;
-  for (const b of buckets) if (b.lt > now) now = b.lt;
+  for (const b of state.b ?? []) if (b.lt > now) now = b.lt;
   return thresholdAt(c, state, now, active) ?? current(state);
 }
 

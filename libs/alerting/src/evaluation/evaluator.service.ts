@@ -72,6 +72,13 @@ interface PartitionState {
   lastAdvanceAt: number;
 }
 
+function isRetriable(error: unknown): boolean {
+  const e = error as { retriable?: boolean; type?: string; originalError?: unknown } | undefined;
+  if (!e) return false;
+  if (e.retriable === true || e.type === 'CONCURRENT_TRANSACTIONS') return true;
+  return e.originalError !== undefined && isRetriable(e.originalError);
+}
+
 /** The broker refused a transaction because another producer took over the transactional id. */
 function isFenced(error: unknown): boolean {
   const e = error as { type?: string; message?: string; originalError?: unknown } | undefined;
@@ -500,17 +507,26 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       partitions: [{ partition: state.partition, offset }],
     }));
     const end = commitSeconds.startTimer();
-    const tx = await state.producer.transaction();
     try {
-      // In request-sized pieces: one partition's batch must stay under the broker's message.max.bytes.
-      for (const piece of pieces(alerts)) await tx.send({ topic: this.topics.alerts, messages: piece });
-      for (const piece of pieces(stateMessages))
-        await tx.send({ topic: this.internal.state, messages: piece });
-      await tx.sendOffsets({ consumerGroupId: this.config.groupId, topics: offsets });
-      await tx.commit();
-    } catch (error) {
-      await tx.abort().catch(() => undefined);
-      throw error;
+      for (let attempt = 1; ; attempt++) {
+        const tx = await state.producer.transaction();
+        try {
+          // In request-sized pieces: one partition's batch must stay under the broker's message.max.bytes.
+          for (const piece of pieces(alerts)) await tx.send({ topic: this.topics.alerts, messages: piece });
+          for (const piece of pieces(stateMessages))
+            await tx.send({ topic: this.internal.state, messages: piece });
+          await tx.sendOffsets({ consumerGroupId: this.config.groupId, topics: offsets });
+          await tx.commit();
+          return;
+        } catch (error) {
+          // Aborted, the attempt leaves nothing readable; the same content goes in the next one. A broker
+          // still finishing this producer's previous transaction answers CONCURRENT_TRANSACTIONS, which
+          // KafkaJS does not retry for every request.
+          await tx.abort();
+          if (isFenced(error) || attempt >= 8 || !isRetriable(error)) throw error;
+          await new Promise((r) => setTimeout(r, 50 * attempt));
+        }
+      }
     } finally {
       end();
     }
