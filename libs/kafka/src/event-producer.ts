@@ -93,6 +93,26 @@ function errorType(error: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Thrown from the partitioner, while KafkaJS groups a request's records and before it sends any, when its
+ * metadata has the request's partitions led by more than one broker: see `write`.
+ */
+class LeadersSplit extends Error {
+  readonly retriable = false;
+  constructor(readonly leaders: Map<number, number>) {
+    super('the partitions of one request are led by different brokers');
+  }
+}
+
+function leadersSplit(error: unknown): LeadersSplit | undefined {
+  let e = error as { cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e && depth < 4; depth++) {
+    if (e instanceof LeadersSplit) return e;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return undefined;
+}
+
 function size(message: Message): number {
   const { key, value } = message;
   return (
@@ -118,7 +138,7 @@ type PartitionMetadata = Parameters<
   ReturnType<typeof Partitioners.DefaultPartitioner>
 >[0]['partitionMetadata'][number];
 
-/** One partition's records of a batch, each with the send it belongs to. */
+/** The records of one request (one leader's partitions, or fewer), each with the send it belongs to. */
 interface Group {
   topic: string;
   messages: Message[];
@@ -134,14 +154,14 @@ const metadataMaxAgeMs = 60_000;
  * `send` resolves only when the broker has acknowledged the record, so callers can commit upstream progress
  * (an MQTT ack, a Kafka offset) on that and lose nothing.
  *
- * Under broker failure (a leader killed, leadership moving) every partition's records go out in a request of
- * their own, retried by KafkaJS under the same producer id and sequence until a leader acknowledges them,
- * so a resolved send is in Kafka exactly once, and a send rejects only on an error that is not retriable
- * (see `write`). One bad record must not fail its neighbours: a record over `maxRecordBytes` is refused
- * before it joins a request (`RecordTooLargeError`), and a partition's request the broker refuses is sent
- * again record by record, so only the sends holding the records the broker refuses fail. A producer whose
- * idempotence state the broker refuses is replaced by a new one, and what it held is sent again (counted by
- * `sentio_kafka_produce_resent_total`).
+ * Under broker failure (a leader killed, leadership moving) a request never spans two brokers, and KafkaJS
+ * retries it under the same producer id and sequences until a leader acknowledges it, so a resolved send
+ * is in Kafka exactly once, and a send rejects only on an error that is not retriable (see `write`).
+ * One bad record must not fail its neighbours: a record over `maxRecordBytes` is refused before it joins a
+ * request (`RecordTooLargeError`), and a request the broker refuses is sent again partition by partition,
+ * then record by record, so only the sends holding the records the broker refuses fail. A producer whose
+ * idempotence state the broker refuses is replaced by a new one, and what it held is sent again (counted
+ * by `sentio_kafka_produce_resent_total`).
  */
 export class EventProducer {
   private producer: Producer;
@@ -157,10 +177,15 @@ export class EventProducer {
   private waitingSince: number | undefined;
   private lastError: { at: number; message: string } | undefined;
   private recreations = 0;
-  /** Partitions are chosen here, before KafkaJS sees the records: each request holds one partition. */
+  /** Partitions are chosen here, before KafkaJS sees the records: each request holds one leader's. */
   private readonly partitioner = Partitioners.DefaultPartitioner();
   private readonly admin: Admin;
   private readonly metadata = new Map<string, { at: number; partitions: PartitionMetadata[] }>();
+  /** The request each record is in, while KafkaJS sends it: its first and last record, and their leaders. */
+  private readonly requests = new WeakMap<
+    Message,
+    { first: Message; last: Message; leaders: Map<number, number> }
+  >();
 
   private readonly config: KafkaConfig['producer'];
 
@@ -178,8 +203,8 @@ export class EventProducer {
     return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
-      // Records arrive with their partition chosen (see partitionGroups), which this partitioner keeps.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // Records arrive with their partition chosen (see leaderGroups), which this partitioner keeps.
+      createPartitioner: () => this.keepPartition,
       // An idempotent producer retries until delivered (as Kafka's own clients do); a cap would let a
       // broker outage turn into lost records.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 30_000 },
@@ -207,7 +232,7 @@ export class EventProducer {
         return Promise.reject(new RecordTooLargeError(topic, bytes, this.config.maxRecordBytes));
       }
     }
-    // Own copies: the record's partition is written onto it (see partitionGroups).
+    // Own copies: the record's partition is written onto it (see leaderGroups).
     const own = messages.map((m) => ({ ...m }));
     // Large sends are cut into request-sized pieces, so no partition's batch outgrows the broker's limit.
     const pieces: Promise<void>[] = [];
@@ -323,18 +348,43 @@ export class EventProducer {
   }
 
   /**
-   * One request per partition, all partitions at once (KafkaJS queues a broker's requests behind each other).
-   * A KafkaJS request spanning several brokers is not safe when one of them fails: its retry skips every
-   * broker that already answered, so the records of a partition whose leadership moved onto such a broker
-   * are never sent and the request still resolves (lost), and a broker whose answer was still on its way is
-   * sent its records again under new sequence numbers (written twice). With one partition per request, a
-   * failed request is exactly one partition whose sequence KafkaJS rolled back, and its retries (to whichever
-   * broker leads the partition by then) reuse that sequence, so the broker writes it once.
+   * KafkaJS's partitioner, called for each record of a request (in order, every attempt) with KafkaJS's own
+   * metadata: keeps the record's partition, and refuses the attempt, before anything is sent, when the
+   * request's partitions are led by more than one broker.
+   */
+  private readonly keepPartition = (args: {
+    partitionMetadata: PartitionMetadata[];
+    message: Message;
+  }): number => {
+    const { message } = args;
+    const partition = message.partition!;
+    const request = this.requests.get(message);
+    if (request) {
+      if (message === request.first) request.leaders.clear();
+      const leader = args.partitionMetadata.find((p) => p.partitionId === partition)?.leader ?? -1;
+      request.leaders.set(partition, leader);
+      if (message === request.last && new Set(request.leaders.values()).size > 1) {
+        throw new LeadersSplit(new Map(request.leaders));
+      }
+    }
+    return partition;
+  };
+
+  /**
+   * One request per leader broker, all brokers at once. A KafkaJS request spanning several brokers is not
+   * safe when one of them fails: its retry skips every broker that already answered, so the records of a
+   * partition whose leadership moved onto such a broker are never sent and the request still resolves
+   * (lost), and a broker whose answer was still on its way is sent its records again under new sequence
+   * numbers (written twice). So each request holds the partitions of one leader, and every attempt KafkaJS
+   * makes is checked by its partitioner (`keepPartition`) before it sends: an attempt whose partitions
+   * KafkaJS sees led by several brokers is refused unsent, and its records go again, one request per leader.
+   * A failed single-broker attempt rolls back the sequences of all its partitions, and the next attempt (to
+   * whichever broker leads by then) reuses them, so the broker writes each record once.
    */
   private async write(batch: Pending[]): Promise<void> {
     const end = requestSeconds.startTimer();
     try {
-      const groups = await this.partitionGroups(batch);
+      const groups = await this.leaderGroups(batch);
       const failures = new Map<Pending, Error>();
       const stale: Group[] = [];
       await Promise.all(groups.map((group) => this.writeGroup(group, failures, stale)));
@@ -366,17 +416,20 @@ export class EventProducer {
     }
   }
 
-  /** The batch's records by topic and partition, in send order; a record without one is given one here. */
-  private async partitionGroups(batch: Pending[]): Promise<Group[]> {
+  /**
+   * The batch's records by topic and leader broker, in send order; a record without a partition is given
+   * one here (KafkaJS's default partitioner over the topic's metadata).
+   */
+  private async leaderGroups(batch: Pending[]): Promise<Group[]> {
     const groups = new Map<string, Group>();
     for (const p of batch) {
-      let partitionMetadata: PartitionMetadata[] | undefined;
+      const partitionMetadata = await this.partitionsOf(p.topic);
       for (const m of p.messages) {
         if (m.partition === undefined || m.partition === null) {
-          partitionMetadata ??= await this.partitionsOf(p.topic);
           m.partition = this.partitioner({ topic: p.topic, partitionMetadata, message: m });
         }
-        const key = `${p.topic}\0${m.partition}`;
+        const leader = partitionMetadata.find((x) => x.partitionId === m.partition)?.leader ?? -1;
+        const key = `${p.topic}\0${leader}`;
         let group = groups.get(key);
         if (!group) groups.set(key, (group = { topic: p.topic, messages: [], owners: [] }));
         group.messages.push(m);
@@ -397,10 +450,26 @@ export class EventProducer {
     return partitions;
   }
 
+  /** The group's records split by `by`, each keeping its send. */
+  private split(group: Group, by: (m: Message) => number): Group[] {
+    const parts = new Map<number, Group>();
+    group.messages.forEach((m, i) => {
+      const k = by(m);
+      let part = parts.get(k);
+      if (!part) parts.set(k, (part = { topic: group.topic, messages: [], owners: [] }));
+      part.messages.push(m);
+      part.owners.push(group.owners[i]!);
+    });
+    return [...parts.values()];
+  }
+
   /**
-   * Sends one partition's records. Refused for one of its records: sent again record by record (the broker
-   * wrote none of the request, and KafkaJS rolled its sequence back), so only the sends holding the records
-   * the broker refuses fail. Refused for this producer's id or sequences: left in `stale` for a new producer.
+   * Sends one leader's records. Refused unsent because their partitions have several leaders by now: sent
+   * again per leader. Refused otherwise with several partitions: sent again partition by partition with the
+   * same sequences (the broker acknowledges a partition it wrote without writing it twice). One partition
+   * refused for one of its records: sent record by record (the broker wrote none of the request, and KafkaJS
+   * rolled its sequence back), so only the sends holding the records the broker refuses fail. Refused for
+   * this producer's id or sequences: left in `stale` for a new producer.
    */
   private async writeGroup(
     group: Group,
@@ -409,14 +478,26 @@ export class EventProducer {
   ): Promise<void> {
     const { topic, messages } = group;
     try {
-      await this.request([{ topic, messages }]);
+      await this.request(topic, messages);
       sent.inc({ topic }, messages.length);
       return;
     } catch (error) {
+      const split = leadersSplit(error);
+      if (split) {
+        this.metadata.delete(topic);
+        const parts = this.split(group, (m) => split.leaders.get(m.partition!) ?? -1);
+        await Promise.all(parts.map((part) => this.writeGroup(part, failures, stale)));
+        return;
+      }
+      this.failure(error);
+      if (new Set(messages.map((m) => m.partition)).size > 1) {
+        const parts = this.split(group, (m) => m.partition!);
+        await Promise.all(parts.map((part) => this.writeGroup(part, failures, stale)));
+        return;
+      }
       const type = errorType(error);
       // The broker has these records already (an old broker's answer to a repeated sequence).
       if (type === 'DUPLICATE_SEQUENCE_NUMBER') return;
-      this.failure(error);
       if (stale && type && stateErrors.has(type)) {
         stale.push(group);
         return;
@@ -431,7 +512,7 @@ export class EventProducer {
     }
     for (const [i, m] of messages.entries()) {
       try {
-        await this.request([{ topic, messages: [m] }]);
+        await this.request(topic, [m]);
         sent.inc({ topic });
       } catch (error) {
         this.failure(error);
@@ -445,12 +526,18 @@ export class EventProducer {
     }
   }
 
-  private async request(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<void> {
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-      topicMessages,
-    });
+  private async request(topic: string, messages: Message[]): Promise<void> {
+    const request = { first: messages[0]!, last: messages[messages.length - 1]!, leaders: new Map() };
+    for (const m of messages) this.requests.set(m, request);
+    try {
+      await this.producer.sendBatch({
+        acks: -1,
+        compression: this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        topicMessages: [{ topic, messages }],
+      });
+    } finally {
+      for (const m of messages) this.requests.delete(m);
+    }
     this.lastAckAt = Date.now();
   }
 
