@@ -92,6 +92,8 @@ describe('threshold rule', () => {
     // avg crosses 80 once 10 s of the 10-s window hold mostly 100s; `for` adds 5 s.
     expect(firing.ts - out[0]!.ts).toBeGreaterThanOrEqual(5000);
     expect(firing.annotations['summary']).toMatch(/^d1 at \d+(\.\d+)? \(limit 80\)$/);
+    // Fired against the clear threshold (hysteresis once pending), explained with the rule's limit.
+    expect(firing.annotations['explanation']).toMatch(/^avg\(temp\) over 10s = \d+(\.\d+)? > 80$/);
     expect(firing.severity).toBe('major');
     out.length = 0;
     // 75 is below 80 but above the clear threshold: still firing.
@@ -100,6 +102,7 @@ describe('threshold rule', () => {
     for (let s = 50; s < 70; s++) out.push(...engine.process(sample('d1', s, 60)));
     expect(statuses(out)).toEqual(['firing>resolved']);
     expect(out[0]!.eventId).toBe(`${firing.alertId}:3`);
+    expect(out[0]!.annotations['explanation']).toMatch(/^avg\(temp\) over 10s = \d+(\.\d+)?, clear of 70$/);
   });
 
   it('drops data later than the lateness bound and accepts out-of-order data within it', () => {

@@ -287,9 +287,15 @@ function thresholdAt(
       ...(c.clearThreshold !== undefined ? { clearThreshold: c.clearThreshold } : {}),
       op: c.op,
     },
-    // Built only for a transition: this runs for every sample.
-    explain: () =>
-      `${c.aggregation}(${c.metric}) over ${c.window / 1000}s = ${round(value)} ${c.op} ${bound}`,
+    // Built only for a transition: this runs for every sample. While active the comparison is with the clear
+    // threshold (hysteresis); the explanation still names the limit the rule sets, not the clear threshold.
+    explain: () => {
+      const head = `${c.aggregation}(${c.metric}) over ${c.window / 1000}s = ${round(value)}`;
+      if (bound === c.threshold || compare(value, c.op, c.threshold)) return `${head} ${c.op} ${c.threshold}`;
+      return compare(value, c.op, bound)
+        ? `${head}, not yet clear (clears at ${bound}, fires ${c.op} ${c.threshold})`
+        : `${head}, clear of ${bound}`;
+    },
   };
 }
 
