@@ -485,6 +485,10 @@ export class EventProducer {
       const split = leadersSplit(error);
       if (split) {
         this.metadata.delete(topic);
+        this.logger.info(
+          { topic, leaders: [...new Set(split.leaders.values())] },
+          'leaders moved: request re-sent per leader',
+        );
         const parts = this.split(group, (m) => split.leaders.get(m.partition!) ?? -1);
         await Promise.all(parts.map((part) => this.writeGroup(part, failures, stale)));
         return;
