@@ -4,8 +4,12 @@ import { z } from 'zod';
 export const replayConfigSection = defineConfigSection(
   'replay',
   z.object({
-    /** A replay's buffer per partition is inserted at this size: big blocks are cheapest for ClickHouse. */
-    maxBatchRecords: configFields.positiveInt().default(200_000),
+    /**
+     * A replay's buffer is inserted at this size. Larger blocks did not replay faster here and held the
+     * embedded engine's one session longer: 200k-400k-row blocks took live ingest's p99 to 9-11 s during a
+     * replay, 50k to ~2 s (npm run bench:replay, README).
+     */
+    maxBatchRecords: configFields.positiveInt().default(50_000),
     /** ...or at this age. */
     flushIntervalMs: configFields.positiveInt().default(2_000),
     /**
