@@ -75,6 +75,8 @@ render() { # name, helm flags...
 render defaults
 for size in small medium large; do render "$size" -f "$chart/values-$size.yaml"; done
 render keda -f "$chart/values-medium.yaml" --set keda.enabled=true
+render shared-models -f "$chart/values-large.yaml" \
+  --set components.detectors.replicas=3,components.detectors.sharedModels.enabled=true,components.detectors.sharedModels.storageClassName=nfs
 render external --set kafka.deploy=false,kafka.bootstrapServers=kafka:9092 \
   --set clickhouse.deploy=false,clickhouse.url=http://clickhouse:8123,clickhouse.cluster= \
   --set registry.deploy=false,registry.url=http://registry:8080/apis/ccompat/v7
@@ -97,7 +99,7 @@ refuse() { # reason, helm flags...
   fi
   echo "refused ($reason): $(grep -o 'components[^"]*\|[a-zA-Z.]* is required[^"]*' "$out/refused.txt" | head -1)"
 }
-refuse "two detectors processes" --set components.detectors.replicas=2
+refuse "two detectors processes without a shared model volume" --set components.detectors.replicas=2
 refuse "ingest autoscaling beyond the partitions" --set components.ingest.autoscaling.maxReplicas=7
 refuse "external Kafka without an address" --set kafka.deploy=false
 

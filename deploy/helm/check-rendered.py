@@ -27,11 +27,13 @@ def merge(base: dict, over: dict) -> dict:
 
 def values_for(name: str) -> dict:
     values = yaml.safe_load((chart / "values.yaml").read_text())
-    size = {"keda": "medium"}.get(name, name)
+    size = {"keda": "medium", "shared-models": "large"}.get(name, name)
     if (chart / f"values-{size}.yaml").exists():
         values = merge(values, yaml.safe_load((chart / f"values-{size}.yaml").read_text()) or {})
     if name == "keda":
         values["keda"]["enabled"] = True
+    if name == "shared-models":  # check.sh renders it with three detectors on one ReadWriteMany model claim
+        values["components"]["detectors"].update(replicas=3, sharedModels={"enabled": True, "storageClassName": "nfs"})
     if name == "external":  # check.sh renders it with Kafka, ClickHouse and the registry outside the release
         for service in ("kafka", "clickhouse", "registry"):
             values[service]["deploy"] = False
@@ -95,6 +97,19 @@ for path in sorted(rendered.glob("*.yaml")):
             check(name, w["spec"].get("replicas") == 1, f"{component}: a singleton runs one replica")
             if w["kind"] == "Deployment":
                 check(name, w["spec"]["strategy"]["type"] == "Recreate", f"{component}: singleton rollout is Recreate")
+
+    detectors = values["components"]["detectors"]
+    if detectors["enabled"]:
+        workload = next(w for w in workloads if w["metadata"]["name"] == "sentio-detectors")
+        claims = {c["metadata"]["name"]: c for c in by_kind.get("PersistentVolumeClaim", [])}
+        if detectors.get("sharedModels", {}).get("enabled"):
+            check(name, workload["kind"] == "Deployment" and workload["spec"]["replicas"] == detectors["replicas"],
+                  "detectors: the replicas are one Deployment")
+            claim = claims.get("sentio-detectors-models", {}).get("spec", {})
+            check(name, claim.get("accessModes") == ["ReadWriteMany"], "detectors: one ReadWriteMany model claim")
+        else:
+            check(name, workload["kind"] == "StatefulSet" and workload["spec"]["replicas"] == 1,
+                  "detectors: one StatefulSet replica with its own model volume")
 
     ingest = values["components"]["ingest"]["autoscaling"]
     hpas = {h["spec"]["scaleTargetRef"]["name"]: h for h in by_kind.get("HorizontalPodAutoscaler", [])}
