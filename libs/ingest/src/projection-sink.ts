@@ -270,9 +270,12 @@ export class ProjectionSink {
   async revoke(withinMs = 20_000): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), withinMs)));
+    // A landing that outlives the bound may end after the rejoin's onAssignment: it must not fence the new
+    // assignment (nothing would be flushed or committed until the next rebalance, possibly never).
+    const epoch = this.epoch;
     const landed = (async () => {
       await this.landBuffered();
-      this.fenced = true;
+      if (this.epoch === epoch) this.fenced = true;
       await Promise.all([...this.byTopic.values()].map((state) => state.chain));
     })();
     try {
@@ -282,17 +285,20 @@ export class ProjectionSink {
     } catch (error) {
       this.logger.warn({ err: error }, 'rebalance: landing the buffers failed; the next owner repeats them');
     } finally {
-      this.fenced = true;
+      if (this.epoch === epoch) this.fenced = true;
       clearTimeout(timer);
     }
   }
 
   private async landBuffered(): Promise<void> {
+    const epoch = this.epoch;
     await Promise.all(
       [...this.byTopic.values()].map(async (state) => {
         await state.chain.catch(() => undefined);
         // A retried or new cycle; a half-repeated cycle cannot be inserted under its token: repeated on the next start.
-        while (state.failed || this.eligible(state).length > 0) {
+        // Fenced (revoke's bound passed) or reassigned meanwhile: nothing here is ours to land any more, and
+        // a fenced schedule does nothing, so looping on would never yield the event loop.
+        while (!this.fenced && this.epoch === epoch && (state.failed || this.eligible(state).length > 0)) {
           const before = state.buffered;
           await this.schedule(state, true);
           if (state.buffered === before && !state.failed) break;
@@ -489,8 +495,21 @@ export class ProjectionSink {
       state.failed = undefined;
       state.failures = 0;
     } catch (error) {
-      if (error instanceof SupersededCycle) {
-        this.logger.info({ topic: state.stream.topic, cycle: cycle.token }, error.message);
+      // Formed under an earlier assignment (its insert may have failed after the rebalance): it is not this
+      // assignment's failed cycle, which would be retried, superseded, in place of every new one.
+      if (error instanceof SupersededCycle || cycle.epoch !== this.epoch) {
+        if (state.failed === cycle) {
+          state.failed = undefined;
+          state.failures = 0;
+        }
+        this.logger.info(
+          {
+            topic: state.stream.topic,
+            cycle: cycle.token,
+            err: error instanceof SupersededCycle ? undefined : error,
+          },
+          new SupersededCycle().message,
+        );
         return;
       }
       state.failed = cycle;
@@ -547,6 +566,8 @@ export class ProjectionSink {
       }
     }
     this.options.afterInsert?.(++this.inserts);
+    // Not committed under the new assignment's generation: the partition may be another member's now.
+    if (cycle.epoch !== this.epoch) throw new SupersededCycle();
     await this.deadLetters.publish(dead);
     for (const [partition, p] of parts) {
       // A range never read again was committed already; the rest commit past their range.
