@@ -123,10 +123,15 @@ export function alertEventOf(r: AlertTransitionRow): AlertEvent {
   };
 }
 
-const byTime = (a: AlertEvent, b: AlertEvent) =>
-  a.timestampMs - b.timestampMs ||
+/**
+ * An alert's transitions in the order they happened: by the evaluator's sequence number (transitions are
+ * stamped in event time, which may run ahead of or behind the wall clock), an acknowledgement (stamped by the
+ * API's wall clock, carrying the sequence of the transition it acknowledged) after that transition.
+ */
+const inOrder = (a: AlertEvent, b: AlertEvent) =>
   a.sequence - b.sequence ||
-  Number(a.status === 'ACKNOWLEDGED') - Number(b.status === 'ACKNOWLEDGED');
+  Number(a.status === 'ACKNOWLEDGED') - Number(b.status === 'ACKNOWLEDGED') ||
+  a.timestampMs - b.timestampMs;
 
 /**
  * Alert history from the `alerts` table (every transition ever emitted, as ingest projected it from the alerts
@@ -177,7 +182,7 @@ export class AlertHistoryService {
     const fresh = (this.view.history.get(alertId) ?? []).filter(
       (e) => !known.has(e.eventId) && e.timestampMs >= oldest,
     );
-    const all = [...stored, ...fresh].sort(byTime).slice(-limit);
+    const all = [...stored, ...fresh].sort(inOrder).slice(-limit);
     if (!all.length) throw new NotFoundException(`no alert ${alertId}`);
     return all;
   }
