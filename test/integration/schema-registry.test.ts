@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { AvroSerde } from '@sentio/avro';
 import { createLogger } from '@sentio/observability';
 import { startSchemaRegistry, type RunningSchemaRegistry } from '@sentio/schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
@@ -184,5 +185,16 @@ describe('schema registry on a real broker', () => {
     });
     expect(fresh.json.id).toBeGreaterThan(v2);
     expect(new Set([v1, v2, fresh.json.id]).size).toBe(3);
+  });
+});
+
+describe('registering one new subject from several processes at once', () => {
+  it('gives every caller the same schema id (the registry refuses a racing create; registering again finds it)', async () => {
+    const url = process.env['SCHEMA_REGISTRY_URL'] ?? 'http://127.0.0.1:8081/apis/ccompat/v7';
+    const subject = `race-${randomBytes(4).toString('hex')}-value`;
+    const schema = { type: 'record', name: 'Race', fields: [{ name: 'n', type: 'int' }] };
+    const serdes = Array.from({ length: 8 }, () => AvroSerde.forUrl(url));
+    const encoders = await Promise.all(serdes.map((serde) => serde.encoderFor(subject, schema, 'race')));
+    expect(new Set(encoders.map((e) => e.schemaId)).size).toBe(1);
   });
 });

@@ -40,10 +40,7 @@ export class AvroSerde {
 
   /** Registers the schema under the subject (a no-op if it is already there) and returns an encoder for it. */
   async encoderFor<T>(subject: string, schema: object, event: string): Promise<Encoder<T>> {
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject },
-    );
+    const id = await this.register(subject, schema);
     const type = avro.Type.forSchema(schema as avro.Schema);
     this.writerTypes.set(id, type);
     const header = Buffer.alloc(HEADER);
@@ -62,6 +59,28 @@ export class AvroSerde {
         return Buffer.concat([header, type.toBuffer(record)]);
       },
     };
+  }
+
+  /**
+   * Processes that start together register the same new subject at once, and the registry may refuse the
+   * loser of that race (Apicurio: 409 "already exists", or a 500 when its store times out on a lock);
+   * registering again then finds the winner's schema. Other refusals (an incompatible schema) are final.
+   */
+  private async register(subject: string, schema: object): Promise<number> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { id } = await this.registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+          { subject },
+        );
+        return id;
+      } catch (error) {
+        const status = (error as { status?: number }).status ?? 0;
+        const message = error instanceof Error ? error.message : String(error);
+        if (attempt >= 8 || !(/already exists/i.test(message) || status >= 500)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
+    }
   }
 
   /** Fetches the writer schemas a batch refers to; unknown ids are remembered so decode can say why. */
