@@ -65,6 +65,8 @@ export class IngestService implements OnModuleInit {
         committedOffsets: (topic) => committedOffsets(this.kafka, this.config.groupId, topic),
         // A server can be shared by several ingest members: a partition's range must be repeatable alone.
         insertPerRange: this.store.mode === 'server',
+        // Kafka cannot fence a dropped member's inserts into ClickHouse: the sink asks before each one.
+        holdsAssignment: () => this.group?.holdsAssignment() ?? Promise.resolve(false),
       },
       this.logger,
     );
@@ -81,7 +83,7 @@ export class IngestService implements OnModuleInit {
     // Insert and commit what is buffered before leaving the group: nothing is lost on a graceful stop.
     drain: (self: IngestService) => self.sink!.drain(),
     // ...and before rejoining in a rebalance: a partition's next owner never reads it while we flush it.
-    revoke: (self: IngestService) => self.sink!.revoke(),
+    revoke: (self: IngestService, removed) => self.sink!.revoke(removed),
     health: (self: IngestService) => self.report(),
   })
   async project(batch: StreamBatch, group: StreamGroup): Promise<void> {

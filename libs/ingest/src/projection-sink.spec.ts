@@ -18,6 +18,8 @@ function setup(
     partitions?: number;
     committed?: Record<number, number>;
     insertPerRange?: boolean;
+    /** What the coordinator answers, in turn, when the sink asks whether this member holds its assignment. */
+    held?: boolean[];
   } = {},
 ) {
   const inserts: Array<{ ids: number[]; token: string }> = [];
@@ -63,6 +65,7 @@ function setup(
         ? async () => new Map(Object.entries(options.committed!).map(([p, o]) => [Number(p), BigInt(o)]))
         : undefined,
       insertPerRange: options.insertPerRange,
+      holdsAssignment: options.held ? async () => options.held!.shift() ?? true : undefined,
     },
     createLogger('test', 'silent'),
   );
@@ -300,5 +303,34 @@ describe('ProjectionSink', () => {
     await sut.drain();
     expect(inserts[1]).toEqual({ ids: [3, 4], token: 'g:t:0:3-4' });
     expect(commits).toEqual(['0@3', '0@5']);
+  });
+
+  it('a member dropped from its group writes nothing ahead and inserts nothing until its next assignment', async () => {
+    const { sut, inserts, intents, commits } = setup({ held: [false], insertPerRange: true });
+    await sut.handle(batch(0, range(0, 2), 0));
+    await sut.drain();
+    expect({ inserts, intents, commits }).toEqual({ inserts: [], intents: [], commits: [] });
+    sut.onAssignment([{ topic: 't', partition: 0 }]);
+    await sut.handle(batch(0, range(0, 2), 0));
+    await sut.drain();
+    expect(inserts).toEqual([{ ids: [0, 1, 2], token: 'g:t:0:0-2' }]);
+    expect(commits).toEqual(['0@3']);
+  });
+
+  it('a member dropped between its write-ahead and its insert leaves the range to the next owner', async () => {
+    // Held when asked before the write-ahead, dropped when asked after it.
+    const { sut, inserts, intents, commits } = setup({ held: [true, false], insertPerRange: true });
+    await sut.handle(batch(0, range(0, 2), 0));
+    await sut.drain();
+    expect(intents.map((b) => `${b.partition}:${b.firstOffset}-${b.lastOffset}`)).toEqual(['0:0-2']);
+    expect({ inserts, commits }).toEqual({ inserts: [], commits: [] });
+  });
+
+  it('before a rejoin as a member the group already dropped, lands nothing', async () => {
+    const { sut, inserts, intents } = setup({ insertPerRange: true });
+    await sut.handle(batch(0, range(0, 2), 0));
+    await sut.revoke(true);
+    await sut.drain();
+    expect({ inserts, intents }).toEqual({ inserts: [], intents: [] });
   });
 });

@@ -33,6 +33,14 @@ export interface SinkOptions {
    * engine drops it if it had landed. A lone process (the embedded engine) keeps one block per cycle.
    */
   insertPerRange?: boolean;
+  /**
+   * Whether this member still holds its assignment, asked of the group coordinator. Checked after a cycle is
+   * written ahead and before its insert: whoever is assigned the partitions after a positive answer reads
+   * that write-ahead and repeats the cycle under its tokens; a member dropped before it (a session expired
+   * while the process was starved or frozen) must insert nothing, because the partitions' new owner read the
+   * same records from the committed offsets into ranges, and tokens, of its own.
+   */
+  holdsAssignment?: () => Promise<boolean>;
 }
 
 /** Whatever the sink can commit: the partition, its commit function, and the offset after the range. */
@@ -266,8 +274,15 @@ export class ProjectionSink {
    * rebalance waits for this member's rejoin, so no other member reads these partitions meanwhile: a flush
    * never overlaps the next owner's. Bounded by `withinMs` (under the rebalance timeout): a cycle still
    * running then is in the write-ahead record, which the next owner repeats under the same tokens.
+   *
+   * `removed`: the group dropped this member before it rejoined; other members may be reading its partitions
+   * already, so nothing buffered is landed (the owners read it again from the committed offsets).
    */
-  async revoke(withinMs = 20_000): Promise<void> {
+  async revoke(removed = false, withinMs = 20_000): Promise<void> {
+    if (removed) {
+      this.fence(this.epoch);
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<'late'>((done) => (timer = setTimeout(() => done('late'), withinMs)));
     // A landing that outlives the bound may end after the rejoin's onAssignment: it must not fence the new
@@ -288,6 +303,26 @@ export class ProjectionSink {
       if (this.epoch === epoch) this.fenced = true;
       clearTimeout(timer);
     }
+  }
+
+  /** This member lost the assignment `epoch`: no cycle of it is written ahead or inserted any more. */
+  private fence(epoch: number): void {
+    if (this.epoch !== epoch || this.fenced) return;
+    this.fenced = true;
+    this.logger.warn(
+      { topics: this.topics },
+      "no longer a member of its group: nothing buffered is inserted; the partitions' owners read it again",
+    );
+  }
+
+  /** Throws `SupersededCycle` unless this member still holds the assignment the cycle was formed under. */
+  private async confirmHeld(cycle: Cycle): Promise<void> {
+    if (this.options.holdsAssignment && !(await this.options.holdsAssignment())) {
+      this.fence(cycle.epoch);
+      throw new SupersededCycle();
+    }
+    // Confirmed for a newer membership: the cycle's own assignment is gone.
+    if (cycle.epoch !== this.epoch) throw new SupersededCycle();
   }
 
   private async landBuffered(): Promise<void> {
@@ -533,6 +568,8 @@ export class ProjectionSink {
     // so this only stops a cycle that outlived that bound.)
     if (cycle.epoch !== this.epoch) throw new SupersededCycle();
     if (!cycle.recorded) {
+      // A member already dropped writes nothing ahead either: a stray range would read as the newest.
+      await this.confirmHeld(cycle);
       await this.batches.record(
         this.options.groupId,
         [...cycle.ranges].map(([partition, r]) => ({
@@ -548,7 +585,7 @@ export class ProjectionSink {
       );
       cycle.recorded = true;
     }
-    if (cycle.epoch !== this.epoch) throw new SupersededCycle();
+    await this.confirmHeld(cycle);
     const rows = parts.length === 1 ? parts[0]![1].rows : parts.flatMap(([, p]) => p.rows);
     const dead = parts.flatMap(([, p]) => p.dead);
     // A cycle known to have landed (a partition of it was committed past it) needs no insert at all.

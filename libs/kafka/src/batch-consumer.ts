@@ -1,6 +1,6 @@
 import { gauge, type Logger } from '@sentio/observability';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { beforeRejoin } from './kafkajs-patches.js';
+import { beforeRejoin, confirmMember, forgetMember } from './kafkajs-patches.js';
 
 export interface ConsumedBatch {
   topic: string;
@@ -39,6 +39,8 @@ export class BatchConsumer {
   private readonly consumer: Consumer;
   private stopping = false;
   private unregister: (() => void) | undefined;
+  /** The member id of the last join: whose membership `holdsAssignment` confirms. */
+  private memberId: string | undefined;
 
   constructor(
     kafka: Kafka,
@@ -59,18 +61,17 @@ export class BatchConsumer {
   async start(
     handler: (batch: ConsumedBatch) => Promise<void>,
     onAssignment?: AssignmentListener,
-    onRevoke?: () => Promise<void>,
+    onRevoke?: (removed: boolean) => Promise<void>,
   ): Promise<void> {
     if (onRevoke) this.unregister = beforeRejoin(this.options.groupId, onRevoke);
-    if (onAssignment) {
-      this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
-        onAssignment(
-          Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
-            (partitions as number[]).map((partition) => ({ topic, partition })),
-          ),
-        );
-      });
-    }
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.memberId = payload.memberId;
+      onAssignment?.(
+        Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+          (partitions as number[]).map((partition) => ({ topic, partition })),
+        ),
+      );
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.logger.error(
         { err: payload.error, groupId: payload.groupId, restart: payload.restart },
@@ -111,6 +112,15 @@ export class BatchConsumer {
     await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
   }
 
+  /**
+   * Whether this member still holds the partitions of its last assignment, asked of the group coordinator
+   * (one round trip): false once the group dropped it (its session expired), whatever this process has
+   * noticed so far. See `confirmMember`.
+   */
+  holdsAssignment(): Promise<boolean> {
+    return this.memberId === undefined ? Promise.resolve(false) : confirmMember(this.memberId);
+  }
+
   /** Stops handing out batches; the one being handled finishes. Commits are still possible until `stop`. */
   quiesce(): void {
     this.stopping = true;
@@ -120,6 +130,7 @@ export class BatchConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.unregister?.();
+    if (this.memberId) forgetMember(this.memberId);
     await this.consumer.stop();
     await this.consumer.disconnect();
   }

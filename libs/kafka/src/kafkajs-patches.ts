@@ -43,15 +43,25 @@ cached.exports = groupMessagesPerPartition;
  * `ConsumerGroup.joinAndSync`; hooks registered for the group run before it, and the group's rebalance waits
  * for the member's JoinGroup (up to the rebalance timeout), so nobody else is assigned the partitions until
  * the hooks are done. Offsets committed meanwhile are accepted (the group is preparing the rebalance).
+ *
+ * Not so for a member the coordinator has already dropped (its session expired: KafkaJS clears its member
+ * id before rejoining): its partitions may be another member's already, so the hooks are told `removed`.
  */
-type RejoinHook = () => Promise<void>;
+type RejoinHook = (removed: boolean) => Promise<void>;
 const rejoinHooks = new Map<string, Set<RejoinHook>>();
 
 interface ConsumerGroupInternals {
   groupId: string;
   generationId: number | null;
+  memberId: string | null;
+  coordinator: {
+    heartbeat(request: { groupId: string; memberId: string; groupGenerationId: number }): Promise<unknown>;
+  } | null;
   joinAndSync(): Promise<void>;
 }
+
+/** Each joined member's group, by member id: what `confirmMember` asks the coordinator about. */
+const joined = new Map<string, ConsumerGroupInternals>();
 
 const consumerGroupPath = require.resolve('kafkajs/src/consumer/consumerGroup.js');
 const ConsumerGroup = require(consumerGroupPath) as { prototype: ConsumerGroupInternals };
@@ -60,9 +70,13 @@ ConsumerGroup.prototype.joinAndSync = async function (this: ConsumerGroupInterna
   const hooks = rejoinHooks.get(this.groupId);
   // A generation means partitions were held: this is a rejoin, not the first join.
   if (hooks && this.generationId !== null && this.generationId !== undefined) {
-    for (const hook of hooks) await hook();
+    const removed = this.memberId === null;
+    for (const hook of hooks) await hook(removed);
   }
-  return joinAndSync.call(this);
+  const before = this.memberId;
+  await joinAndSync.call(this);
+  if (before && before !== this.memberId) joined.delete(before);
+  if (this.memberId) joined.set(this.memberId, this);
 };
 
 /** Runs `hook` before each rejoin of this process's members of `groupId`; returns the unregister function. */
@@ -71,4 +85,38 @@ export function beforeRejoin(groupId: string, hook: RejoinHook): () => void {
   if (!hooks) rejoinHooks.set(groupId, (hooks = new Set()));
   hooks.add(hook);
   return () => hooks.delete(hook);
+}
+
+const lostMembership = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Asks the group coordinator (a heartbeat of the member's generation, whatever KafkaJS's own heartbeat
+ * schedule) whether `memberId` still holds the assignment it joined with. True also while a rebalance is
+ * being prepared: the member is still in the group and nobody else gets its partitions before it rejoins.
+ * False once the coordinator dropped it or moved to a generation without it. Anything else (the coordinator
+ * moving, the network) is thrown: not known either way.
+ */
+export async function confirmMember(memberId: string): Promise<boolean> {
+  const group = joined.get(memberId);
+  if (!group || group.memberId !== memberId || group.generationId === null || !group.coordinator)
+    return false;
+  try {
+    await group.coordinator.heartbeat({
+      groupId: group.groupId,
+      memberId,
+      groupGenerationId: group.generationId,
+    });
+    return true;
+  } catch (error) {
+    const { type, cause } = error as { type?: string; cause?: { type?: string } };
+    const code = type ?? cause?.type;
+    if (code === 'REBALANCE_IN_PROGRESS') return true;
+    if (code !== undefined && lostMembership.has(code)) return false;
+    throw error;
+  }
+}
+
+/** Forgets a member that left its group (the consumer stopped). */
+export function forgetMember(memberId: string): void {
+  joined.delete(memberId);
 }

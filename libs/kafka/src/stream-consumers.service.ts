@@ -129,6 +129,8 @@ export class StreamConsumers implements OnModuleInit, OnApplicationBootstrap, On
               if (!consumer) return Promise.reject(new Error(`consumer group ${groupId} is not running`));
               return consumer.commit(topic, partition, nextOffset);
             },
+            holdsAssignment: () =>
+              byGroup.get(groupId)?.consumer?.holdsAssignment() ?? Promise.resolve(false),
           },
           stats: { batches: 0, records: 0, failures: 0 },
         };
@@ -226,11 +228,11 @@ export class StreamConsumers implements OnModuleInit, OnApplicationBootstrap, On
       (assigned) => {
         for (const d of group.declared) d.options.onAssignment?.(d.instance, assigned);
       },
-      async () => {
+      async (removed) => {
         for (const d of group.declared) {
           if (!d.options.revoke) continue;
           try {
-            await d.options.revoke(d.instance);
+            await d.options.revoke(d.instance, removed);
           } catch (error) {
             this.logger.error({ err: error, groupId: group.groupId }, 'revoke hook failed before a rejoin');
           }

@@ -40,9 +40,10 @@ export interface StreamHandlerOptions<S> {
   /**
    * In a rebalance, before this member rejoins (it may lose any of its partitions): land what is buffered
    * and commit, and start nothing new until `onAssignment`. The rebalance waits for it (bounded by the
-   * rebalance timeout), so no other member reads these partitions while it runs.
+   * rebalance timeout), so no other member reads these partitions while it runs. Unless `removed`: the
+   * group dropped this member (its session expired) and its partitions may be read by others already.
    */
-  revoke?: (self: S) => Promise<void>;
+  revoke?: (self: S, removed: boolean) => Promise<void>;
   /** The component's own report, folded into the group's health entry (the worse state wins). */
   health?: (self: S) => HealthReport;
 }
@@ -51,6 +52,11 @@ export interface StreamHandlerOptions<S> {
 export interface StreamGroup {
   readonly groupId: string;
   commit(topic: string, partition: number, nextOffset: string): Promise<void>;
+  /**
+   * Asks the group coordinator whether this member still holds its assignment (one round trip): a handler
+   * about to write what it read somewhere Kafka cannot fence checks it first.
+   */
+  holdsAssignment(): Promise<boolean>;
 }
 
 export interface DecodedRecord<T> {
