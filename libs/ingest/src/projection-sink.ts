@@ -253,12 +253,27 @@ export class ProjectionSink {
       // maxBatchRecords, and a failing insert stops this batch from being resolved, so nothing is committed
       // past it.
       if (++state.buffered >= this.options.maxBatchRecords) {
-        await this.schedule(state);
-        await batch.heartbeat();
+        await this.heartbeating(batch, this.schedule(state));
       }
     }
     await batch.heartbeat();
-    if (state.failed) await this.schedule(state, true);
+    if (state.failed) await this.heartbeating(batch, this.schedule(state, true));
+  }
+
+  /**
+   * Keeps the group session alive while a cycle this batch waits for runs: KafkaJS heartbeats only between
+   * batches, so an insert slower than the session timeout (a busy engine) would get the member dropped and
+   * its partitions re-read elsewhere, for nothing: the engine is as slow for every member.
+   */
+  private async heartbeating(batch: ConsumedBatch, work: Promise<void>): Promise<void> {
+    // Errors (a rebalance starting) surface from the heartbeat after the work, as before.
+    const timer = setInterval(() => batch.heartbeat().catch(() => undefined), 1_000);
+    try {
+      await work;
+    } finally {
+      clearInterval(timer);
+    }
+    await batch.heartbeat();
   }
 
   /** Inserts and commits everything buffered (graceful shutdown). */
