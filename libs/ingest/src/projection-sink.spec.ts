@@ -333,4 +333,17 @@ describe('ProjectionSink', () => {
     await sut.drain();
     expect({ inserts, intents }).toEqual({ inserts: [], intents: [] });
   });
+
+  it('repeats a written-ahead range as it was even when the partition restarts below it (a lost commit)', async () => {
+    // Range 5-7 was written ahead after 0-4 landed, but 0-4's commit never reached the group: offset 0.
+    const pending = [{ topic: 't', partition: 0, firstOffset: '5', lastOffset: '7', records: 3, cycle: '' }];
+    const { sut, inserts, commits } = setup({ pending, insertPerRange: true, committed: { 0: 0 } });
+    await sut.handle(batch(0, range(0, 9), 0));
+    await sut.drain();
+    expect(inserts).toEqual([
+      { ids: [5, 6, 7], token: 'g:t:0:5-7' },
+      { ids: [8, 9], token: 'g:t:0:8-9' },
+    ]);
+    expect(commits).toEqual(['0@8', '0@10']);
+  });
 });

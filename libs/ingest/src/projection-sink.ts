@@ -211,6 +211,7 @@ export class ProjectionSink {
       // A failed cycle is in the write-ahead log: whoever holds its partitions now repeats it from there.
       state.failed = undefined;
       state.failures = 0;
+      state.retryAt = 0;
     }
     this.ready = this.batches.latest(this.options.groupId).then((latest) => this.planRepeats(latest, keep));
     // Nobody may await it before the first batch: a failure surfaces there (handle awaits it).
@@ -238,6 +239,10 @@ export class ProjectionSink {
       if (repeat) {
         const range = repeat.ranges.get(batch.partition)!;
         const part = repeat.parts.get(batch.partition)!;
+        // Below the range: records of the partition's earlier ranges, which landed before this one was
+        // written ahead (a partition's ranges run one after another); read again only because their commit
+        // was lost or moved back.
+        if (offset < range.first) continue;
         if (offset <= range.last) {
           this.add(part, stream, message, batch.partition, now);
           if (offset === range.last) this.rangeRead(state, repeat, batch.partition);

@@ -1,6 +1,6 @@
 import { gauge, type Logger } from '@sentio/observability';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import { beforeRejoin, confirmMember, forgetMember } from './kafkajs-patches.js';
+import { beforeRejoin, commitAsMember, confirmMember, forgetMember } from './kafkajs-patches.js';
 
 export interface ConsumedBatch {
   topic: string;
@@ -110,6 +110,16 @@ export class BatchConsumer {
   /** Commits `nextOffset` (the offset of the next record to read) for one partition. */
   async commit(topic: string, partition: number, nextOffset: string): Promise<void> {
     await this.consumer.commitOffsets([{ topic, partition, offset: nextOffset }]);
+  }
+
+  /**
+   * Commits like `commit`, but only as the holder of the partitions' current assignment: refused by the
+   * coordinator once this member's generation is over, never skipped silently. For handlers that write
+   * elsewhere first and commit after (ingest's sink), and retry a refused commit themselves.
+   */
+  async commitAssigned(topic: string, partition: number, nextOffset: string): Promise<void> {
+    if (this.memberId === undefined) throw new Error(`not a member of group ${this.options.groupId} yet`);
+    await commitAsMember(this.memberId, topic, partition, nextOffset);
   }
 
   /**

@@ -57,11 +57,27 @@ interface ConsumerGroupInternals {
   coordinator: {
     heartbeat(request: { groupId: string; memberId: string; groupGenerationId: number }): Promise<unknown>;
   } | null;
+  /** Built by each SyncGroup with that generation's member id and generation id, which its commits carry. */
+  offsetManager: {
+    commitOffsets(offsets: {
+      topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+    }): Promise<void>;
+  } | null;
   joinAndSync(): Promise<void>;
 }
 
-/** Each joined member's group, by member id: what `confirmMember` asks the coordinator about. */
-const joined = new Map<string, ConsumerGroupInternals>();
+/**
+ * Each joined member's group and the generation its last completed join (JoinGroup and SyncGroup) gave it,
+ * by member id: what `confirmMember` asks the coordinator about.
+ */
+const joined = new Map<
+  string,
+  {
+    group: ConsumerGroupInternals;
+    generation: number;
+    offsets: NonNullable<ConsumerGroupInternals['offsetManager']>;
+  }
+>();
 
 const consumerGroupPath = require.resolve('kafkajs/src/consumer/consumerGroup.js');
 const ConsumerGroup = require(consumerGroupPath) as { prototype: ConsumerGroupInternals };
@@ -76,7 +92,9 @@ ConsumerGroup.prototype.joinAndSync = async function (this: ConsumerGroupInterna
   const before = this.memberId;
   await joinAndSync.call(this);
   if (before && before !== this.memberId) joined.delete(before);
-  if (this.memberId) joined.set(this.memberId, this);
+  if (this.memberId && this.generationId !== null && this.offsetManager) {
+    joined.set(this.memberId, { group: this, generation: this.generationId, offsets: this.offsetManager });
+  }
 };
 
 /** Runs `hook` before each rejoin of this process's members of `groupId`; returns the unregister function. */
@@ -90,22 +108,21 @@ export function beforeRejoin(groupId: string, hook: RejoinHook): () => void {
 const lostMembership = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'FENCED_INSTANCE_ID']);
 
 /**
- * Asks the group coordinator (a heartbeat of the member's generation, whatever KafkaJS's own heartbeat
- * schedule) whether `memberId` still holds the assignment it joined with. True also while a rebalance is
- * being prepared: the member is still in the group and nobody else gets its partitions before it rejoins.
- * False once the coordinator dropped it or moved to a generation without it. Anything else (the coordinator
- * moving, the network) is thrown: not known either way.
+ * Asks the group coordinator (a heartbeat of the generation of the member's last completed join, whatever
+ * KafkaJS's own heartbeat schedule) whether `memberId` still holds the assignment that join gave it. True
+ * also while a rebalance is being prepared: the member is still in the group and nobody else gets its
+ * partitions before it rejoins. False once the coordinator dropped it or moved to another generation, and
+ * once the member itself has sent its JoinGroup (KafkaJS takes the new generation from the JoinGroup
+ * answer; others may be assigned its partitions from then on). Anything else (the coordinator moving, the
+ * network) is thrown: not known either way.
  */
 export async function confirmMember(memberId: string): Promise<boolean> {
-  const group = joined.get(memberId);
-  if (!group || group.memberId !== memberId || group.generationId === null || !group.coordinator)
-    return false;
+  const member = joined.get(memberId);
+  if (!member) return false;
+  const { group, generation } = member;
+  if (group.memberId !== memberId || group.generationId !== generation || !group.coordinator) return false;
   try {
-    await group.coordinator.heartbeat({
-      groupId: group.groupId,
-      memberId,
-      groupGenerationId: group.generationId,
-    });
+    await group.coordinator.heartbeat({ groupId: group.groupId, memberId, groupGenerationId: generation });
     return true;
   } catch (error) {
     const { type, cause } = error as { type?: string; cause?: { type?: string } };
@@ -114,6 +131,27 @@ export async function confirmMember(memberId: string): Promise<boolean> {
     if (code !== undefined && lostMembership.has(code)) return false;
     throw error;
   }
+}
+
+/**
+ * Commits `nextOffset` of one partition as the member of the generation its last completed join gave it, so
+ * the coordinator refuses it (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID) once that assignment is gone. The
+ * consumer's own `commitOffsets` does neither: it returns without committing while KafkaJS restarts its
+ * runner (after a crash), and its retries send the commit under whatever generation the member has by then,
+ * which can move the partition's new owner's offset back.
+ */
+export async function commitAsMember(
+  memberId: string,
+  topic: string,
+  partition: number,
+  nextOffset: string,
+): Promise<void> {
+  const member = joined.get(memberId);
+  if (!member)
+    throw new Error(`member ${memberId} holds no assignment: commit of ${topic}:${partition} refused`);
+  await member.offsets.commitOffsets({
+    topics: [{ topic, partitions: [{ partition, offset: nextOffset }] }],
+  });
 }
 
 /** Forgets a member that left its group (the consumer stopped). */

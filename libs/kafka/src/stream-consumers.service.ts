@@ -127,7 +127,7 @@ export class StreamConsumers implements OnModuleInit, OnApplicationBootstrap, On
             commit: (topic, partition, nextOffset) => {
               const consumer = byGroup.get(groupId)?.consumer;
               if (!consumer) return Promise.reject(new Error(`consumer group ${groupId} is not running`));
-              return consumer.commit(topic, partition, nextOffset);
+              return consumer.commitAssigned(topic, partition, nextOffset);
             },
             holdsAssignment: () =>
               byGroup.get(groupId)?.consumer?.holdsAssignment() ?? Promise.resolve(false),

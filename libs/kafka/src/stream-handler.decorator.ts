@@ -51,6 +51,10 @@ export interface StreamHandlerOptions<S> {
 /** The group a handler's batches come from: committing is how a `manual` handler says its records are durable. */
 export interface StreamGroup {
   readonly groupId: string;
+  /**
+   * Commits as the holder of the current assignment: refused (thrown) once this member's generation is over,
+   * never skipped; not retried, so a refused commit is the handler's to retry or give up.
+   */
   commit(topic: string, partition: number, nextOffset: string): Promise<void>;
   /**
    * Asks the group coordinator whether this member still holds its assignment (one round trip): a handler

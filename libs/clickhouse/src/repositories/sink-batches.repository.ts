@@ -68,11 +68,15 @@ export class SinkBatchesRepository {
   async latest(group: string): Promise<SinkBatch[]> {
     const newest = (
       await this.store.query<Row>(
-        `SELECT topic, partition, max(first_offset) AS first, argMax(last_offset, first_offset) AS last,
-                argMax(records, first_offset) AS records, argMax(cycle, first_offset) AS cycle
-         FROM ${this.store.table(this.table)}
-         WHERE consumer_group = {group:String}
-         GROUP BY topic, partition`,
+        // One whole row per partition (separate argMax calls could mix two rows sharing a first offset).
+        `SELECT topic, partition, newest.1 AS first, newest.2 AS last, newest.3 AS records, newest.4 AS cycle
+         FROM (
+           SELECT topic, partition,
+                  argMax((first_offset, last_offset, records, cycle), (first_offset, created_at)) AS newest
+           FROM ${this.store.table(this.table)}
+           WHERE consumer_group = {group:String}
+           GROUP BY topic, partition
+         )`,
         { group },
       )
     ).map(toBatch);
