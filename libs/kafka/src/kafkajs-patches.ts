@@ -37,6 +37,32 @@ if (!cached) throw new Error(`kafkajs patch: ${path} is not in the module cache`
 cached.exports = groupMessagesPerPartition;
 
 /**
+ * KafkaJS's offset manager keeps the broker that was the group coordinator when the generation started and,
+ * once that broker's connection is gone, looks the same node id up again: after the coordinator broker dies
+ * and leaves the metadata, that throws KafkaJSBrokerNotFound, which the commit's retry treats as fatal and
+ * the consumer crashes and restarts under a new member id (found by killing a cluster's coordinator under
+ * the detectors' scale test). The group moved to another broker: ask the cluster who coordinates it now.
+ */
+interface OffsetManagerInternals {
+  groupId: string;
+  coordinator: unknown;
+  cluster: { findGroupCoordinator(request: { groupId: string }): Promise<unknown> };
+  getCoordinator(): Promise<unknown>;
+}
+const offsetManagerPath = require.resolve('kafkajs/src/consumer/offsetManager/index.js');
+const OffsetManager = require(offsetManagerPath) as { prototype: OffsetManagerInternals };
+const getCoordinator = OffsetManager.prototype.getCoordinator;
+OffsetManager.prototype.getCoordinator = async function (this: OffsetManagerInternals) {
+  try {
+    return await getCoordinator.call(this);
+  } catch (error) {
+    if ((error as Error).name !== 'KafkaJSBrokerNotFound') throw error;
+    this.coordinator = await this.cluster.findGroupCoordinator({ groupId: this.groupId });
+    return this.coordinator;
+  }
+};
+
+/**
  * KafkaJS has no "partitions revoked" callback: when a rebalance starts, a member rejoins at once, while its
  * own work on the partitions it is about to lose (an ingest flush) may still run, so the next owner could
  * read them alongside it. Every rejoin of a group member (not its first join) goes through
