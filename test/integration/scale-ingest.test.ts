@@ -170,7 +170,7 @@ describe('ingest scaled out by consumer group over one shared ClickHouse engine'
     const [b, c, d] = await Promise.all([
       member('b'),
       member('c'),
-      member('d', { SENTIO_FAULT_CRASH_AFTER_INSERTS: '60' }, false),
+      member('d', { SENTIO_FAULT_CRASH_AFTER_INSERTS: '20' }, false),
     ]);
     expect(await d.exited()).toBe('SIGKILL');
     await waitGroup(3);
