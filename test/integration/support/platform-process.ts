@@ -47,7 +47,13 @@ export class PlatformProcess {
       },
     );
     const platform = new PlatformProcess(child, `http://127.0.0.1:${port}`);
-    await platform.waitHealthy(readyComponent, timeoutMs);
+    try {
+      await platform.waitHealthy(readyComponent, timeoutMs);
+    } catch (error) {
+      // Nobody else holds it: left running, it would outlive the test and load the machine for the rest.
+      child.kill('SIGKILL');
+      throw error;
+    }
     return platform;
   }
 
