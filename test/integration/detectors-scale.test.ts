@@ -80,8 +80,10 @@ describe('detectors: several processes in one group, a member added, a broker an
         // Raw levels: a window re-scored after a takeover then has exactly the first owner's input, which
         // the test checks score for score (the moving baseline is rebuilt from rebuildMs of records only).
         '  baselineTauRows: 0',
-        // Three wall seconds are 60 steps here: the window, the lateness and the longest filled gap fit.
-        '  rebuildMs: 3000',
+        // rebuildMs is log (wall) time: at full pace three seconds are 60 steps, but on a loaded machine the
+        // producer fell behind, 3 s held 10-15 steps and rebuilt no window (a 00:35 UTC run: the new owner
+        // missed 9 windows per device). 30 s cover a window, the lateness and the longest filled gap.
+        '  rebuildMs: 30000',
         '  modelCheckMs: 0',
       ].join('\n'),
     );
