@@ -35,19 +35,10 @@ export class KafkaCluster {
       await cluster({ ...env, SENTIO_KAFKA_START_TIMEOUT: '400' }, ['start'], 420_000);
     } catch (e) {
       // What the nodes logged goes with the error: their folders are removed next.
-      const logs = [1, 2, 3].map((n) => {
-        const file = join(
-          env.SENTIO_STATE_DIR,
-          `kafka-cluster-${env.SENTIO_KAFKA_CLUSTER_PORT}`,
-          `node-${n}`,
-          'logs',
-          'server.log',
-        );
-        return `node ${n}: ${existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-15).join('\n') : 'no log'}`;
-      });
+      const logs = nodeLogs(env);
       await cluster(env, ['stop'], 120_000).catch(() => undefined);
       rmSync(env.SENTIO_STATE_DIR, { recursive: true, force: true });
-      throw new Error(`${(e as Error).message}\n${logs.join('\n')}`, { cause: e });
+      throw new Error(`${(e as Error).message}\n${logs}`, { cause: e });
     }
     const started = new KafkaCluster(env, (await cluster(env, ['bootstrap'])).trim());
     for (const key of ['KAFKA_BROKERS', 'KAFKA_REPLICATION_FACTOR']) started.saved[key] = process.env[key];
@@ -67,7 +58,11 @@ export class KafkaCluster {
 
   /** Resolves once every node logged its start (a restarted one too). */
   async waitReady(timeoutS = 180): Promise<void> {
-    await cluster(this.env, ['wait', String(timeoutS)], (timeoutS + 20) * 1000);
+    try {
+      await cluster(this.env, ['wait', String(timeoutS)], (timeoutS + 20) * 1000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${nodeLogs(this.env)}`, { cause: e });
+    }
   }
 
   /**
@@ -110,6 +105,23 @@ export class KafkaCluster {
       else process.env[key] = value;
     }
   }
+}
+
+/** The last lines each node logged (its server.log and its JVM's output). */
+function nodeLogs(env: Record<string, string>): string {
+  const tail = (file: string) =>
+    existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-15).join('\n') : 'none';
+  return [1, 2, 3]
+    .map((n) => {
+      const logs = join(
+        env['SENTIO_STATE_DIR']!,
+        `kafka-cluster-${env['SENTIO_KAFKA_CLUSTER_PORT']}`,
+        `node-${n}`,
+        'logs',
+      );
+      return `node ${n} server.log:\n${tail(join(logs, 'server.log'))}\nnode ${n} stdout.log:\n${tail(join(logs, 'stdout.log'))}`;
+    })
+    .join('\n');
 }
 
 async function cluster(env: Record<string, string>, args: string[], timeout = 30_000): Promise<string> {
