@@ -14,13 +14,6 @@ export interface PassOptions {
   start: PartitionOffsets;
   /** Per partition, where to stop (exclusive). */
   end: PartitionOffsets;
-  /**
-   * A moving end (catching up with live ingest): a partition that reaches its end reads on to the newest
-   * target at once instead of waiting for the slowest partition and a new pass (a new consumer group, a
-   * drained sink); the pass ends once its partitions are at their ends and at most `settledBelow` records
-   * are left behind the newest target.
-   */
-  follow?: { target(): Promise<PartitionOffsets>; settledBelow: number };
   /** The topic's stream, projected into the version being filled. */
   streams: StreamProjection<unknown>[];
   batches: SinkBatchesRepository;
@@ -29,8 +22,8 @@ export interface PassOptions {
   commitFrontiers(frontiers: Array<{ topic: string; partition: number; nextOffset: string }>): Promise<void>;
   sink: SinkOptions;
   logger: Logger;
-  /** Records handed to the sink, and how many are left up to the (newest) end. */
-  onProgress(records: number, lag: number): void;
+  /** Records handed to the sink, and each partition's position after them. */
+  onProgress(records: number, position: PartitionOffsets): void;
   /** Aborted: stop at the next batch, land and commit what is buffered (pause and cancel). */
   signal: AbortSignal;
   /** Where records that retention deleted from Kafka are read from, before Kafka takes over. */
@@ -63,18 +56,12 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     await frontier.flush();
   };
   const position = new Map(o.start);
-  const end = new Map(o.end);
-  const lag = () => {
-    let n = 0n;
-    for (const [p, e] of end) if (e > (position.get(p) ?? 0n)) n += e - (position.get(p) ?? 0n);
-    return Number(n);
-  };
   // Offsets below the log's start are gone from Kafka: read them from the archive first, seamlessly.
   const { low } = await watermarks(o.kafka, o.topic);
   for (const p of todo) {
     const from = position.get(p) ?? 0n;
     const kafkaStart = low.get(p) ?? 0n;
-    const until = end.get(p)! < kafkaStart ? end.get(p)! : kafkaStart;
+    const until = o.end.get(p)! < kafkaStart ? o.end.get(p)! : kafkaStart;
     if (from >= until) continue;
     if (!o.archive)
       throw new Error(
@@ -90,29 +77,22 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
         heartbeat: async () => undefined,
       });
       position.set(p, BigInt(messages.at(-1)!.offset) + 1n);
-      o.onProgress(messages.length, lag());
+      o.onProgress(messages.length, position);
     }
     if (o.signal.aborted) {
       await land();
       return 'stopped';
     }
   }
-  const remaining = new Set(todo.filter((p) => (position.get(p) ?? 0n) < end.get(p)!));
+  const remaining = new Set(todo.filter((p) => (position.get(p) ?? 0n) < o.end.get(p)!));
   const slice = Math.max(500, Math.floor(o.sink.maxBatchRecords / Math.max(1, remaining.size)));
   if (remaining.size === 0) {
     await land();
     return 'done';
   }
   let finish!: (how: 'done' | 'stopped') => void;
-  let ended = false;
   let failed: unknown;
-  const finished = new Promise<'done' | 'stopped'>(
-    (resolve) =>
-      (finish = (how) => {
-        ended = true;
-        resolve(how);
-      }),
-  );
+  const finished = new Promise<'done' | 'stopped'>((resolve) => (finish = resolve));
   const onAbort = () => finish('stopped');
   o.signal.addEventListener('abort', onAbort, { once: true });
   if (o.signal.aborted) finish('stopped');
@@ -142,38 +122,10 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
     for (const partition of remaining)
       consumer.seek({ topic: o.topic, partition, offset: String(position.get(partition) ?? 0n) });
   });
-  // Following a moving end: once the newest target is within `settledBelow`, partitions only finish.
-  let settled = o.follow === undefined;
-  let following = false;
-  const follow = async () => {
-    if (following) return;
-    following = true;
-    try {
-      const target = await o.follow!.target();
-      // Synchronous from here: a partition that finished while the target was asked for is extended too.
-      following = false;
-      if (ended) return;
-      for (const [p, t] of target) if (t > (end.get(p) ?? 0n)) end.set(p, t);
-      if (lag() <= o.follow!.settledBelow) settled = true;
-      for (const [partition, e] of end) {
-        if (settled || remaining.has(partition) || (position.get(partition) ?? 0n) >= e) continue;
-        remaining.add(partition);
-        // The fetch position ran past the old end (a batch's tail was skipped): read on from the position.
-        consumer.seek({ topic: o.topic, partition, offset: String(position.get(partition) ?? 0n) });
-        consumer.resume([{ topic: o.topic, partitions: [partition] }]);
-      }
-      if (remaining.size === 0) finish('done');
-    } catch (error) {
-      following = false;
-      failed = error;
-      finish('stopped');
-    }
-  };
   const done = (partition: number) => {
     if (!remaining.delete(partition)) return;
     consumer.pause([{ topic: o.topic, partitions: [partition] }]);
-    if (!settled) void follow();
-    else if (remaining.size === 0) finish('done');
+    if (remaining.size === 0) finish('done');
   };
   try {
     await consumer.connect();
@@ -187,10 +139,10 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
         const p = batch.partition;
         if (!remaining.has(p) || o.signal.aborted || !isRunning() || isStale()) return;
         const from = position.get(p) ?? 0n;
-        const until = end.get(p)!;
+        const end = o.end.get(p)!;
         const messages = batch.messages.filter((m) => {
           const offset = BigInt(m.offset);
-          return offset >= from && offset < until;
+          return offset >= from && offset < end;
         });
         // In slices: partitions decode concurrently, and each waits once the topic's buffer is full, so what
         // is buffered stays near one block, and a pause stops after the slice at hand.
@@ -205,14 +157,11 @@ export async function runPass(o: PassOptions): Promise<'done' | 'stopped'> {
             heartbeat,
           });
           position.set(p, BigInt(part.at(-1)!.offset) + 1n);
-          o.onProgress(part.length, lag());
+          o.onProgress(part.length, position);
         }
         resolveOffset(batch.lastOffset());
         // Offsets missing below the end (compacted away, transaction markers) end the partition too.
-        if (BigInt(batch.lastOffset()) + 1n >= until) {
-          if ((position.get(p) ?? 0n) < until) position.set(p, until);
-          done(p);
-        }
+        if (BigInt(batch.lastOffset()) + 1n >= end) done(p);
       },
     });
     for (const partition of remaining) {

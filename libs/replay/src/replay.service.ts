@@ -491,20 +491,14 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     // Rows are written with the current column set, and a swap must not serve a version without it.
     await this.versionsService.alignColumns(family, version);
     const streams = await this.streams(family, version, r);
-    // `follow`: catching up, the pass reads on towards what live ingest commits meanwhile (one consumer, one
-    // sink, no barrier between rounds) until it is within the swap threshold.
-    const pass = async (start: PartitionOffsets, end: PartitionOffsets, follow = false) => {
+    const pass = async (start: PartitionOffsets, end: PartitionOffsets) => {
+      const total = sumGaps(start, end);
+      let done = 0;
       const result = await runPass({
         kafka: this.kafka,
         topic,
         start,
         end,
-        ...(follow && {
-          follow: {
-            target: () => committedOffsets(this.kafka, this.ingestGroupId, topic),
-            settledBelow: this.config.swapThresholdRecords,
-          },
-        }),
         streams,
         batches: this.batches,
         deadLetters: this.taggedDeadLetters(r.id),
@@ -516,7 +510,10 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
           afterInsert: this.config.crashAfterInserts > 0 ? (n) => this.crashIfDue(n) : undefined,
         },
         logger: log,
-        onProgress: (records, lag) => run.advance(records, lag),
+        onProgress: (records) => {
+          done += records;
+          run.advance(records, Math.max(0, total - done));
+        },
         signal: run.controller.signal,
         archive: this.archive,
       });
@@ -527,15 +524,14 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
       const start = await this.requireFrontier(family, version);
       return pass(start, await this.endOffsets(topic, r.toMs ?? undefined));
     }
-    // Catch up towards what live ingest has committed, which keeps moving (another pass only when live
-    // ingest got ahead again while the last one landed its buffers).
+    // Catch up in rounds towards what live ingest has committed, which keeps moving.
     for (;;) {
       const start = await this.requireFrontier(family, version);
       const target = await committedOffsets(this.kafka, this.ingestGroupId, topic);
       const behind = sumGaps(start, target);
       run.lag = behind;
       if (behind <= this.config.swapThresholdRecords) break;
-      if (!(await pass(start, target, true))) return false;
+      if (!(await pass(start, target))) return false;
     }
     run.catchUpSeconds = round1((performance.now() - run.startedAt) / 1000);
     if (!swap) return true;
