@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { runSupervised } from '@sentio/kafka';
 import type { Logger } from '@sentio/observability';
 import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 
@@ -27,11 +28,13 @@ async function fetchOffsets(
  */
 export class TopicReader {
   private readonly consumer: Consumer;
+  private readonly groupId: string;
   private resolveCaughtUp!: () => void;
   readonly caughtUp: Promise<void>;
   private remaining = new Map<string, bigint>();
   /** Next offset to read per `topic:partition`, as far as batches have ended. */
   private readonly position = new Map<string, bigint>();
+  private stopped = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -46,8 +49,9 @@ export class TopicReader {
     /** Only these partitions count for `caughtUp` (others are still read; the handler sees them). */
     private readonly only?: ReadonlySet<number>,
   ) {
+    this.groupId = `${name}-reader-${randomBytes(6).toString('hex')}`;
     this.consumer = kafka.consumer({
-      groupId: `${name}-reader-${randomBytes(6).toString('hex')}`,
+      groupId: this.groupId,
       maxWaitTimeInMs: 100,
       sessionTimeout: 30_000,
     });
@@ -78,21 +82,33 @@ export class TopicReader {
         if (this.remaining.size === 0) this.resolveCaughtUp();
       }
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) =>
-      this.logger.error({ err: payload.error, topics: this.topics }, 'topic reader crashed'),
-    );
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
-        for (const message of batch.messages) {
-          await this.handler(batch.topic, batch.partition, message);
-          resolveOffset(message.offset);
-        }
-        await heartbeat();
-      },
+    // It commits nothing: started again after a crash, it goes on from where its batches ended.
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      for (const [key, offset] of this.position) {
+        const at = key.lastIndexOf(':');
+        this.consumer.seek({
+          topic: key.slice(0, at),
+          partition: Number(key.slice(at + 1)),
+          offset: String(offset),
+        });
+      }
     });
+    await runSupervised(
+      this.consumer,
+      {
+        autoCommit: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+          for (const message of batch.messages) {
+            await this.handler(batch.topic, batch.partition, message);
+            resolveOffset(message.offset);
+          }
+          await heartbeat();
+        },
+      },
+      { groupId: this.groupId, logger: this.logger, stopping: () => this.stopped },
+    );
   }
 
   /** Resolves once everything written to the topics before this call has been read (and handled). */
@@ -117,6 +133,7 @@ export class TopicReader {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.consumer.disconnect().catch(() => undefined);
   }
 }

@@ -1,5 +1,6 @@
 import { gauge, type Logger } from '@sentio/observability';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka, KafkaMessage } from 'kafkajs';
+import { asRejoin, runSupervised, type Supervised } from './consumer-recovery.js';
 import { beforeRejoin, commitAsMember, confirmMember, forgetMember } from './kafkajs-patches.js';
 
 export interface ConsumedBatch {
@@ -41,6 +42,7 @@ export class BatchConsumer {
   private unregister: (() => void) | undefined;
   /** The member id of the last join: whose membership `holdsAssignment` confirms. */
   private memberId: string | undefined;
+  private supervised: Supervised | undefined;
 
   constructor(
     kafka: Kafka,
@@ -72,31 +74,29 @@ export class BatchConsumer {
         ),
       );
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
-      this.logger.error(
-        { err: payload.error, groupId: payload.groupId, restart: payload.restart },
-        'consumer crashed',
-      );
-    });
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: this.options.topics,
       fromBeginning: this.options.fromBeginning ?? true,
     });
-    await this.consumer.run({
+    const run = {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         // Records not handed over stay unresolved and uncommitted: the next owner reads them again.
         if (this.stopping || !isRunning() || isStale() || batch.messages.length === 0) return;
-        await handler({
-          topic: batch.topic,
-          partition: batch.partition,
-          messages: batch.messages,
-          highWatermark: batch.highWatermark,
-          heartbeat,
-        });
+        try {
+          await handler({
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages,
+            highWatermark: batch.highWatermark,
+            heartbeat,
+          });
+        } catch (error) {
+          throw asRejoin(error);
+        }
         const last = batch.lastOffset();
         resolveOffset(last);
         lag.set(
@@ -104,7 +104,17 @@ export class BatchConsumer {
           Math.max(0, Number(batch.highWatermark) - Number(last) - 1),
         );
       },
+    } satisfies ConsumerRunConfig;
+    this.supervised = await runSupervised(this.consumer, run, {
+      groupId: this.options.groupId,
+      logger: this.logger,
+      stopping: () => this.stopping,
     });
+  }
+
+  /** Set while KafkaJS has crashed the consumer and it waits to be started again. */
+  get crashed(): string | undefined {
+    return this.supervised?.down ? (this.supervised.lastCrash ?? 'crashed') : undefined;
   }
 
   /** Commits `nextOffset` (the offset of the next record to read) for one partition. */

@@ -11,6 +11,7 @@ export {
   type BatchConsumerOptions,
   type ConsumedBatch,
 } from './batch-consumer.js';
+export { asRejoin, runSupervised, type Supervised } from './consumer-recovery.js';
 export { DeadLetterPublisher, deadLetterHeaders, type DeadLetter } from './dead-letter.js';
 export { eventTopics, streamTopicSpecs } from './event-topics.js';
 export { KafkaModule } from './kafka.module.js';

@@ -307,10 +307,17 @@ export class StreamConsumers implements OnModuleInit, OnApplicationBootstrap, On
     handled.inc(labels, batch.messages.length);
   }
 
-  /** Up while batches go through; degraded while a handler keeps failing (its records wait, uncommitted). */
+  /**
+   * Up while batches go through; degraded while a handler keeps failing (its records wait, uncommitted);
+   * down while the consumer is crashed and waiting to be started again.
+   */
   private report(group: Group): HealthReport {
     const own = group.declared.map((d) => d.options.health?.(d.instance)).filter((r) => r !== undefined);
-    const states: HealthState[] = [group.stats.failures > 0 ? 'degraded' : 'up', ...own.map((r) => r.state)];
+    const crashed = group.consumer?.crashed;
+    const states: HealthState[] = [
+      crashed ? 'down' : group.stats.failures > 0 ? 'degraded' : 'up',
+      ...own.map((r) => r.state),
+    ];
     const state = states.reduce((worst, s) => (order[s] > order[worst] ? s : worst), 'up');
     return {
       state,
@@ -319,6 +326,7 @@ export class StreamConsumers implements OnModuleInit, OnApplicationBootstrap, On
         topics: group.routes.size,
         ...Object.assign({}, ...own.map((r) => r.detail ?? {})),
         batches: group.stats.batches,
+        ...(crashed ? { consumerCrashed: crashed } : {}),
         ...(group.stats.failures > 0
           ? { handlerFailures: group.stats.failures, lastError: group.stats.lastError }
           : {}),

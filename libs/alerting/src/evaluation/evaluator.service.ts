@@ -6,12 +6,15 @@ import {
   KAFKA,
   KAFKA_CONFIG,
   LOGGER,
+  asRejoin,
   ensureTopics,
+  runSupervised,
   type EventTopics,
   type KafkaConfig,
+  type Supervised,
 } from '@sentio/kafka';
 import { counter, gauge, HealthRegistry, histogram, type Logger } from '@sentio/observability';
-import type { Consumer, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import type { AlertingConfig } from '../alerting.config.js';
 import { ALERTING_CONFIG } from '../alerting.tokens.js';
 import { alertingTopics, alertingTopicSpecs } from '../alerting-topics.js';
@@ -112,6 +115,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
   private assigned = new Set<number>();
   private acquiring: Promise<void> = Promise.resolve();
   private consumer: Consumer | undefined;
+  private supervised: Supervised | undefined;
   private lifecycle: TopicReader | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -207,42 +211,38 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
+    // A crashed consumer comes back as a new member: whatever it owns then is restored from the committed
+    // state, as after any hand-over, not continued from engines that missed the generations in between.
+    consumer.on(consumer.events.CRASH, () => {
+      this.assigned = new Set();
+      for (const state of [...this.partitions.values()]) this.release(state, 'consumer crashed');
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: this.inputs, fromBeginning: true });
-    await consumer.run({
+    const run = {
       autoCommit: false,
       // Offsets move only when a batch was evaluated: a batch of a partition still being restored is
       // fetched again once the partition resumes.
       eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        if (this.stopped || !isRunning() || isStale()) return;
-        const state = this.partitions.get(batch.partition);
-        if (!state) return;
-        const decode = decoders[batch.topic]!;
-        await codecs.telemetry.prepare(batch.messages.map((m) => m.value));
-        if (this.partitions.get(batch.partition) !== state) return;
-        for (const message of batch.messages) {
-          const input = decode(message.value);
-          // Undecodable inputs are the projections' business (ingest dead-letters them); alerting skips them.
-          if (!input) continue;
-          this.emit(state, state.engine.process(input));
+      eachBatch: async (payload: EachBatchPayload) => {
+        try {
+          await this.evaluate(payload, decoders, (values) => codecs.telemetry.prepare(values));
+        } catch (error) {
+          throw asRejoin(error);
         }
-        state.lastInputAt = Date.now();
-        evaluated.inc({ topic: batch.topic }, batch.messages.length);
-        const last = batch.lastOffset();
-        state.positions.set(batch.topic, (BigInt(last) + 1n).toString());
-        state.offsetsDirty = true;
-        resolveOffset(last);
-        // Back-pressure: a slow broker makes the consumer wait instead of piling up transitions.
-        if (state.pendingAlerts.length > 20_000) await this.commitPartition(state);
-        await heartbeat();
       },
+    } satisfies ConsumerRunConfig;
+    this.supervised = await runSupervised(consumer, run, {
+      groupId: this.config.groupId,
+      logger: this.logger,
+      stopping: () => this.stopped,
     });
     this.timer = setInterval(() => void this.tick(), Math.min(this.config.commitIntervalMs, 500));
     this.health.register('alerting-evaluator', () => ({
-      state: 'up',
+      state: this.supervised?.down ? 'down' : 'up',
       detail: {
         groupId: this.config.groupId,
+        ...(this.supervised?.down ? { consumerCrashed: this.supervised.lastCrash } : {}),
         rules: this.rules.ruleSet.rules.size,
         assigned: [...this.assigned].sort((a, b) => a - b),
         partitions: [...this.partitions.keys()].sort((a, b) => a - b),
@@ -253,6 +253,34 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       { groupId: this.config.groupId, rules: this.rules.ruleSet.rules.size },
       'alerting evaluating',
     );
+  }
+
+  private async evaluate(
+    { batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload,
+    decoders: Record<string, (value: Buffer | null) => EngineInput | undefined>,
+    prepare: (values: Array<Buffer | null>) => Promise<void>,
+  ): Promise<void> {
+    if (this.stopped || !isRunning() || isStale()) return;
+    const state = this.partitions.get(batch.partition);
+    if (!state) return;
+    const decode = decoders[batch.topic]!;
+    await prepare(batch.messages.map((m) => m.value));
+    if (this.partitions.get(batch.partition) !== state) return;
+    for (const message of batch.messages) {
+      const input = decode(message.value);
+      // Undecodable inputs are the projections' business (ingest dead-letters them); alerting skips them.
+      if (!input) continue;
+      this.emit(state, state.engine.process(input));
+    }
+    state.lastInputAt = Date.now();
+    evaluated.inc({ topic: batch.topic }, batch.messages.length);
+    const last = batch.lastOffset();
+    state.positions.set(batch.topic, (BigInt(last) + 1n).toString());
+    state.offsetsDirty = true;
+    resolveOffset(last);
+    // Back-pressure: a slow broker makes the consumer wait instead of piling up transitions.
+    if (state.pendingAlerts.length > 20_000) await this.commitPartition(state);
+    await heartbeat();
   }
 
   /**

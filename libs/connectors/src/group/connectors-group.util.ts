@@ -1,4 +1,4 @@
-import { ensureTopics, type KafkaConfig } from '@sentio/kafka';
+import { ensureTopics, runSupervised, type KafkaConfig } from '@sentio/kafka';
 import type { HealthReport, Logger } from '@sentio/observability';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { ConnectorsGroupConfig } from '../connectors.config.js';
@@ -142,9 +142,6 @@ export class ConnectorsGroup {
       this.assignments++;
       void apply(new Set(payload.memberAssignment[this.topic] ?? []), 'rebalance');
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.logger.error({ err: payload.error, restart: payload.restart }, 'connectors group member crashed');
-    });
     this.watchdog = setInterval(() => {
       if (this.stopped || this.fenced || this.owned.size === 0) return;
       if (Date.now() - this.lastContactAt <= this.config.sessionTimeoutMs) return;
@@ -160,7 +157,12 @@ export class ConnectorsGroup {
     await this.admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topics: [this.topic], fromBeginning: false });
-    await consumer.run({ autoCommit: false, eachBatch: async () => undefined });
+    // A crashed member's devices are released by the watchdog after a session timeout without contact.
+    await runSupervised(
+      consumer,
+      { autoCommit: false, eachBatch: async () => undefined },
+      { groupId: this.config.id, logger: this.logger, stopping: () => this.stopped },
+    );
   }
 
   /** Leaves the group (its slots go to the others at once) after `release` stopped every reader. */
