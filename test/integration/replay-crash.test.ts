@@ -26,6 +26,7 @@ describe('replay: killed between insert and commit, resumed, exact counts in the
   let store: ClickHouseStore;
   let dryRun: CliResult;
   let crashed: CliResult;
+  let crashedInBuild: CliResult;
   let resumed: CliResult;
   let midpointMs: number;
   let expectedFromMidpoint: number;
@@ -56,6 +57,13 @@ describe('replay: killed between insert and commit, resumed, exact counts in the
       ...env,
       SENTIO_FAULT_REPLAY_CRASH_AFTER_INSERTS: '3',
     });
+    // Resumed, it loads the rest of the history in bulk and is killed again halfway through building the
+    // rollups from it (small device ranges: many statements).
+    crashedInBuild = await sentio(['replay', 'projection', 'metrics'], {
+      ...env,
+      REPLAY_BULK_BUILD_CHUNK_ROWS: '5000',
+      SENTIO_FAULT_REPLAY_CRASH_IN_BUILD_AFTER: '20',
+    });
     resumed = await sentio(['replay', 'projection', 'metrics'], env);
     store = openStore(box);
     await ProjectionVersions.attach(store, logger, 0);
@@ -84,12 +92,25 @@ describe('replay: killed between insert and commit, resumed, exact counts in the
     );
   });
 
-  it('the second run resumed the same replay, repeated the written-ahead range and swapped version 2 in', () => {
-    expect(resumed.code, resumed.stderr.slice(-3000)).toBe(0);
+  it('the first run loaded the history in bulk, into a staging table without rollup views', () => {
+    expect(crashed.stdout + crashed.stderr).toContain('replay: history loads in bulk');
+  });
+
+  it('the second run resumed the same replay, repeated the written-ahead range and died building the rollups', () => {
     // Logs are JSON lines on stdout beside the report (observability's choice): look in both streams.
-    const output = resumed.stdout + resumed.stderr;
+    const output = crashedInBuild.stdout + crashedInBuild.stderr;
+    expect(crashedInBuild.signal, output.slice(-3000)).toBe('SIGKILL');
     expect(output).toContain('resuming the unfinished replay of the family');
     expect(output).toContain('repeating a written-ahead cycle');
+    expect(output).toContain('fault injection: killing the replay in its bulk build');
+    expect(output).not.toContain('replay: history built in bulk');
+  });
+
+  it('the third run built the rollups again from the start and swapped version 2 in', () => {
+    expect(resumed.code, resumed.stderr.slice(-3000)).toBe(0);
+    const output = resumed.stdout + resumed.stderr;
+    expect(output).toContain('resuming the unfinished replay of the family');
+    expect(output).toContain('replay: history built in bulk');
     expect(resumed.stdout).toMatch(/metrics v2 done: .*swapped in/);
   });
 
@@ -109,5 +130,27 @@ describe('replay: killed between insert and commit, resumed, exact counts in the
     // Logical names now resolve to version 2.
     expect(store.table('metrics_5m')).toBe(`${box.database}.metrics_5m_v2`);
     expect(await new MetricsRepository(store).count()).toBe(EVENTS);
+  });
+
+  it('the rollups built in bulk equal an aggregation of the raw rows, and the staging table is gone', async () => {
+    const raw = store.table('metrics@2');
+    const [diff] = await store.query<{ minutes: string; differing: string; staging: string }>(
+      `SELECT count() AS minutes,
+              countIf(r.n != a.n OR r.lo != a.lo OR r.hi != a.hi OR abs(r.total - a.total) > 1e-6) AS differing,
+              (SELECT count() FROM system.tables
+               WHERE database = {db:String} AND name = 'metrics_v2_bulk') AS staging
+       FROM (SELECT device_id, metric, ts, countMerge(count) AS n, minMerge(min_value) AS lo,
+                    maxMerge(max_value) AS hi, sumMerge(sum_value) AS total
+             FROM ${store.table('metrics_1m@2')} GROUP BY device_id, metric, ts) AS r
+       FULL OUTER JOIN
+            (SELECT device_id, metric, toStartOfMinute(ts) AS ts, count() AS n, min(value) AS lo,
+                    max(value) AS hi, sum(value) AS total
+             FROM ${raw} WHERE value IS NOT NULL AND quality != 'BAD' GROUP BY device_id, metric, ts) AS a
+       USING (device_id, metric, ts)`,
+      { db: box.database },
+    );
+    expect(Number(diff!.minutes)).toBeGreaterThan(0);
+    expect(Number(diff!.differing)).toBe(0);
+    expect(Number(diff!.staging)).toBe(0);
   });
 });

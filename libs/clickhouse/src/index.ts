@@ -3,6 +3,11 @@ export { ClickHouseStore } from './clickhouse-store.js';
 export { migrate, migrationsDir, readMigrations, splitStatements, type Migration } from './migrations.js';
 export type { Projection } from './repositories/projection.type.js';
 export { MetricsRepository } from './repositories/metrics.repository.js';
+export {
+  MetricsRollupBuildRepository,
+  type DeviceRange,
+  type RollupView,
+} from './repositories/metrics-rollup-build.repository.js';
 export { LogsRepository } from './repositories/logs.repository.js';
 export { SpansRepository } from './repositories/spans.repository.js';
 export { DevicesRepository, type DeviceRow } from './repositories/devices.repository.js';

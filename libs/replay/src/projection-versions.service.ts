@@ -8,6 +8,7 @@ import {
   type VersionInfo,
 } from '@sentio/clickhouse';
 import { LOGGER, type Logger } from '@sentio/observability';
+import { BulkLoadService } from './bulk-load.service.js';
 
 export interface VersionStatus extends VersionInfo {
   live: boolean;
@@ -33,6 +34,7 @@ export class ProjectionVersionsService {
     @Inject(ClickHouseStore) private readonly store: ClickHouseStore,
     @Inject(ProjectionVersions) readonly versions: ProjectionVersions,
     @Inject(ReplaysRepository) private readonly replays: ReplaysRepository,
+    @Inject(BulkLoadService) private readonly bulk: BulkLoadService,
     @Inject(LOGGER) logger: Logger,
   ) {
     this.logger = logger.child({ component: 'replay' });
@@ -173,6 +175,7 @@ export class ProjectionVersionsService {
     const info = this.versions.version(family, version);
     if (!info || info.dropped) throw new Error(`${family} has no version ${version}`);
     const db = this.store.database;
+    await this.bulk.discard(family, version);
     for (const table of info.tables)
       await this.store.command(`TRUNCATE TABLE IF EXISTS ${db}.${physicalName(table, version)}`);
     await this.replays.forget(family, version, writeAheadGroup(family, version));
@@ -191,6 +194,7 @@ export class ProjectionVersionsService {
     for (const view of await this.views(tables))
       await this.store.command(`DROP VIEW IF EXISTS ${db}.${view.name}`);
     for (const table of tables) await this.store.command(`DROP TABLE IF EXISTS ${db}.${table}`);
+    await this.bulk.discard(family, version);
     await this.replays.forget(family, version, writeAheadGroup(family, version));
     await this.versions.register(info, true);
     this.logger.info({ family, version, tables }, 'projection version dropped');

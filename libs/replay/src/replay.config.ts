@@ -17,20 +17,36 @@ export const replayConfigSection = defineConfigSection(
      * replayed while live writes to the family are held for the swap (so this bounds how long they wait).
      */
     swapThresholdRecords: configFields.positiveInt().default(20_000),
+    /**
+     * A rebuild into an empty version whose raw table feeds rollup views loads the history into a staging
+     * table without views and builds each rollup once from it (BulkLoadService); false: every block goes
+     * through the views, as live ingest's do.
+     */
+    bulkLoad: configFields.flag().default(true),
+    /**
+     * Raw rows per statement of a bulk build (a device range): smaller ranges give live ingest's inserts
+     * more turns on the embedded engine while the rollups are built.
+     */
+    bulkBuildChunkRows: configFields.positiveInt().default(500_000),
     /** Records per second assumed by a dry run's estimate before any replay has been measured here. */
     estimateRatePerSecond: configFields.positiveInt().default(50_000),
     /** Where `sentio archive` writes closed time ranges of each topic (Avro object container files + index). */
     archiveDir: z.string().min(1).default('.sentio/archive'),
     /** Fault injection for the crash test: SIGKILL after this many inserts, before the commit. 0 = never. */
     crashAfterInserts: configFields.nonNegativeInt().default(0),
+    /** Fault injection: SIGKILL after this many rollup statements of a bulk build, before it ends. 0 = never. */
+    crashInBuildAfter: configFields.nonNegativeInt().default(0),
   }),
   {
     maxBatchRecords: 'REPLAY_MAX_BATCH_RECORDS',
     flushIntervalMs: 'REPLAY_FLUSH_INTERVAL_MS',
     swapThresholdRecords: 'REPLAY_SWAP_THRESHOLD_RECORDS',
+    bulkLoad: 'REPLAY_BULK_LOAD',
+    bulkBuildChunkRows: 'REPLAY_BULK_BUILD_CHUNK_ROWS',
     estimateRatePerSecond: 'REPLAY_ESTIMATE_RATE',
     archiveDir: 'SENTIO_ARCHIVE_DIR',
     crashAfterInserts: 'SENTIO_FAULT_REPLAY_CRASH_AFTER_INSERTS',
+    crashInBuildAfter: 'SENTIO_FAULT_REPLAY_CRASH_IN_BUILD_AFTER',
   },
 );
 

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ClickHouseStore, ReplaysRepository } from '@sentio/clickhouse';
 import type { DetectorsConfig } from '@sentio/detectors';
+import { BulkLoadService } from './bulk-load.service.js';
 import { DetectorRescoreService } from './detector-rescore.service.js';
 import { ProjectionVersionsService } from './projection-versions.service.js';
 import type { ReplayConfig } from './replay.config.js';
@@ -28,6 +29,7 @@ export class ReplayModule {
           inject: [ClickHouseStore],
           useFactory: (store: ClickHouseStore) => new ReplaysRepository(store),
         },
+        BulkLoadService,
         ProjectionVersionsService,
         ReplayService,
         DetectorRescoreService,

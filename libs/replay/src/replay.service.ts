@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { writeSync } from 'node:fs';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import {
   pinned,
@@ -33,6 +32,8 @@ import {
   watermarks,
   type PartitionOffsets,
 } from './kafka-offsets.util.js';
+import { BulkLoadService } from './bulk-load.service.js';
+import { killForFaultInjection } from './fault-injection.util.js';
 import { runPass } from './projection-pass.js';
 import { ProjectionVersionsService, writeAheadGroup } from './projection-versions.service.js';
 import type { ReplayConfig } from './replay.config.js';
@@ -204,6 +205,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     @Inject(ReplaysRepository) private readonly replays: ReplaysRepository,
     @Inject(ProjectionVersions) private readonly versions: ProjectionVersions,
     @Inject(ProjectionVersionsService) readonly versionsService: ProjectionVersionsService,
+    @Inject(BulkLoadService) private readonly bulk: BulkLoadService,
     @Inject(HealthRegistry) private readonly health: HealthRegistry,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -490,8 +492,10 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     if (swap && isPartial(r)) throw new Error(PARTIAL_SWAP);
     // Rows are written with the current column set, and a swap must not serve a version without it.
     await this.versionsService.alignColumns(family, version);
+    // A rebuild into an empty version with rollup views loads its history in bulk (BulkLoadService).
+    const load = r.kind === 'projection' ? await this.bulk.prepare(family, version) : undefined;
     const streams = await this.streams(family, version, r);
-    const pass = async (start: PartitionOffsets, end: PartitionOffsets) => {
+    const pass = async (start: PartitionOffsets, end: PartitionOffsets, into = streams) => {
       const total = sumGaps(start, end);
       let done = 0;
       const result = await runPass({
@@ -499,7 +503,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
         topic,
         start,
         end,
-        streams,
+        streams: into,
         batches: this.batches,
         deadLetters: this.taggedDeadLetters(r.id),
         commitFrontiers: (frontiers) => this.replays.commitFrontiers(family, version, frontiers),
@@ -520,6 +524,12 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
       return result === 'done';
     };
 
+    if (load) {
+      const start = await this.requireFrontier(family, version);
+      const end = await this.endOffsets(topic, r.toMs ?? undefined);
+      if (!(await pass(start, end, await this.streams(family, version, r, load.staging)))) return false;
+      if (!(await this.bulk.build(load, run.controller.signal))) return false;
+    }
     if (bounded) {
       const start = await this.requireFrontier(family, version);
       return pass(start, await this.endOffsets(topic, r.toMs ?? undefined));
@@ -563,15 +573,18 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
     return true;
   }
 
-  /** The family's stream, projected into `version` and restricted to the replay's devices and time range. */
-  private async streams(family: ProjectionFamily, version: number, r: ReplayRecord) {
+  /**
+   * The family's stream, projected into `version` (or into `table`, a bulk load's staging table) and
+   * restricted to the replay's devices and time range.
+   */
+  private async streams(family: ProjectionFamily, version: number, r: ReplayRecord, table?: string) {
     const source = FAMILY_SOURCES[family];
     const base = this.projections[source.stream] as Projection<unknown> | undefined;
     if (!base) throw new Error(`no projection of stream ${source.stream}`);
     // The family's write repository, aimed at the version's tables (`metrics@2`); its materialized views
     // fill that version's rollups.
     const aimed = Object.create(base, {
-      table: { value: pinned(base.table, version) },
+      table: { value: table ?? pinned(base.table, version) },
     }) as Projection<unknown>;
     const devices = r.devices.length > 0 ? new Set(r.devices) : undefined;
     const { fromMs, toMs } = r;
@@ -674,13 +687,7 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
   private crashIfDue(n: number): void {
     this.inserts = n;
     if (this.inserts < this.config.crashAfterInserts) return;
-    const line = {
-      level: 'warn',
-      inserts: n,
-      msg: 'fault injection: killing the replay between insert and commit',
-    };
-    writeSync(2, `${JSON.stringify(line)}\n`);
-    process.kill(process.pid, 'SIGKILL');
+    killForFaultInjection({ inserts: n }, 'fault injection: killing the replay between insert and commit');
   }
 }
 
