@@ -327,7 +327,12 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
       'alerting partitions assigned',
     );
     if (fresh.length === 0) return;
-    consumer.pause(this.inputs.map((topic) => ({ topic, partitions: fresh })));
+    this.restore(fresh);
+  }
+
+  /** Pauses the partitions and takes them over from their committed state (see `acquire`). */
+  private restore(partitions: number[]): void {
+    this.consumer!.pause(this.inputs.map((topic) => ({ topic, partitions })));
     this.acquiring = this.acquiring
       .then(() => this.acquire())
       .catch((error: unknown) => {
@@ -505,13 +510,15 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
           this.release(state, 'fenced');
           return;
         }
-        // The in-memory state is now ahead of what is committed: only a restart (from the committed
-        // state) is consistent again.
-        this.logger.fatal(
+        // The in-memory state is now ahead of what is committed, and a failed commit's outcome is known
+        // only to the transaction coordinator: take the partition over again as a new owner would (its
+        // transactional id completes whatever is open), from what was committed.
+        this.logger.error(
           { err: error, partition: state.partition },
-          'alerting transaction failed; exiting to restart from committed state',
+          'alerting transaction failed; restoring the partition from its committed state',
         );
-        process.exit(70);
+        this.release(state, 'transaction failed');
+        if (this.assigned.has(state.partition) && !this.stopped) this.restore([state.partition]);
       });
     return state.committing;
   }
@@ -550,8 +557,12 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
           // Aborted, the attempt leaves nothing readable; the same content goes in the next one. A broker
           // still finishing this producer's previous transaction answers CONCURRENT_TRANSACTIONS, which
           // KafkaJS does not retry for every request.
-          await tx.abort();
-          if (isFenced(error) || attempt >= 8 || !isRetriable(error)) throw error;
+          // A transaction whose commit was sent cannot be aborted any more: its outcome is in doubt.
+          const aborted = await tx.abort().then(
+            () => true,
+            () => false,
+          );
+          if (!aborted || isFenced(error) || attempt >= 8 || !isRetriable(error)) throw error;
           await new Promise((r) => setTimeout(r, 50 * attempt));
         }
       }
