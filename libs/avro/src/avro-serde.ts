@@ -63,7 +63,9 @@ export class AvroSerde {
 
   /**
    * Processes that start together register the same new subject at once, and the registry may refuse the
-   * loser of that race (Apicurio: 409 "already exists", or a 500 when its store times out on a lock);
+   * loser of that race (Apicurio: 409 "already exists", or a 500 when its store times out on a lock), or
+   * the loser finds the subject registered but its compatibility not yet set by the winner (the client
+   * reads the registry's global default, Apicurio's NONE, and refuses: "Compatibility does not match");
    * registering again then finds the winner's schema. Other refusals (an incompatible schema) are final.
    */
   private async register(subject: string, schema: object): Promise<number> {
@@ -77,7 +79,8 @@ export class AvroSerde {
       } catch (error) {
         const status = (error as { status?: number }).status ?? 0;
         const message = error instanceof Error ? error.message : String(error);
-        if (attempt >= 8 || !(/already exists/i.test(message) || status >= 500)) throw error;
+        const race = /already exists|Compatibility does not match/i.test(message) || status >= 500;
+        if (attempt >= 8 || !race) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }
