@@ -194,6 +194,10 @@ process.stdout.write(
       `${(replayRate / ingestRate).toFixed(2)}x live ingest flat out`,
     `  catch up and swap               ${replaySeconds.toFixed(1)} s (state ${finished.state}, swapped ${finished.swapped}): ` +
       `caught up after ${finished.catchUpSeconds ?? '?'} s, live writes held ${finished.swapSeconds ?? '?'} s for the swap`,
+    finished.bulkBuildSeconds === null
+      ? `  history in bulk                 no (every block through the rollup views)`
+      : `  history in bulk                 loaded into staging after ${finished.bulkLoadSeconds} s, ` +
+        `rollups built in ${finished.bulkBuildSeconds} s`,
     `  live ingest latency before      p50 ${f(before.p50)} ms, p99 ${f(before.p99)} ms (${f(before.rows)} rows)`,
     `  live ingest latency during      p50 ${f(during.p50)} ms, p99 ${f(during.p99)} ms (${f(during.rows)} rows)`,
     `  rows after the swap             version 1 ${f(Number(counts!.v1))}, version 2 ${f(Number(counts!.v2))}`,

@@ -100,6 +100,10 @@ export interface ReplayProgress {
   swapped: boolean;
   /** Seconds from the start (or resume) until the version caught up with live ingest. */
   catchUpSeconds: number | null;
+  /** Seconds the history took to load into the staging table of a bulk load (null: none in this run). */
+  bulkLoadSeconds: number | null;
+  /** Seconds the rollups took to build from it (BulkLoadService.build). */
+  bulkBuildSeconds: number | null;
   /** Seconds live writes to the family were held for the swap. */
   swapSeconds: number | null;
   error?: string;
@@ -131,6 +135,8 @@ class ReplayRun {
   lag = 0;
   swapped = false;
   catchUpSeconds: number | null = null;
+  bulkLoadSeconds: number | null = null;
+  bulkBuildSeconds: number | null = null;
   swapSeconds: number | null = null;
   readonly startedAt = performance.now();
   error: string | undefined;
@@ -171,6 +177,8 @@ class ReplayRun {
       etaSeconds: rate > 0 ? Math.round((this.lag / rate) * 10) / 10 : null,
       swapped: this.swapped,
       catchUpSeconds: this.catchUpSeconds,
+      bulkLoadSeconds: this.bulkLoadSeconds,
+      bulkBuildSeconds: this.bulkBuildSeconds,
       swapSeconds: this.swapSeconds,
       ...(this.error && { error: this.error }),
       fromMs: r.fromMs,
@@ -528,7 +536,10 @@ export class ReplayService implements OnModuleInit, OnModuleDestroy {
       const start = await this.requireFrontier(family, version);
       const end = await this.endOffsets(topic, r.toMs ?? undefined);
       if (!(await pass(start, end, await this.streams(family, version, r, load.staging)))) return false;
+      run.bulkLoadSeconds = round1((performance.now() - run.startedAt) / 1000);
+      const buildStarted = performance.now();
       if (!(await this.bulk.build(load, run.controller.signal))) return false;
+      run.bulkBuildSeconds = round1((performance.now() - buildStarted) / 1000);
     }
     if (bounded) {
       const start = await this.requireFrontier(family, version);

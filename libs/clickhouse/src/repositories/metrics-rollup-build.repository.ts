@@ -108,6 +108,8 @@ export class MetricsRollupBuildRepository {
    * The view's rollup of one device range of the staging table, inserted into its rollup table. Never
    * deduplicated: the embedded engine keeps the last insert's token for the session, and a rebuild after a
    * crash inserts the same blocks again into the emptied table; the query's own settings override both.
+   * Not merged on insert either: GROUP BY already made each key unique in the range, and merging the states
+   * again while writing cost ~30 % of the build (8.1 against 5.5 us per rollup row, 500k rows, chdb 26.7).
    */
   async buildRollup(view: RollupView, raw: string, staging: string, range: DeviceRange): Promise<void> {
     const db = this.store.database;
@@ -120,7 +122,7 @@ export class MetricsRollupBuildRepository {
     await this.store.client.command({
       query:
         `INSERT INTO ${db}.${view.target} ` +
-        `SETTINGS insert_deduplicate = 0, insert_deduplication_token = '' ${select}`,
+        `SETTINGS insert_deduplicate = 0, insert_deduplication_token = '', optimize_on_insert = 0 ${select}`,
       query_params: {
         ...(range.from !== undefined && { from: range.from }),
         ...(range.to !== undefined && { to: range.to }),
