@@ -73,9 +73,13 @@ export class MetricsRollupBuildRepository {
     return staging;
   }
 
+  /**
+   * SYNC: its parts go now, not from a background task minutes later (an Atomic database's delayed drop),
+   * so no drop of it is pending when the embedded engine shuts down.
+   */
   async dropStaging(raw: string): Promise<void> {
     await this.store.command(
-      `DROP TABLE IF EXISTS ${this.store.database}.${MetricsRollupBuildRepository.staging(raw)}`,
+      `DROP TABLE IF EXISTS ${this.store.database}.${MetricsRollupBuildRepository.staging(raw)} SYNC`,
     );
   }
 
