@@ -334,7 +334,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
   private restore(partitions: number[]): void {
     this.consumer!.pause(this.inputs.map((topic) => ({ topic, partitions })));
     this.acquiring = this.acquiring
-      .then(() => this.acquire())
+      .then(() => this.acquireRetrying())
       .catch((error: unknown) => {
         // Paused partitions nobody evaluates: only a restart (and a new generation) is consistent again.
         this.logger.fatal({ err: error }, 'alerting partitions could not be restored; exiting');
@@ -358,6 +358,23 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
   }
 
   /**
+   * A broker that died or is failing over refuses connections and transactions for a while (seconds, on the
+   * three-broker cluster): the take-over is tried again for about a minute and a half before the process
+   * gives up and exits.
+   */
+  private async acquireRetrying(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.acquire();
+      } catch (error) {
+        if (this.stopped || attempt >= 12) throw error;
+        this.logger.warn({ err: error, attempt }, 'alerting partitions not restored yet; trying again');
+        await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** attempt)));
+      }
+    }
+  }
+
+  /**
    * Takes over the assigned partitions that are not running yet: fence (the previous owner's open
    * transaction is aborted, its later commits refused), then read the committed state and offsets, which
    * nobody can change any more, then resume consumption from exactly there.
@@ -367,6 +384,16 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     if (wanted.length === 0 || this.stopped) return;
     const started = Date.now();
     const producers = new Map<number, Producer>();
+    try {
+      return await this.takeOver(wanted, producers, started);
+    } catch (error) {
+      // Nothing was taken over: the next attempt fences again with producers of its own.
+      await Promise.all([...producers.values()].map((p) => p.disconnect().catch(() => undefined)));
+      throw error;
+    }
+  }
+
+  private async takeOver(wanted: number[], producers: Map<number, Producer>, started: number): Promise<void> {
     await Promise.all(
       wanted.map(async (p) => {
         const producer = this.kafka.producer({
