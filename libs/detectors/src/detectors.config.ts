@@ -30,10 +30,28 @@ export const detectorsConfigSection = defineConfigSection(
     baselineTauRows: configFields.nonNegativeInt().default(120),
     /**
      * The baseline also follows trends with this time constant (rows; Holt's linear method), so a steady
-     * healthy drift leaves no standing offset; 0: a plain moving average. Off by default: it follows a
-     * slow fault's ramp (bearing wear) just the same (see README, Detectors). Recorded in stored models.
+     * healthy drift leaves no standing offset; 0: a plain moving average. Bearing wear is a steady ramp too,
+     * so the trend is followed only while it moves the metrics along the relations the device's group model
+     * learned (`trendAlignment`; see README, "Runtime: cold start, drift, retraining, asset grouping").
+     * Recorded in stored models.
      */
-    baselineTrendRows: configFields.nonNegativeInt().default(0),
+    baselineTrendRows: configFields.nonNegativeInt().default(120),
+    /**
+     * Share of the baseline's trend (robust units, metrics weighted by their part in the relation) that must
+     * lie along the device's learned relation for the baseline to follow it: 0.5, more along than across.
+     */
+    trendAlignment: z.coerce.number().min(0).max(1).default(0.5),
+    /**
+     * One row moves the baseline by at most this many robust scales per metric (Huber's clipped update), so
+     * a glitch does not drag level and trend for minutes; the common 3-sigma outlier rule. 0: no clip.
+     */
+    baselineClip: z.coerce.number().min(0).default(3),
+    /**
+     * Principal directions of normal joint movement (on a machine, its load) that a device's group model
+     * does not score: a change of operating point along them is not a fault, a metric leaving them is.
+     * 0: every direction scored, as in the SKAB evaluation.
+     */
+    relationDirections: configFields.nonNegativeInt().default(1),
     /** A metric repeating exactly the same value for this many rows is reported as stuck; 0 turns it off. */
     flatRows: configFields.nonNegativeInt().default(30),
     /** How often the model folder is checked for new current versions (also on SIGHUP); 0: only on SIGHUP. */
@@ -107,6 +125,9 @@ export const detectorsConfigSection = defineConfigSection(
     thresholdFactor: 'DETECTORS_THRESHOLD_FACTOR',
     baselineTauRows: 'DETECTORS_BASELINE_TAU_ROWS',
     baselineTrendRows: 'DETECTORS_BASELINE_TREND_ROWS',
+    trendAlignment: 'DETECTORS_TREND_ALIGNMENT',
+    baselineClip: 'DETECTORS_BASELINE_CLIP',
+    relationDirections: 'DETECTORS_RELATION_DIRECTIONS',
     flatRows: 'DETECTORS_FLAT_ROWS',
     modelCheckMs: 'DETECTORS_MODEL_CHECK_MS',
     groupRefitRows: 'DETECTORS_GROUP_REFIT_ROWS',

@@ -32,10 +32,15 @@ export function refitIfBetter(
   options: Partial<RobustGroupOptions> = {},
 ): RefitDecision {
   const fitRows = Math.floor(recent.length * 0.75);
-  const candidate = RobustGroupModel.fit(current.features, recent.slice(0, fitRows), {
-    ...current.state.options,
-    ...options,
-  });
+  const candidate = RobustGroupModel.fit(
+    current.features,
+    recent.slice(0, fitRows),
+    { ...current.state.options, ...options },
+    {
+      // The relations the full fit learned stay: a stretch without alarms is often one where load barely moved.
+      relations: { correlation: current.state.correlation.relations, level: current.state.level.relations },
+    },
+  );
   // Each model scores the held-out rows after the rows before them, so its trailing mean starts warm.
   const warm = recent.slice(Math.max(0, fitRows - current.state.options.smoothRows), fitRows);
   const scorer = (m: RobustGroupModel) => (rows: readonly (readonly number[])[]) =>

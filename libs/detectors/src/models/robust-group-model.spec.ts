@@ -36,6 +36,65 @@ describe('RobustGroupModel', () => {
     expect(Number.isFinite(moved.at(-1)!.raw)).toBe(true);
   });
 
+  it("with relationDirections, scores a move along the metrics' joint relation as normal and a break of it as a fault", () => {
+    // A machine's load wanders slowly; the first two metrics follow it, the third is on its own.
+    const random = seededRandom(6);
+    const noise = () => random() - 0.5;
+    let load = 0;
+    const rows = (
+      n: number,
+      shift: (i: number) => number,
+      extra: (i: number) => number[] = () => [0, 0, 0],
+    ) =>
+      Array.from({ length: n }, (_, i) => {
+        load = 0.98 * load + 0.2 * noise();
+        const common = load + shift(i);
+        const e = extra(i);
+        return [
+          10 + common + 0.2 * noise() + e[0]!,
+          50 + 2 * common + 0.4 * noise() + e[1]!,
+          5 + 0.2 * noise() + e[2]!,
+        ];
+      });
+    const features = ['flow', 'power', 'temperature'];
+    // Enough rows for the relation's direction to be sure: a small error in it is magnified by a big move.
+    const training = rows(2000, () => 0);
+    const plain = RobustGroupModel.fit(features, training);
+    const relational = RobustGroupModel.fit(features, training, { relationDirections: 1 });
+    expect(relational.state.level.relations).toHaveLength(1);
+    // Demand up by several times its usual swing: both metrics follow it the way they always did.
+    const moreLoad = rows(120, (i) => (i >= 30 ? 2 : 0));
+    expect(plain.scoreSeries(moreLoad).at(-1)!.anomalous).toBe(true);
+    expect(
+      relational
+        .scoreSeries(moreLoad)
+        .slice(30)
+        .some((s) => s.anomalous),
+    ).toBe(false);
+    // Power up without flow: the relation breaks, shown in the two metrics of the relation, not elsewhere.
+    const broken = rows(
+      120,
+      () => 0,
+      (i) => [0, i >= 30 ? 2 : 0, 0],
+    );
+    const last = relational.scoreSeries(broken).at(-1)!;
+    expect(last.anomalous).toBe(true);
+    expect(last.contributions[1]).toBeGreaterThan(last.contributions[2]!);
+    // A refit keeps the relations it is given rather than learning new ones from its own rows.
+    const kept = RobustGroupModel.fit(
+      features,
+      rows(400, () => 0),
+      { relationDirections: 1 },
+      {
+        relations: {
+          correlation: relational.state.correlation.relations,
+          level: relational.state.level.relations,
+        },
+      },
+    );
+    expect(kept.state.level.relations).toEqual(relational.state.level.relations);
+  });
+
   it('round-trips through its state', () => {
     const model = RobustGroupModel.fit(['a', 'b'], normalRows(200, 4));
     const copy = RobustGroupModel.from(JSON.parse(JSON.stringify(model.state)));

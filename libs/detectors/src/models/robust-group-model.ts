@@ -24,6 +24,14 @@ export interface RobustGroupOptions {
   quantile: number;
   /** Alarm when the fused score exceeds this multiple of normal out-of-fold behaviour. */
   margin: number;
+  /**
+   * How many principal directions of the training rows (their smoothed means, in each member's units)
+   * both members leave out: the ways the metrics move together in normal operation. On a machine the first
+   * is its load (flow, head and current rising and falling with demand), so a change of operating point
+   * along it is not scored, while a metric leaving that relation (head falling as flow rises, vibration
+   * rising alone) still is. 0: every direction is scored (the SKAB setting).
+   */
+  relationDirections: number;
 }
 
 export const defaultRobustGroupOptions: RobustGroupOptions = {
@@ -36,7 +44,22 @@ export const defaultRobustGroupOptions: RobustGroupOptions = {
   // scores: 8 pieces of 1,141 rows, 400 fitted) as the smallest margin on a 0.25 grid with at most 10 %
   // false alarms (8.57 %); `sentio detect skab` re-derives and prints it.
   margin: 1.75,
+  relationDirections: 0,
 };
+
+/**
+ * Relations a refit keeps from the model it may replace: learned on the full training rows, where the
+ * machine's load moved, rather than on a quiet stretch whose strongest direction may be sensor drift.
+ */
+export interface FixedRelations {
+  correlation?: number[][];
+  level?: number[][];
+}
+
+/** What a fit may be told beyond its rows. */
+export interface FitContext {
+  relations?: FixedRelations;
+}
 
 /** The members of the fusion, each reported on its own beside it. */
 export const groupMembers = ['correlation', 'level'] as const;
@@ -74,8 +97,9 @@ export interface RobustGroupState {
   center: number[];
   scale: number[];
   levelScale: number[];
-  correlation: { mean: number[]; inverse: number[][] };
-  level: { mean: number[] };
+  correlation: Relational & { inverse: number[][] };
+  /** Each member's `relations`: unit vectors (its own units) it projects out, strongest first. */
+  level: Relational;
   normalisers: Record<GroupMember, number>;
   /** The change statistic's quantile over the training rows (it has no parameters to fit: in-sample is held-out). */
   changeNormaliser: number;
@@ -103,7 +127,9 @@ export class RobustGroupModel {
     features: readonly string[],
     rows: readonly (readonly number[])[],
     options: Partial<RobustGroupOptions> = {},
+    context: FitContext = {},
   ): RobustGroupModel {
+    const { relations } = context;
     const o = { ...defaultRobustGroupOptions, ...options };
     const d = features.length;
     if (rows.some((r) => r.length !== d)) throw new Error(`every row needs ${d} values`);
@@ -139,8 +165,14 @@ export class RobustGroupModel {
       const corr = fitCorrelation(
         fitIdx.map((i) => zA[i]!),
         o.ridge,
+        o.relationDirections,
+        relations?.correlation,
       );
-      const lvl = fitLevel(fitIdx.map((i) => zB[i]!));
+      const lvl = relational(
+        fitIdx.map((i) => zB[i]!),
+        o.relationDirections,
+        relations?.level,
+      );
       for (const i of heldIdx) {
         oofA.push(scoreCorrelation(corr, zA[i]!));
         oofB.push(scoreLevel(lvl, zB[i]!).score);
@@ -149,8 +181,14 @@ export class RobustGroupModel {
     const correlation = fitCorrelation(
       usable.map((i) => zA[i]!),
       o.ridge,
+      o.relationDirections,
+      relations?.correlation,
     );
-    const level = fitLevel(usable.map((i) => zB[i]!));
+    const level = relational(
+      usable.map((i) => zB[i]!),
+      o.relationDirections,
+      relations?.level,
+    );
     // A member that never moved out of fold (a constant training slice) keeps a unit normaliser rather
     // than 0: the scales' floors already say how big a meaningful change is.
     const normaliser = (xs: number[]) => {
@@ -321,39 +359,90 @@ function smoothRows(rows: number[][], w: number): number[][] {
   });
 }
 
-function fitCorrelation(rows: number[][], ridge: number): { mean: number[]; inverse: number[][] } {
+function fitCorrelation(
+  rows: number[][],
+  ridge: number,
+  directions: number,
+  fixed: number[][] | undefined,
+): Relational & { inverse: number[][] } {
   const d = rows[0]!.length;
-  const mean = new Array<number>(d).fill(0);
-  for (const r of rows) for (let f = 0; f < d; f++) mean[f]! += r[f]! / rows.length;
+  const { mean, relations } = relational(rows, directions, fixed);
+  const dev = rows.map((r) => deviation(r, { mean, relations }));
   const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0));
-  for (const r of rows)
+  for (const r of dev)
     for (let i = 0; i < d; i++)
-      for (let j = 0; j < d; j++)
-        cov[i]![j]! += ((r[i]! - mean[i]!) * (r[j]! - mean[j]!)) / (rows.length - 1);
+      for (let j = 0; j < d; j++) cov[i]![j]! += (r[i]! * r[j]!) / (rows.length - 1);
   for (let i = 0; i < d; i++) cov[i]![i]! += ridge;
-  return { mean, inverse: invertSymmetric(cov) };
+  return { mean, ...(relations ? { relations } : {}), inverse: invertSymmetric(cov) };
 }
 
-function scoreCorrelation(m: { mean: number[]; inverse: number[][] }, z: readonly number[]): number {
+function scoreCorrelation(m: Relational & { inverse: number[][] }, z: readonly number[]): number {
+  const dev = deviation(z, m);
   const d = z.length;
   let s = 0;
   for (let i = 0; i < d; i++) {
-    const di = z[i]! - m.mean[i]!;
     const row = m.inverse[i]!;
-    for (let j = 0; j < d; j++) s += di * row[j]! * (z[j]! - m.mean[j]!);
+    for (let j = 0; j < d; j++) s += dev[i]! * row[j]! * dev[j]!;
   }
   return Math.max(0, s) / d;
 }
 
-function fitLevel(rows: number[][]): { mean: number[] } {
+/** A member's centre, and the directions of normal joint movement it leaves out (unit vectors). */
+interface Relational {
+  mean: number[];
+  relations?: number[][];
+}
+
+/**
+ * The mean of the rows and, for directions > 0, the leading principal directions of their covariance, or
+ * the `fixed` ones a refit keeps.
+ */
+function relational(rows: number[][], directions: number, fixed: number[][] | undefined): Relational {
   const d = rows[0]!.length;
   const mean = new Array<number>(d).fill(0);
   for (const r of rows) for (let f = 0; f < d; f++) mean[f]! += r[f]! / rows.length;
-  return { mean };
+  if (directions <= 0) return { mean };
+  if (fixed) return { mean, relations: fixed.map((u) => [...u]) };
+  const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  for (const r of rows)
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) cov[i]![j]! += ((r[i]! - mean[i]!) * (r[j]! - mean[j]!)) / rows.length;
+  return { mean, relations: principalDirections(cov, Math.min(directions, d - 1)) };
 }
 
-function scoreLevel(m: { mean: number[] }, z: readonly number[]): { score: number; contributions: number[] } {
-  const parts = z.map((v, f) => (v - m.mean[f]!) ** 2);
+/** A row's deviation from the centre with its components along the relations removed. */
+function deviation(z: readonly number[], m: Relational): number[] {
+  let dev = z.map((v, f) => v - m.mean[f]!);
+  for (const u of m.relations ?? []) {
+    const along = dev.reduce((s, x, f) => s + x * u[f]!, 0);
+    dev = dev.map((x, f) => x - along * u[f]!);
+  }
+  return dev;
+}
+
+/** The k leading eigenvectors of a covariance matrix (power iteration with deflation). */
+function principalDirections(cov: number[][], k: number): number[][] {
+  const d = cov.length;
+  const m = cov.map((row) => [...row]);
+  const out: number[][] = [];
+  for (let n = 0; n < k; n++) {
+    let v = Array.from({ length: d }, (_, i) => 1 / Math.sqrt(d) + i * 1e-3);
+    let lambda = 0;
+    for (let it = 0; it < 200; it++) {
+      const next = m.map((row) => row.reduce((s, c, j) => s + c * v[j]!, 0));
+      const norm = Math.hypot(...next);
+      if (!(norm > 1e-12)) return out;
+      v = next.map((x) => x / norm);
+      lambda = norm;
+    }
+    out.push(v);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) m[i]![j]! -= lambda * v[i]! * v[j]!;
+  }
+  return out;
+}
+
+function scoreLevel(m: Relational, z: readonly number[]): { score: number; contributions: number[] } {
+  const parts = deviation(z, m).map((v) => v ** 2);
   const total = parts.reduce((a, b) => a + b, 0);
   return {
     score: total / z.length,

@@ -21,6 +21,7 @@ import {
 import { counter, LOGGER, type HealthReport, type Logger } from '@sentio/observability';
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DetectorsConfig } from '../detectors.config.js';
+import { baselineRelations } from './baseline-relations.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { assessFailure } from '../forecasting/holt-forecaster.js';
@@ -133,6 +134,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       refitRows: config.groupRefitRows,
       driftRows: config.driftRows,
       driftRatio: config.driftRatio,
+      model: { relationDirections: config.relationDirections },
     };
     this.assets = new AssetGroups({
       metrics: config.metrics,
@@ -333,6 +335,9 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
         for (const row of next.added) {
           const event = device.group.push(row.residual, row);
           if (event) {
+            // The baseline follows a trend only along what the device's group model now knows as normal.
+            if (event.kind !== 'error' && device.group.model)
+              device.stream.relations = baselineRelations(device.group.model);
             this.logLifecycle({ deviceId: window.deviceId }, event);
             if (event.kind === 'refit' && !mode.replay)
               await this.retrainAutoencoder(window.deviceId, device, event, mode);
@@ -553,13 +558,16 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       // Another window of the device may have been created while the model was read.
       const raced = this.devices.get(deviceId);
       if (raced) return raced;
+      const stream = new DeviceStream({
+        stepMs: this.config.stepMs,
+        windowLength: this.config.windowLength,
+        baselineTauRows: this.config.baselineTauRows,
+        baselineTrendRows: this.config.baselineTrendRows,
+        trendAlignment: this.config.trendAlignment,
+        baselineClip: this.config.baselineClip,
+      });
       device = {
-        stream: new DeviceStream({
-          stepMs: this.config.stepMs,
-          windowLength: this.config.windowLength,
-          baselineTauRows: this.config.baselineTauRows,
-          baselineTrendRows: this.config.baselineTrendRows,
-        }),
+        stream,
         model,
         training: [],
         history: [],

@@ -55,9 +55,11 @@ describe('DeviceStream', () => {
     ]);
   });
 
-  it('follows a steady ramp without lag when it tracks the trend, where a moving average trails it', () => {
-    const ramp = (options: { baselineTrendRows?: number }) => {
+  it('follows a steady ramp without lag when it tracks the trend along known relations, where a moving average trails it', () => {
+    const ramp = (options: { baselineTrendRows?: number }, related: boolean) => {
       const stream = new DeviceStream({ stepMs: 1000, windowLength: 1, baselineTauRows: 20, ...options });
+      // One metric: any trend of it lies along its own relation.
+      if (related) stream.relations = { scale: [1], direction: [1] };
       let last: number[] = [];
       for (let i = 0; i < 2000; i++)
         last = stream.push({ deviceId: 'd', startMs: i * 1000, endMs: (i + 1) * 1000, rows: [[0.5 * i]] })
@@ -65,7 +67,33 @@ describe('DeviceStream', () => {
       return last[0]!;
     };
     // A moving average trails a ramp by slope x tau (0.5 x 20 = 10); with the trend the lag goes.
-    expect(ramp({})).toBeCloseTo(10, 1);
-    expect(Math.abs(ramp({ baselineTrendRows: 50 }))).toBeLessThan(0.01);
+    expect(ramp({}, true)).toBeCloseTo(10, 1);
+    expect(Math.abs(ramp({ baselineTrendRows: 50 }, true))).toBeLessThan(0.01);
+    // Until a group model says how the metrics move together, no trend is followed.
+    expect(ramp({ baselineTrendRows: 50 }, false)).toBeCloseTo(10, 1);
+  });
+
+  it('keeps a glitch from dragging level and trend once the relations give the scales (baselineClip)', () => {
+    const after = (clip: number) => {
+      const stream = new DeviceStream({
+        stepMs: 1000,
+        windowLength: 1,
+        baselineTauRows: 20,
+        baselineTrendRows: 20,
+        baselineClip: clip,
+      });
+      stream.relations = { scale: [1], direction: [1] };
+      const row = (i: number, v: number) =>
+        stream.push({ deviceId: 'd', startMs: i * 1000, endMs: (i + 1) * 1000, rows: [[v]] }).added[0]!
+          .residual[0]!;
+      for (let i = 0; i < 100; i++) row(i, 0);
+      row(100, 1000);
+      // Ten rows after a single sample 1,000 scales off, the level is back where it was with the clip.
+      let last = 0;
+      for (let i = 101; i < 110; i++) last = row(i, 0);
+      return last;
+    };
+    expect(Math.abs(after(3))).toBeLessThan(1);
+    expect(Math.abs(after(0))).toBeGreaterThan(10);
   });
 });

@@ -13,7 +13,13 @@ export function modelPreprocessing(config: DetectorsConfig): Record<string, numb
   return {
     baselineTauRows: config.baselineTauRows,
     stepMs: config.stepMs,
-    ...(config.baselineTrendRows > 0 ? { baselineTrendRows: config.baselineTrendRows } : {}),
+    ...(config.baselineTrendRows > 0
+      ? {
+          baselineTrendRows: config.baselineTrendRows,
+          trendAlignment: config.trendAlignment,
+          baselineClip: config.baselineClip,
+        }
+      : {}),
   };
 }
 
