@@ -1,16 +1,14 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { TelemetrySample } from '@sentio/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { alertEvents, until } from './alerting-support.js';
 import { sandbox, telemetryProducer, type Sandbox } from './support/backbone.js';
-import { PlatformProcess, repoRoot } from './support/platform-process.js';
-
-const run = promisify(execFile);
+import { KafkaCluster, replication } from './support/kafka-cluster.js';
+import { PlatformProcess } from './support/platform-process.js';
 
 /**
  * The webhook receiver runs in a process of its own: this test process is busy producing, and a receiver
@@ -62,7 +60,8 @@ class ReceiverProcess {
 
 /**
  * Alerting scaled out: several `sentio run alerting` processes in one consumer group evaluate a fleet while
- * members are added and SIGKILLed under load (the dispatching leader among them). Each watched device goes
+ * members are added and SIGKILLed under load (the dispatching leader among them), and a broker is SIGKILLed
+ * and restarted. Each watched device goes
  * through four hot phases, staggered so that at every membership change some alerts are pending and some
  * firing on the partitions that move. Asserted on the alerts topic (read committed) and on a real webhook
  * receiver: every device's transitions are exactly the expected chain (nothing lost, nothing repeated, a
@@ -70,8 +69,9 @@ class ReceiverProcess {
  * the receiver under exactly one idempotency key (a request repeated with the same key, cut off by a kill
  * mid-send, is the one allowed repeat: the receiver sees one notification).
  *
- * Runs against the shared broker; with SENTIO_SCALE_CLUSTER=1 on a three-broker KRaft cluster of its own
- * (tools/kafka/cluster.sh, replication factor 3), which needs more of the machine.
+ * Runs on the shared broker (as in CI); with SENTIO_SCALE_CLUSTER=1 on a three-broker KRaft cluster of its
+ * own (tools/kafka/cluster.sh: replication factor 3, min.insync.replicas 2), where a broker is also SIGKILLed
+ * and restarted. On the cluster it does not pass yet (README, "Running at scale").
  */
 const WATCHED = 90;
 const LOAD = 2_000;
@@ -118,15 +118,16 @@ interface Hook {
 
 describe('alerting scaled out by consumer group: members added and SIGKILLed under load', () => {
   const members: PlatformProcess[] = [];
-  const cluster = process.env['SENTIO_SCALE_CLUSTER'] === '1';
-  const clusterEnv: Record<string, string> = {};
+  let cluster: KafkaCluster | undefined;
   let box: Sandbox;
   let webhook: ReceiverProcess;
   let env: Record<string, string>;
   let dir: string;
 
   const start = async () => {
-    const member = await PlatformProcess.start('alerting', env, 'alerting-dispatcher', 120_000);
+    // As scale-ingest's members: on this shared 2-core machine, with three brokers beside it, a process can
+    // take two minutes to answer /health.
+    const member = await PlatformProcess.start('alerting', env, 'alerting-dispatcher', 240_000);
     members.push(member);
     return member;
   };
@@ -147,15 +148,7 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
   };
 
   beforeAll(async () => {
-    if (cluster) {
-      const script = join(repoRoot, 'tools/kafka/cluster.sh');
-      clusterEnv['SENTIO_STATE_DIR'] = mkdtempSync(join(tmpdir(), 'sentio-alerting-scale-kafka-'));
-      clusterEnv['SENTIO_KAFKA_CLUSTER_PORT'] = process.env['SENTIO_KAFKA_CLUSTER_PORT'] ?? '29392';
-      await run(script, ['start'], { env: { ...process.env, ...clusterEnv }, timeout: 240_000 });
-      const { stdout } = await run(script, ['bootstrap'], { env: { ...process.env, ...clusterEnv } });
-      process.env['KAFKA_BROKERS'] = stdout.trim();
-      process.env['KAFKA_REPLICATION_FACTOR'] = '3';
-    }
+    if (process.env['SENTIO_SCALE_CLUSTER'] === '1') cluster = await KafkaCluster.start('alerting-scale');
     box = await sandbox('alerting_scale');
     webhook = await ReceiverProcess.start();
     dir = mkdtempSync(join(tmpdir(), 'sentio-alerting-scale-'));
@@ -204,10 +197,9 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
       ALERTING_IDLE_ADVANCE_MS: '600000',
       // A killed member's partitions (and the dispatch leadership) move once its session times out.
       KAFKA_CONSUMER_SESSION_TIMEOUT_MS: '6000',
-      ...(cluster ? { KAFKA_BROKERS: process.env['KAFKA_BROKERS']!, KAFKA_REPLICATION_FACTOR: '3' } : {}),
     };
     await Promise.all([start(), start()]);
-  }, 400_000);
+  }, 900_000);
 
   afterAll(async () => {
     for (const m of alive()) await m.stop();
@@ -222,14 +214,23 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
       );
     webhook?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
-    if (cluster) {
-      await run(join(repoRoot, 'tools/kafka/cluster.sh'), ['stop'], {
-        env: { ...process.env, ...clusterEnv },
-        timeout: 120_000,
-      }).catch(() => undefined);
-      rmSync(clusterEnv['SENTIO_STATE_DIR']!, { recursive: true, force: true });
-    }
+    await cluster?.stop();
   }, 180_000);
+
+  it.runIf(process.env['SENTIO_SCALE_CLUSTER'] === '1')(
+    'runs on three brokers: every topic partition has three replicas, min.insync.replicas 2',
+    async () => {
+      for (const topic of [box.topics.telemetry, box.topics.alerts]) {
+        const r = await replication(box.kafka, topic);
+        expect({ topic, brokers: r.brokers, minInSync: r.minInSync }).toEqual({
+          topic,
+          brokers: 3,
+          minInSync: 2,
+        });
+        expect(r.replicas).toEqual(Array(box.kafkaConfig.partitions).fill(3));
+      }
+    },
+  );
 
   it('keeps every transition exactly once and notifies each once, across joins and SIGKILLs', async () => {
     const { codec, send } = await telemetryProducer(box);
@@ -251,6 +252,8 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
     });
     const events: string[] = [];
     let joining: Promise<unknown> = Promise.resolve();
+    let restarting: Promise<unknown> = Promise.resolve();
+    let brokerKilled = 0;
     let produced = 0;
     let began = Date.now();
     for (let s = 0; s < STEPS + TAIL; s++) {
@@ -260,22 +263,35 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
       for (let d = 0; d < LOAD; d++) messages.push(sample(`load-${d}`, s, 20 + (d % 7), { watched: 'no' }));
       await send(messages);
       produced += messages.length;
-      // Membership changes while the stream runs: a member joins, one is SIGKILLed, then the dispatching
-      // leader is SIGKILLed, then a member joins again.
       // Membership changes while the stream runs: a member joins; once it has, a member that does not
-      // dispatch is SIGKILLed, then the dispatching leader is; then a member joins again.
+      // dispatch is SIGKILLed, then a broker (it comes back 20 steps later, see KafkaCluster.victim), then
+      // the dispatching leader; then a member joins again.
       if (s === 40) joining = start().then(() => events.push(`s${s}+: third member joined`));
       if (s === 100) {
-        // Waiting for the join (or a kill) pauses the stream's clock too: event time keeps its pace.
-        const waitFrom = Date.now();
+        // Waiting for the join (or a kill) pauses the stream's clock too (below): event time keeps its pace.
         await joining;
-        began += Date.now() - waitFrom;
         const l = await leader();
         const victim = alive().find((m) => m !== l)!;
         await kill(victim);
         events.push(`s${s}: a member SIGKILLed`);
       }
+      if (cluster && s === 115) {
+        brokerKilled = await cluster.victim(box.kafka, env['ALERTING_GROUP_ID']!);
+        const led = (await replication(box.kafka, box.topics.telemetry)).leaders;
+        await cluster.stopNode(brokerKilled, 'KILL');
+        events.push(
+          `s${s}: broker ${brokerKilled} SIGKILLed (leader of ${led.filter((l) => l === brokerKilled).length} telemetry partitions)`,
+        );
+      }
+      if (cluster && s === 135) {
+        restarting = cluster.startNode(brokerKilled).then(() => cluster!.waitReady());
+        events.push(`s${s}: broker ${brokerKilled} restarted`);
+      }
       if (s === 150) {
+        // Two faults, not one compound outage: the broker is back before the leader dies (while it was
+        // away, the alerts' reads and partition 0's transactions stalled for several seconds, and a
+        // leader killed then left alerts firing and resolving with no dispatcher for longer than a phase).
+        await restarting;
         const l = await leader();
         expect(l, 'a dispatching leader').toBeDefined();
         await kill(l!);
@@ -284,8 +300,12 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
       if (s === 180) joining = start().then(() => events.push(`s${s}+: a member joined again`));
       const due = began + (s + 1) * STEP_MS;
       if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+      // A step held up (a join or a kill waited for, a send held up by a broker's death) delays the clock
+      // rather than compressing the steps after it.
+      else began += Date.now() - due;
     }
     await joining;
+    await restarting;
     const wallS = (Date.now() - began) / 1000;
     console.log(
       `alerting-scale: ${produced} events in ${wallS.toFixed(1)} s (${Math.round(produced / wallS)}/s); ${events.join('; ')}`,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModbusServer, type Peer } from '../../tools/peers/peers.js';
 import { sandbox, type Sandbox } from './support/backbone.js';
 import { collect, until, type Collected } from './support/connector-harness.js';
+import { KafkaCluster } from './support/kafka-cluster.js';
 import { freePort, PlatformProcess } from './support/platform-process.js';
 
 const MODBUS = Array.from({ length: 16 }, (_, i) => `m-${String(i + 1).padStart(2, '0')}`);
@@ -109,10 +110,12 @@ function readTwiceOrPaused(
  * Checked: /health of every process (each device read by exactly one live process, before and after),
  * and the telemetry in Kafka (no device read twice: Modbus samples never closer than half the poll
  * interval, no OPC UA value published twice; every device keeps delivering). The take-over time (kill to
- * the first sample of each of the victim's devices) is printed.
+ * the first sample of each of the victim's devices) is printed. On a three-broker KRaft cluster of its own
+ * (replication factor 3, min.insync.replicas 2).
  */
 describe('connectors scaled out by a consumer group', () => {
   let box: Sandbox;
+  let cluster: KafkaCluster | undefined;
   let modbus: Peer;
   let opcua: OpcuaServerPeer;
   let got: Collected;
@@ -122,6 +125,7 @@ describe('connectors scaled out by a consumer group', () => {
   const folder = mkdtempSync(join(tmpdir(), 'sentio-scale-connectors-'));
 
   beforeAll(async () => {
+    cluster = await KafkaCluster.start('scale-connectors');
     box = await sandbox('scale_connectors');
     modbus = await startModbusServer();
     opcua = await OpcuaServerPeer.start({
@@ -150,13 +154,13 @@ describe('connectors scaled out by a consumer group', () => {
       SENTIO_CONNECTORS_GROUP_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
     };
     // The first creates the OPC UA client certificate the others then find in the shared PKI folder.
-    processes.push(await PlatformProcess.start('connectors', env, 'connectors-group', 120_000));
+    processes.push(await PlatformProcess.start('connectors', env, 'connectors-group', 240_000));
     processes.push(
       ...(await Promise.all(
-        [1, 2].map(() => PlatformProcess.start('connectors', env, 'connectors-group', 120_000)),
+        [1, 2].map(() => PlatformProcess.start('connectors', env, 'connectors-group', 240_000)),
       )),
     );
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     clearInterval(ticker);
@@ -165,7 +169,8 @@ describe('connectors scaled out by a consumer group', () => {
     await modbus?.stop();
     await opcua?.stop();
     rmSync(folder, { recursive: true, force: true });
-  }, 60_000);
+    await cluster?.stop();
+  }, 180_000);
 
   it('reads each device in exactly one live process, and takes over a killed one within seconds', async () => {
     const waitPartition = async (live: PlatformProcess[], what: string) => {
@@ -241,7 +246,7 @@ describe('connectors scaled out by a consumer group', () => {
 
     // Scale out under load: the newcomer's share moves from live members, each device after its last read.
     const joinFrom = Date.now();
-    const joining = await PlatformProcess.start('connectors', env, 'connectors-group', 120_000);
+    const joining = await PlatformProcess.start('connectors', env, 'connectors-group', 240_000);
     processes.push(joining);
     const deadline = Date.now() + 60_000;
     let shared = await partition([...live, joining]);
