@@ -27,7 +27,8 @@ export class PlatformProcess {
     targets: string,
     env: Record<string, string>,
     readyComponent = 'ingest',
-    timeoutMs = 60_000,
+    // Two minutes: on this shared 2-core machine a process under a loaded suite took over 60 s to answer.
+    timeoutMs = 120_000,
   ): Promise<PlatformProcess> {
     const port = await freePort();
     const child = spawn(
