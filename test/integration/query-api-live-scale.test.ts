@@ -8,6 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { logger, sandbox, type Sandbox } from './support/backbone.js';
+import { KafkaCluster } from './support/kafka-cluster.js';
 import { PlatformProcess } from './support/platform-process.js';
 
 const ADMIN = { username: 'admin', password: 'admin-password-1234' };
@@ -35,12 +36,13 @@ interface Session {
  * anomaly exactly once; one instance is SIGKILLed while anomalies stream, and its client reconnects with
  * the cursor of the last event it got: the restarted instance (which began reading after that cursor)
  * refuses with RESUME_NOT_COVERED rather than leave a gap, the other instance resumes it, and the client
- * ends up with every anomaly exactly once.
+ * ends up with every anomaly exactly once. On a three-broker KRaft cluster of its own (replication factor 3).
  */
 describe('live feed on two API instances, across an instance restart', () => {
   const folders: string[] = [];
   const instances: PlatformProcess[] = [];
   let box: Sandbox;
+  let cluster: KafkaCluster | undefined;
   let producer: EventProducer;
   let codec: EventCodec<Anomaly>;
 
@@ -127,6 +129,7 @@ describe('live feed on two API instances, across an instance restart', () => {
   };
 
   beforeAll(async () => {
+    cluster = await KafkaCluster.start('live-scale');
     box = await sandbox('live_scale');
     codec = await EventCodec.register(
       AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!),
@@ -140,12 +143,13 @@ describe('live feed on two API instances, across an instance restart', () => {
     );
     await producer.connect();
     await Promise.all([start(), start()]);
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     for (const i of instances) await i.stop();
     await producer?.disconnect();
     for (const f of folders) rmSync(f, { recursive: true, force: true });
+    await cluster?.stop();
   }, 120_000);
 
   it('delivers every anomaly once to clients of both instances, and resumes a client across a restart', async () => {
