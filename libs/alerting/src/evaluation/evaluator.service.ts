@@ -497,9 +497,15 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
     for (const t of out) {
       transitions.inc({ status: t.status });
       const event = transitionEvent(t);
+      // On the input's partition, as the state records: a transaction's send then goes to one broker.
+      // KafkaJS 2.2.4 re-sends a request spanning several brokers under new sequence numbers when one of
+      // them dies (README, "Limits"), and inside a transaction both copies commit: an alert transition
+      // was committed twice on the three-broker cluster. An alert's events all come from one input
+      // partition (co-partitioned by device), so they stay in order.
       state.pendingAlerts.push({
         key: eventStreams.alerts.key(event),
         value: this.alertCodec!.encode(event),
+        partition: state.partition,
       });
     }
   }
