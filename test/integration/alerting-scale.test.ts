@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { alertEvents, until } from './alerting-support.js';
 import { sandbox, telemetryProducer, type Sandbox } from './support/backbone.js';
-import { KafkaCluster, replication } from './support/kafka-cluster.js';
+import { expectReplicatedThrice, KafkaCluster, replication } from './support/kafka-cluster.js';
 import { PlatformProcess } from './support/platform-process.js';
 
 /**
@@ -219,17 +219,12 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
 
   it.runIf(process.env['SENTIO_SCALE_CLUSTER'] === '1')(
     'runs on three brokers: every topic partition has three replicas, min.insync.replicas 2',
-    async () => {
-      for (const topic of [box.topics.telemetry, box.topics.alerts]) {
-        const r = await replication(box.kafka, topic);
-        expect({ topic, brokers: r.brokers, minInSync: r.minInSync }).toEqual({
-          topic,
-          brokers: 3,
-          minInSync: 2,
-        });
-        expect(r.replicas).toEqual(Array(box.kafkaConfig.partitions).fill(3));
-      }
-    },
+    () =>
+      expectReplicatedThrice(
+        box.kafka,
+        [box.topics.telemetry, box.topics.alerts],
+        box.kafkaConfig.partitions,
+      ),
   );
 
   it('keeps every transition exactly once and notifies each once, across joins and SIGKILLs', async () => {

@@ -32,7 +32,7 @@ import { eventStreams, type Anomaly, type TelemetrySample } from '@sentio/events
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logger, sandbox, telemetryProducer, waitCaughtUp, type Sandbox } from './support/backbone.js';
-import { KafkaCluster, replication } from './support/kafka-cluster.js';
+import { expectReplicatedThrice, KafkaCluster, replication } from './support/kafka-cluster.js';
 import { PlatformProcess } from './support/platform-process.js';
 
 const DEVICES = Array.from({ length: 24 }, (_, i) => `scale-${String(i).padStart(2, '0')}`);
@@ -175,15 +175,11 @@ describe('detectors: several processes in one group, a member added, a broker an
   }, 180_000);
 
   it('runs on three brokers: every topic partition has three replicas, min.insync.replicas 2', async () => {
-    for (const topic of [box.topics.telemetry, box.topics.anomalies]) {
-      const r = await replication(box.kafka, topic);
-      expect({ topic, brokers: r.brokers, minInSync: r.minInSync }).toEqual({
-        topic,
-        brokers: 3,
-        minInSync: 2,
-      });
-      expect(r.replicas).toEqual(Array(box.kafkaConfig.partitions).fill(3));
-    }
+    await expectReplicatedThrice(
+      box.kafka,
+      [box.topics.telemetry, box.topics.anomalies],
+      box.kafkaConfig.partitions,
+    );
     // The killed broker led telemetry partitions: the kill moved leaders under the members' feet.
     expect(ledByKilled).toBeGreaterThan(0);
   });

@@ -7,22 +7,12 @@ import { createKafka, ensureTopics, EventProducer } from '@sentio/kafka';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logger } from './support/backbone.js';
-import { freePort, repoRoot } from './support/platform-process.js';
+import { freeBase } from './support/kafka-cluster.js';
+import { repoRoot } from './support/platform-process.js';
 
 const run = promisify(execFile);
 const cluster = join(repoRoot, 'tools/kafka/cluster.sh');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A base port with its +1, +2 (brokers) and +100..+102 (controllers) free. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [0, 1, 2, 100, 101, 102].map((d) => base + d);
-    const free = await Promise.all(ports.map((p) => freePort(p)));
-    if (free.every((p, i) => p === ports[i])) return base;
-  }
-  throw new Error('no free port range for the Kafka cluster');
-}
 
 /** How many times each sequence number is in the topic, read partition by partition up to the high mark. */
 async function countAll(kafka: Kafka, admin: Admin, topic: string): Promise<Map<number, number>> {

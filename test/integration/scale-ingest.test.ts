@@ -19,6 +19,7 @@ import {
   waitCaughtUp,
   type Sandbox,
 } from './support/backbone.js';
+import { freeBase } from './support/kafka-cluster.js';
 import { freePort, repoRoot } from './support/platform-process.js';
 
 const run = promisify(execFile);
@@ -397,15 +398,4 @@ class Member {
     }
     return this.child.exitCode ?? this.child.signalCode!;
   }
-}
-
-/** A base port with its +1, +2 (brokers) and +100..+102 (controllers) free. */
-async function freeBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 20_000);
-    const ports = [0, 1, 2, 100, 101, 102].map((d) => base + d);
-    const free = await Promise.all(ports.map((p) => freePort(p)));
-    if (free.every((p, i) => p === ports[i])) return base;
-  }
-  throw new Error('no free port range for the Kafka cluster');
 }

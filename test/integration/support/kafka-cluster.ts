@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
+import { expect } from 'vitest';
 import { freePort, repoRoot } from './platform-process.js';
 
 const run = promisify(execFile);
@@ -127,6 +128,23 @@ async function cluster(env: Record<string, string>, args: string[], timeout = 30
   return (await run(script, args, { env: { ...process.env, ...env }, timeout })).stdout;
 }
 
+/** Asserts what a scale test's cluster promises: three brokers, every partition on three, min ISR 2. */
+export async function expectReplicatedThrice(
+  kafka: Kafka,
+  topics: string[],
+  partitions: number,
+): Promise<void> {
+  for (const topic of topics) {
+    const r = await replication(kafka, topic);
+    expect({ topic, brokers: r.brokers, minInSync: r.minInSync }).toEqual({
+      topic,
+      brokers: 3,
+      minInSync: 2,
+    });
+    expect(r.replicas).toEqual(Array(partitions).fill(3));
+  }
+}
+
 /**
  * How a topic is replicated: brokers in the cluster, leader, replicas and in-sync replicas per partition, and the
  * topic's min.insync.replicas (the brokers' default unless the topic sets its own).
@@ -157,7 +175,7 @@ export async function replication(
 }
 
 /** A base port with its +1, +2 (brokers) and +100..+102 (controllers) free. */
-async function freeBase(): Promise<number> {
+export async function freeBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20_000 + Math.floor(Math.random() * 20_000);
     const ports = [0, 1, 2, 100, 101, 102].map((d) => base + d);
