@@ -153,6 +153,20 @@ export class RobustGroupModel {
     // Rows before the first full smoothing window average fewer rows: noisier, left out of fitting.
     const usable = Array.from({ length: rows.length - smooth + 1 }, (_, i) => i + smooth - 1);
     const folds = Math.max(2, Math.min(o.folds, Math.floor(usable.length / (4 * smooth))));
+    // Both members fitted on some of the usable rows: out of fold for the normalisers, then on all of them.
+    const fitMembers = (idx: number[]) => ({
+      corr: fitCorrelation(
+        idx.map((i) => zA[i]!),
+        o.ridge,
+        o.relationDirections,
+        relations?.correlation,
+      ),
+      lvl: relational(
+        idx.map((i) => zB[i]!),
+        o.relationDirections,
+        relations?.level,
+      ),
+    });
     const oofA: number[] = [];
     const oofB: number[] = [];
     for (let k = 0; k < folds; k++) {
@@ -162,33 +176,13 @@ export class RobustGroupModel {
       const fitIdx = usable.filter((_, j) => j < lo - smooth || j >= hi + smooth);
       const heldIdx = usable.slice(lo, hi);
       if (fitIdx.length < d + 2) continue;
-      const corr = fitCorrelation(
-        fitIdx.map((i) => zA[i]!),
-        o.ridge,
-        o.relationDirections,
-        relations?.correlation,
-      );
-      const lvl = relational(
-        fitIdx.map((i) => zB[i]!),
-        o.relationDirections,
-        relations?.level,
-      );
+      const { corr, lvl } = fitMembers(fitIdx);
       for (const i of heldIdx) {
         oofA.push(scoreCorrelation(corr, zA[i]!));
         oofB.push(scoreLevel(lvl, zB[i]!).score);
       }
     }
-    const correlation = fitCorrelation(
-      usable.map((i) => zA[i]!),
-      o.ridge,
-      o.relationDirections,
-      relations?.correlation,
-    );
-    const level = relational(
-      usable.map((i) => zB[i]!),
-      o.relationDirections,
-      relations?.level,
-    );
+    const { corr: correlation, lvl: level } = fitMembers(usable);
     // A member that never moved out of fold (a constant training slice) keeps a unit normaliser rather
     // than 0: the scales' floors already say how big a meaningful change is.
     const normaliser = (xs: number[]) => {
