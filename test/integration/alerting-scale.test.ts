@@ -69,9 +69,8 @@ class ReceiverProcess {
  * the receiver under exactly one idempotency key (a request repeated with the same key, cut off by a kill
  * mid-send, is the one allowed repeat: the receiver sees one notification).
  *
- * Runs on the shared broker (as in CI); with SENTIO_SCALE_CLUSTER=1 on a three-broker KRaft cluster of its
- * own (tools/kafka/cluster.sh: replication factor 3, min.insync.replicas 2), where a broker is also SIGKILLed
- * and restarted. On the cluster it does not pass yet (README, "Running at scale").
+ * Runs on a three-broker KRaft cluster of its own (tools/kafka/cluster.sh: replication factor 3,
+ * min.insync.replicas 2).
  */
 const WATCHED = 90;
 const LOAD = 2_000;
@@ -118,7 +117,7 @@ interface Hook {
 
 describe('alerting scaled out by consumer group: members added and SIGKILLed under load', () => {
   const members: PlatformProcess[] = [];
-  let cluster: KafkaCluster | undefined;
+  let cluster: KafkaCluster;
   let box: Sandbox;
   let webhook: ReceiverProcess;
   let env: Record<string, string>;
@@ -148,7 +147,7 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
   };
 
   beforeAll(async () => {
-    if (process.env['SENTIO_SCALE_CLUSTER'] === '1') cluster = await KafkaCluster.start('alerting-scale');
+    cluster = await KafkaCluster.start('alerting-scale');
     box = await sandbox('alerting_scale');
     webhook = await ReceiverProcess.start();
     dir = mkdtempSync(join(tmpdir(), 'sentio-alerting-scale-'));
@@ -217,15 +216,8 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
     await cluster?.stop();
   }, 180_000);
 
-  it.runIf(process.env['SENTIO_SCALE_CLUSTER'] === '1')(
-    'runs on three brokers: every topic partition has three replicas, min.insync.replicas 2',
-    () =>
-      expectReplicatedThrice(
-        box.kafka,
-        [box.topics.telemetry, box.topics.alerts],
-        box.kafkaConfig.partitions,
-      ),
-  );
+  it('runs on three brokers: every topic partition has three replicas, min.insync.replicas 2', () =>
+    expectReplicatedThrice(box.kafka, [box.topics.telemetry, box.topics.alerts], box.kafkaConfig.partitions));
 
   it('keeps every transition exactly once and notifies each once, across joins and SIGKILLs', async () => {
     const { codec, send } = await telemetryProducer(box);
@@ -270,7 +262,7 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
         await kill(victim);
         events.push(`s${s}: a member SIGKILLed`);
       }
-      if (cluster && s === 115) {
+      if (s === 115) {
         brokerKilled = await cluster.victim(box.kafka, env['ALERTING_GROUP_ID']!);
         const led = (await replication(box.kafka, box.topics.telemetry)).leaders;
         await cluster.stopNode(brokerKilled, 'KILL');
@@ -278,8 +270,8 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
           `s${s}: broker ${brokerKilled} SIGKILLed (leader of ${led.filter((l) => l === brokerKilled).length} telemetry partitions)`,
         );
       }
-      if (cluster && s === 135) {
-        restarting = cluster.startNode(brokerKilled).then(() => cluster!.waitReady());
+      if (s === 135) {
+        restarting = cluster.startNode(brokerKilled).then(() => cluster.waitReady());
         events.push(`s${s}: broker ${brokerKilled} restarted`);
       }
       if (s === 150) {
