@@ -24,8 +24,9 @@ export const replayConfigSection = defineConfigSection(
      */
     bulkLoad: configFields.flag().default(true),
     /**
-     * Raw rows per statement of a bulk build (a device range). The embedded engine runs one statement at a
-     * time, so live ingest's inserts wait for the one at hand: ~5 us per rollup row, ~1 s at 200k rows.
+     * Raw rows per statement of a bulk build (a group of staged parts), and the staged rows not built yet
+     * that start a build beside the load. The embedded engine runs one statement at a time, so live ingest's
+     * inserts wait for the one at hand: ~5 us per rollup row, ~1 s at 200k rows.
      */
     bulkBuildChunkRows: configFields.positiveInt().default(200_000),
     /** Records per second assumed by a dry run's estimate before any replay has been measured here. */
