@@ -1,5 +1,5 @@
 /**
- * Replay benchmark: `npm run bench:replay -- --events 10000000 --live-rate 5000`.
+ * Replay benchmark: `npm run bench:replay -- --events 10000000 --live-rate 5000 [--sample-interval-ms 1000]`.
  *
  * One process with live ingest and the replay module on an embedded ClickHouse (the all-in-one layout):
  * 1. produces `--events` telemetry samples of history and lets live ingest project them (the live ingest
@@ -8,10 +8,15 @@
  * 3. rebuilds the metrics family into version 2 (with its 5-minute rollup) while the live producer goes on,
  *    and swaps it in: replay events/s, time to catch up and swap, and live ingest latency during the replay.
  * Prints figures; asserts nothing.
+ *
+ * The history's shape: every series (device x metric) reports once per `--sample-interval-ms` of event time,
+ * the fleet's series spread evenly over the interval, as the simulator's devices do (`sentio simulate
+ * --interval-ms`, default 1000: many samples per series and minute). `--sample-interval-ms 0` spreads the
+ * history over 23 hours instead, one sample per series and rollup bucket (the shape of earlier runs).
  */
 import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Module, type DynamicModule } from '@nestjs/common';
@@ -37,12 +42,15 @@ const { values } = parseArgs({
     'live-rate': { type: 'string', default: '5000' },
     devices: { type: 'string', default: '10000' },
     'baseline-s': { type: 'string', default: '10' },
+    'sample-interval-ms': { type: 'string', default: '1000' },
   },
 });
 const EVENTS = Number(values.events);
 const LIVE_RATE = Number(values['live-rate']);
 const DEVICES = Number(values.devices);
 const BASELINE_S = Number(values['baseline-s']);
+const SAMPLE_INTERVAL_MS = Number(values['sample-interval-ms']);
+const SERIES = DEVICES * BENCH_METRICS.length;
 
 const { logger, progressLog } = benchLoggers();
 const backbone = await benchBackbone('bench-replay', logger);
@@ -68,19 +76,21 @@ function sample(i: number, ts: number, source: string): TelemetrySample {
   };
 }
 
-// 1. History, spread over the last day in event time.
+// 1. History, from a day ago in event time: sample i is series i % SERIES (sample() above), its
+// floor(i / SERIES)-th report.
 const historyStart = Date.now() - 24 * 3_600_000;
+function historyTs(i: number): number {
+  if (SAMPLE_INTERVAL_MS === 0) return historyStart + Math.floor((i / EVENTS) * 23 * 3_600_000);
+  const slot = Math.floor(((i % SERIES) / SERIES) * SAMPLE_INTERVAL_MS);
+  return historyStart + Math.floor(i / SERIES) * SAMPLE_INTERVAL_MS + slot;
+}
 const produceStarted = performance.now();
 for (let i = 0; i < EVENTS; i += 50_000) {
   const n = Math.min(50_000, EVENTS - i);
   await producer.send(
     backbone.topics.telemetry,
     Array.from({ length: n }, (_, k) => {
-      const s = sample(
-        i + k,
-        historyStart + Math.floor(((i + k) / EVENTS) * 23 * 3_600_000),
-        'bench-history',
-      );
+      const s = sample(i + k, historyTs(i + k), 'bench-history');
       return { key: s.deviceId, value: codec.encode(s) };
     }),
   );
@@ -118,7 +128,8 @@ const ingestProgress = setInterval(() => {
 await waitCaughtUp(backbone.kafka, config.ingest.groupId, backbone.topics.telemetry, 200);
 clearInterval(ingestProgress);
 const ingestSeconds = (performance.now() - ingestStarted) / 1000;
-progressLog.info({ ingestSeconds }, 'history ingested');
+const ingestLoad = loadavg()[0]!;
+progressLog.info({ ingestSeconds, load: ingestLoad }, 'history ingested');
 
 // 2. Live traffic at a fixed rate, stamped with the send time.
 let live = 0;
@@ -168,6 +179,7 @@ const replayProgress = setInterval(() => {
 const finished = await replay.wait(run.id);
 clearInterval(replayProgress);
 const replaySeconds = (performance.now() - replayStarted) / 1000;
+const replayLoad = loadavg()[0]!;
 const swapAt = Date.now();
 liveRunning = false;
 await liveLoop;
@@ -187,7 +199,13 @@ const replayRate = finished.records / replaySeconds;
 process.stdout.write(
   [
     `replay benchmark: ${f(EVENTS)} history events, ${f(DEVICES)} devices x ${BENCH_METRICS.length} metrics, ` +
-      `live traffic ${f(LIVE_RATE)} events/s (${f(live)} sent)`,
+      `live traffic ${f(LIVE_RATE)} events/s (${f(live)} sent), ended ${new Date().toISOString()}`,
+    SAMPLE_INTERVAL_MS === 0
+      ? `  history shape                   spread over 23 h: one sample per series every ` +
+        `${((23 * 60 * SERIES) / EVENTS).toFixed(1)} min of event time`
+      : `  history shape                   one sample per series every ${f(SAMPLE_INTERVAL_MS)} ms ` +
+        `(${(60_000 / SAMPLE_INTERVAL_MS).toFixed(1)} per series and minute, ${f(((EVENTS / SERIES) * SAMPLE_INTERVAL_MS) / 1000)} s of event time)`,
+    `  load average (1 min)            ${ingestLoad.toFixed(1)} after the yardstick, ${replayLoad.toFixed(1)} after the replay`,
     `  produce history                 ${f(EVENTS / produceSeconds)} events/s`,
     `  live ingest of the history      ${f(ingestRate)} events/s (${ingestSeconds.toFixed(1)} s): the yardstick`,
     `  replay into version 2           ${f(replayRate)} events/s (${f(finished.records)} records), ` +
@@ -196,8 +214,8 @@ process.stdout.write(
       `caught up after ${finished.catchUpSeconds ?? '?'} s, live writes held ${finished.swapSeconds ?? '?'} s for the swap`,
     finished.bulkBuildSeconds === null
       ? `  history in bulk                 no (every block through the rollup views)`
-      : `  history in bulk                 loaded into staging after ${finished.bulkLoadSeconds} s, ` +
-        `rollups built in ${finished.bulkBuildSeconds} s`,
+      : `  history in bulk                 loaded into staging after ${finished.bulkLoadSeconds} s ` +
+        `(rollups built beside it: ${finished.bulkOverlappedSeconds ?? 0} s), rest built and moved in ${finished.bulkBuildSeconds} s`,
     `  live ingest latency before      p50 ${f(before.p50)} ms, p99 ${f(before.p99)} ms (${f(before.rows)} rows)`,
     `  live ingest latency during      p50 ${f(during.p50)} ms, p99 ${f(during.p99)} ms (${f(during.rows)} rows)`,
     `  rows after the swap             version 1 ${f(Number(counts!.v1))}, version 2 ${f(Number(counts!.v2))}`,
