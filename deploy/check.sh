@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Checks the deployment descriptions without a cluster or a container engine (run by .ci/run):
 #  1. the Helm chart: `helm lint`, then `helm template` of every values file (and variants) validated by
-#     kubeconform against the Kubernetes 1.33 JSON schemas (PyPI `kubernetes-validate`, offline), plus the
-#     chart's own contracts (probes, resources, PDBs, secrets by reference, sizes from the values) and
-#     the values it must refuse;
+#     kubeconform (-strict) against the Kubernetes 1.33 JSON schemas (PyPI `kubernetes-validate`, offline)
+#     and the operators' CRD schemas (Strimzi Kafka and KafkaNodePool, Prometheus Operator ServiceMonitor,
+#     KEDA ScaledObject: deploy/schemas/crd-schemas.sh), plus the chart's own contracts (probes, resources,
+#     PDBs, secrets by reference, sizes from the values), the values it must refuse and the CR fields the
+#     operators' schemas must refuse;
 #  2. the Compose files against the Compose specification schema (as shipped in the npm package `dclint`).
 # Tools are built or fetched once into ~/.cache/sentio (helm and kubeconform with `go install` through the
-# module proxy; the schemas from PyPI and npm).
+# module proxy; the Kubernetes and Compose schemas from PyPI and npm; the CRD schemas from the module proxy
+# and Maven Central, see deploy/schemas/crd-schemas.sh).
 #
-# Strimzi (Kafka, KafkaNodePool), Altinity (ClickHouseInstallation, ClickHouseKeeperInstallation), the
-# Prometheus Operator (ServiceMonitor) and KEDA (ScaledObject) resources are skipped by kubeconform BY KIND
-# (not with -ignore-missing-schemas, so a typo in a core kind still fails): their CRD schemas are not in any
-# registry package we can use (Strimzi's Maven `io.strimzi:api` jar builds its CRDs without schemas and its
-# crd-generator is not on Maven Central; Altinity's CRDs are in no npm, PyPI or Maven package). Their
-# fields are checked by the assertions below against the values instead.
+# The Altinity resources (ClickHouseInstallation, ClickHouseKeeperInstallation) are skipped by kubeconform
+# BY KIND (not with -ignore-missing-schemas, so a kind without a schema, or a CR at an apiVersion its
+# operator does not serve, still fails): Altinity's CRDs are in no registry reached from here (the module
+# proxy refuses its Go module; no npm, PyPI or Maven package carries them). Their fields are checked by the
+# chart's contracts (helm/check-rendered.py) against the values instead.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cache="${SENTIO_CACHE:-$HOME/.cache/sentio}"
@@ -50,6 +52,7 @@ if [ ! -f "$schemas/.ready" ]; then
 fi
 
 python3 -c 'import jsonschema, yaml' 2>/dev/null || pip install -q jsonschema pyyaml
+crd_schemas=$(deploy/schemas/crd-schemas.sh)
 compose_schema="$cache/compose-spec/compose.schema.json"
 if [ ! -f "$compose_schema" ]; then
   mkdir -p "$(dirname "$compose_schema")"
@@ -62,15 +65,18 @@ for values in "$chart"/values-*.yaml; do
   "$helm" lint "$chart" --strict --quiet -f "$values" --kube-version "$kube_version"
 done
 
-step "helm template + kubeconform (Kubernetes $kube_version, strict)"
+step "helm template + kubeconform (Kubernetes $kube_version and the operators' CRDs, strict)"
+validate() { # rendered files...
+  "$kubeconform" -strict -summary -kubernetes-version "$kube_version" \
+    -schema-location "$schemas/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json" \
+    -schema-location "$crd_schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json" \
+    -skip ClickHouseInstallation,ClickHouseKeeperInstallation "$@"
+}
 render() { # name, helm flags...
   local name=$1
   shift
   "$helm" template sentio "$chart" --namespace sentio --kube-version "$kube_version" "$@" >"$out/$name.yaml"
-  "$kubeconform" -strict -summary -kubernetes-version "$kube_version" \
-    -schema-location "$schemas/{{.NormalizedKubernetesVersion}}-local{{.StrictSuffix}}/{{.ResourceKind}}{{.KindSuffix}}.json" \
-    -skip Kafka,KafkaNodePool,ClickHouseInstallation,ClickHouseKeeperInstallation,ServiceMonitor,ScaledObject \
-    "$out/$name.yaml" | sed "s/^/$name: /"
+  validate "$out/$name.yaml" | sed "s/^/$name: /"
 }
 render defaults
 for size in small medium large; do render "$size" -f "$chart/values-$size.yaml"; done
@@ -80,6 +86,25 @@ render shared-models -f "$chart/values-large.yaml" \
 render external --set kafka.deploy=false,kafka.bootstrapServers=kafka:9092 \
   --set clickhouse.deploy=false,clickhouse.url=http://clickhouse:8123,clickhouse.cluster= \
   --set registry.deploy=false,registry.url=http://registry:8080/apis/ccompat/v7
+
+step "CR fields the operators' schemas refuse (each a one-word change to a rendering that passed)"
+mkdir "$out/broken" # not beside the renderings: the chart contracts read every file there
+reject() { # kind, rendering, sed expression
+  sed "$3" "$out/$2.yaml" >"$out/broken/$2.yaml"
+  if cmp -s "$out/$2.yaml" "$out/broken/$2.yaml"; then
+    echo "the change '$3' matched nothing in $2.yaml" >&2
+    exit 1
+  fi
+  if validate "$out/broken/$2.yaml" >"$out/broken/result.txt"; then
+    echo "kubeconform accepted $1 after '$3'" >&2
+    exit 1
+  fi
+  echo "refused ($1, '$3'): $(grep -o "at '[^']*': .*" "$out/broken/result.txt" | head -1)"
+}
+reject Kafka defaults 's/^\(  *\)metadataVersion:/\1metadataVersoin:/'
+reject KafkaNodePool defaults 's/^\(  *\)roles: \[broker\]/\1roles: [brokers]/'
+reject ServiceMonitor defaults 's#^\(  *\)path: /metrics#\1metricsPath: /metrics#'
+reject ScaledObject keda 's/^\(  *\)cooldownPeriod: 300/\1cooldownPeriod: 5m/'
 
 step "kustomize manifests (the plain resources of base/ and the all-in-one overlay), kubeconform"
 "$kubeconform" -strict -summary -kubernetes-version "$kube_version" \
