@@ -53,7 +53,11 @@ export class TopicReader {
     this.consumer = kafka.consumer({
       groupId: this.groupId,
       maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
+      // Short, because a reader whose consumer crashed (a broker died) rejoins under a new member id and the
+      // coordinator holds the join until the old id's session expires: with 30 s the dispatcher, which waits
+      // for its readers before it routes, stayed silent for 29 s after a broker's death on the cluster. A
+      // group of one member loses nothing to a spurious expiry but a rejoin.
+      sessionTimeout: 10_000,
     });
     this.caughtUp = new Promise((resolve) => (this.resolveCaughtUp = resolve));
   }
