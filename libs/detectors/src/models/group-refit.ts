@@ -38,7 +38,7 @@ export function refitIfBetter(
     { ...current.state.options, ...options },
     {
       // The relations the full fit learned stay: a stretch without alarms is often one where load barely moved.
-      relations: { correlation: current.state.correlation.relations, level: current.state.level.relations },
+      relations: { correlation: current.state.correlation, level: current.state.level },
     },
   );
   // Each model scores the held-out rows after the rows before them, so its trailing mean starts warm.

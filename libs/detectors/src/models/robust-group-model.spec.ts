@@ -86,13 +86,51 @@ describe('RobustGroupModel', () => {
       rows(400, () => 0),
       { relationDirections: 1 },
       {
-        relations: {
-          correlation: relational.state.correlation.relations,
-          level: relational.state.level.relations,
-        },
+        relations: { correlation: relational.state.correlation, level: relational.state.level },
       },
     );
     expect(kept.state.level.relations).toEqual(relational.state.level.relations);
+    expect(kept.state.level.spread).toEqual(relational.state.level.spread);
+  });
+
+  it("knows how sure a relation from a few minutes is: a load beyond training's is not read as a weak metric leaving it", () => {
+    // Vibration follows the load too, but weakly under its noise: 300 rows show its share only roughly.
+    const random = seededRandom(5);
+    const noise = () => random() - 0.5;
+    let load = 0;
+    const rows = (n: number, shift: (i: number) => number, extra: (i: number) => number = () => 0) =>
+      Array.from({ length: n }, (_, i) => {
+        load = 0.98 * load + 0.2 * noise();
+        const common = load + shift(i);
+        return [
+          10 + common + 0.1 * noise(),
+          50 + 2 * common + 0.2 * noise(),
+          3 + 0.15 * common + noise() + extra(i),
+        ];
+      });
+    const model = RobustGroupModel.fit(
+      ['flow', 'power', 'vibration'],
+      rows(300, () => 0),
+      {
+        relationDirections: 1,
+      },
+    );
+    expect(model.state.level.spread![0]![2]).toBeGreaterThan(5 * model.state.level.spread![0]![0]!);
+    // Demand up by several times its training swing (97 alarms here without the spread).
+    const moreLoad = model.scoreSeries(rows(150, (i) => (i >= 30 ? 2 : 0))).slice(30);
+    expect(moreLoad.filter((s) => s.anomalous)).toEqual([]);
+    // Vibration up on its own, the load unchanged: still a fault, named by vibration.
+    const shaking = model
+      .scoreSeries(
+        rows(
+          150,
+          () => 0,
+          (i) => (i >= 30 ? 1 : 0),
+        ),
+      )
+      .at(-1)!;
+    expect(shaking.anomalous).toBe(true);
+    expect(shaking.contributions[2]).toBeGreaterThan(0.9);
   });
 
   it('round-trips through its state', () => {

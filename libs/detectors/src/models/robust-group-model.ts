@@ -48,12 +48,19 @@ export const defaultRobustGroupOptions: RobustGroupOptions = {
 };
 
 /**
- * Relations a refit keeps from the model it may replace: learned on the full training rows, where the
- * machine's load moved, rather than on a quiet stretch whose strongest direction may be sensor drift.
+ * Relations a refit keeps from the model it may replace, with how sure they are: learned on the full
+ * training rows, where the machine's load moved, rather than on a quiet stretch whose strongest direction
+ * may be sensor drift.
  */
 export interface FixedRelations {
-  correlation?: number[][];
-  level?: number[][];
+  correlation?: RelationEstimate;
+  level?: RelationEstimate;
+}
+
+/** A member's relations (unit vectors in its units) and the standard error of each of their components. */
+export interface RelationEstimate {
+  relations?: number[][];
+  spread?: number[][];
 }
 
 /** What a fit may be told beyond its rows. */
@@ -83,6 +90,12 @@ export interface GroupScore {
   /** A changepoint is reported at this row (change above the margin, at most one per CHANGE_LONG rows). */
   changepoint: boolean;
 }
+
+/**
+ * Standard errors of a relation's components that a move along it beyond the training rows' may leave off
+ * it before that counts as the metrics leaving the relation (about 95 % of a normal error's spread).
+ */
+const SPREAD_BAND = 2;
 
 /** Rows of the recent and of the reference mean of the change statistic. */
 const CHANGE_SHORT = 5;
@@ -167,22 +180,40 @@ export class RobustGroupModel {
         relations?.level,
       ),
     });
-    const oofA: number[] = [];
-    const oofB: number[] = [];
+    const { corr: correlation, lvl: level } = fitMembers(usable);
+    const heldOutFolds: Array<{ members: ReturnType<typeof fitMembers>; heldIdx: number[] }> = [];
     for (let k = 0; k < folds; k++) {
       const lo = Math.floor((k * usable.length) / folds);
       const hi = Math.floor(((k + 1) * usable.length) / folds);
       // A gap of one smoothing window each side: smoothed rows there share raw rows with the held-out block.
       const fitIdx = usable.filter((_, j) => j < lo - smooth || j >= hi + smooth);
-      const heldIdx = usable.slice(lo, hi);
       if (fitIdx.length < d + 2) continue;
-      const { corr, lvl } = fitMembers(fitIdx);
-      for (const i of heldIdx) {
-        oofA.push(scoreCorrelation(corr, zA[i]!));
-        oofB.push(scoreLevel(lvl, zB[i]!).score);
-      }
+      heldOutFolds.push({ members: fitMembers(fitIdx), heldIdx: usable.slice(lo, hi) });
     }
-    const { corr: correlation, lvl: level } = fitMembers(usable);
+    const oofA: number[] = [];
+    const oofB: number[] = [];
+    for (const { members, heldIdx } of heldOutFolds)
+      for (const i of heldIdx) {
+        oofA.push(scoreCorrelation(members.corr, zA[i]!));
+        oofB.push(scoreLevel(members.lvl, zB[i]!).score);
+      }
+    // How sure each relation is: learned ones from how much the folds' relations differ (a block
+    // jackknife), kept ones from the model that learned them. Only the fitted model discounts with it:
+    // the folds' scores are the calibration of moves within the training rows' range, error included.
+    const spreadA =
+      relations?.correlation?.spread ??
+      jackknifeSpread(
+        correlation.relations,
+        heldOutFolds.map((f) => f.members.corr.relations),
+      );
+    const spreadB =
+      relations?.level?.spread ??
+      jackknifeSpread(
+        level.relations,
+        heldOutFolds.map((f) => f.members.lvl.relations),
+      );
+    if (spreadA) correlation.spread = spreadA.map((s) => [...s]);
+    if (spreadB) level.spread = spreadB.map((s) => [...s]);
     // A member that never moved out of fold (a constant training slice) keeps a unit normaliser rather
     // than 0: the scales' floors already say how big a meaningful change is.
     const normaliser = (xs: number[]) => {
@@ -357,17 +388,18 @@ function fitCorrelation(
   rows: number[][],
   ridge: number,
   directions: number,
-  fixed: number[][] | undefined,
+  fixed: RelationEstimate | undefined,
 ): Relational & { inverse: number[][] } {
   const d = rows[0]!.length;
-  const { mean, relations } = relational(rows, directions, fixed);
-  const dev = rows.map((r) => deviation(r, { mean, relations }));
+  const found = relational(rows, directions, fixed);
+  // The covariance of the rows as they are: the relations' spread discounts only moves beyond them.
+  const dev = rows.map((r) => deviation(r, { mean: found.mean, relations: found.relations }));
   const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0));
   for (const r of dev)
     for (let i = 0; i < d; i++)
       for (let j = 0; j < d; j++) cov[i]![j]! += (r[i]! * r[j]!) / (rows.length - 1);
   for (let i = 0; i < d; i++) cov[i]![i]! += ridge;
-  return { mean, ...(relations ? { relations } : {}), inverse: invertSymmetric(cov) };
+  return { ...found, inverse: invertSymmetric(cov) };
 }
 
 function scoreCorrelation(m: Relational & { inverse: number[][] }, z: readonly number[]): number {
@@ -382,36 +414,92 @@ function scoreCorrelation(m: Relational & { inverse: number[][] }, z: readonly n
 }
 
 /** A member's centre, and the directions of normal joint movement it leaves out (unit vectors). */
-interface Relational {
+interface Relational extends RelationEstimate {
   mean: number[];
-  relations?: number[][];
+  /** Per relation: the largest move along it among the fitted rows (their calibration covered up to it). */
+  alongRange?: number[];
 }
 
 /**
- * The mean of the rows and, for directions > 0, the leading principal directions of their covariance, or
- * the `fixed` ones a refit keeps.
+ * The mean of the rows and, for directions > 0, the leading principal directions of their covariance (or
+ * the `fixed` ones a refit keeps), with how far the rows moved along and off them.
  */
-function relational(rows: number[][], directions: number, fixed: number[][] | undefined): Relational {
+function relational(rows: number[][], directions: number, fixed: RelationEstimate | undefined): Relational {
   const d = rows[0]!.length;
   const mean = new Array<number>(d).fill(0);
   for (const r of rows) for (let f = 0; f < d; f++) mean[f]! += r[f]! / rows.length;
   if (directions <= 0) return { mean };
-  if (fixed) return { mean, relations: fixed.map((u) => [...u]) };
-  const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+  let found: Relational;
+  if (fixed?.relations) {
+    found = { mean, relations: fixed.relations.map((u) => [...u]) };
+  } else {
+    const cov = Array.from({ length: d }, () => new Array<number>(d).fill(0));
+    for (const r of rows)
+      for (let i = 0; i < d; i++)
+        for (let j = 0; j < d; j++) cov[i]![j]! += ((r[i]! - mean[i]!) * (r[j]! - mean[j]!)) / rows.length;
+    found = { mean, relations: principalDirections(cov, Math.min(directions, d - 1)) };
+  }
+  const alongRange = found.relations!.map(() => 0);
   for (const r of rows)
-    for (let i = 0; i < d; i++)
-      for (let j = 0; j < d; j++) cov[i]![j]! += ((r[i]! - mean[i]!) * (r[j]! - mean[j]!)) / rows.length;
-  return { mean, relations: principalDirections(cov, Math.min(directions, d - 1)) };
+    deviation(r, found, (j, along) => {
+      alongRange[j] = Math.max(alongRange[j]!, Math.abs(along));
+    });
+  found.alongRange = alongRange;
+  return found;
 }
 
-/** A row's deviation from the centre with its components along the relations removed. */
-function deviation(z: readonly number[], m: Relational): number[] {
+/**
+ * How sure each component of each relation is: the block-jackknife standard error over the fold fits
+ * (each left one contiguous block out), signs aligned with the full fit's. Undefined without relations or
+ * with fewer than two folds.
+ */
+function jackknifeSpread(
+  full: number[][] | undefined,
+  folds: Array<number[][] | undefined>,
+): number[][] | undefined {
+  if (!full || folds.length < 2) return undefined;
+  return full.map((u, j) => {
+    const aligned = folds.map((fold) => {
+      const v = fold?.[j] ?? u;
+      return v.reduce((s, x, f) => s + x * u[f]!, 0) < 0 ? v.map((x) => -x) : v;
+    });
+    const k = aligned.length;
+    return u.map((_, f) => {
+      const mean = aligned.reduce((s, v) => s + v[f]!, 0) / k;
+      return Math.sqrt(((k - 1) / k) * aligned.reduce((s, v) => s + (v[f]! - mean) ** 2, 0));
+    });
+  });
+}
+
+/**
+ * A row's deviation from the centre with its components along the relations removed (each one's size is
+ * handed to `along`). A relation learned from minutes of rows is known only so well (`spread`): a move of
+ * size a along it leaves about a x spread off it in each metric even when the machine only did more of
+ * what it always does (a pump's vibration rises with its load, but in its noise that share is barely seen
+ * in a few minutes of training). For moves as large as the fitted rows' the out-of-fold calibration saw
+ * that error; beyond `alongRange`, what the excess could leave off the relation (SPREAD_BAND standard
+ * errors) is taken off each metric's deviation. A fault leaving the relation by more than that (a leak's
+ * head falling as its flow rises) keeps the rest, one with little move along it is scored as before.
+ */
+function deviation(
+  z: readonly number[],
+  m: Relational,
+  along?: (relation: number, size: number) => void,
+): number[] {
   let dev = z.map((v, f) => v - m.mean[f]!);
-  for (const u of m.relations ?? []) {
-    const along = dev.reduce((s, x, f) => s + x * u[f]!, 0);
-    dev = dev.map((x, f) => x - along * u[f]!);
-  }
-  return dev;
+  const error = z.map(() => 0);
+  (m.relations ?? []).forEach((u, j) => {
+    const a = dev.reduce((s, x, f) => s + x * u[f]!, 0);
+    dev = dev.map((x, f) => x - a * u[f]!);
+    along?.(j, a);
+    const spread = m.spread?.[j];
+    const beyond = Math.abs(a) - (m.alongRange?.[j] ?? Infinity);
+    if (spread && beyond > 0) for (let f = 0; f < dev.length; f++) error[f]! += (beyond * spread[f]!) ** 2;
+  });
+  return dev.map((x, f) => {
+    const band = SPREAD_BAND * Math.sqrt(error[f]!);
+    return Math.sign(x) * Math.max(0, Math.abs(x) - band);
+  });
 }
 
 /** The k leading eigenvectors of a covariance matrix (power iteration with deflation). */
