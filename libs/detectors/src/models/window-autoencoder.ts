@@ -51,6 +51,16 @@ export interface WindowScore {
   contributions: number[];
 }
 
+/**
+ * Directions taken out of every row before the model sees it: the ways the metrics move together in
+ * normal operation (a pump's load), as unit vectors in rows divided by `scale`. A window moved along
+ * them, more load than training had, is then the window the model knows rather than one it extrapolates.
+ */
+export interface RowProjection {
+  scale: number[];
+  directions: number[][];
+}
+
 export interface TrainingRange {
   fromMs: number;
   toMs: number;
@@ -67,6 +77,8 @@ export interface AutoencoderMetadata {
   trainingRange: TrainingRange;
   /** How rows were transformed before the model saw them; a scorer must apply the same to use the model. */
   preprocessing?: Record<string, number>;
+  /** Relations taken out of each row before scaling (absent: rows are scaled as they are). */
+  projection?: RowProjection;
   /** sha256 of the training rows: tells whether two models saw the same data. */
   dataHash: string;
   threshold: { value: number; quantile: number; factor: number; rule: string };
@@ -87,6 +99,7 @@ export interface TrainInput {
   rows: readonly (readonly number[])[];
   trainingRange: TrainingRange;
   preprocessing?: Record<string, number>;
+  projection?: RowProjection;
   options?: Partial<AutoencoderOptions>;
 }
 
@@ -128,13 +141,14 @@ export class WindowAutoencoder {
     const options = { ...defaultAutoencoderOptions, ...input.options };
     const { windowLength } = options;
     const featureCount = input.features.length;
-    const fitRows = input.rows.slice(0, input.rows.length - options.calibrationRows);
+    const rows = input.projection ? input.rows.map((r) => project(r, input.projection!)) : input.rows;
+    const fitRows = rows.slice(0, rows.length - options.calibrationRows);
     if (fitRows.length < windowLength + 1)
       throw new Error(
         `need more than ${windowLength} training rows besides ${options.calibrationRows} held out, got ${input.rows.length}`,
       );
     const scaler = StandardScaler.fit(fitRows);
-    const scaled = input.rows.map((r) => scaler.transform(r));
+    const scaled = rows.map((r) => scaler.transform(r));
     const all = slidingWindows(scaled, windowLength);
     // Window k ends at row k + windowLength - 1: the last calibrationRows windows end in held-out rows.
     const windows = all.slice(0, all.length - options.calibrationRows);
@@ -176,6 +190,7 @@ export class WindowAutoencoder {
       options,
       trainingRange: input.trainingRange,
       ...(input.preprocessing && { preprocessing: input.preprocessing }),
+      ...(input.projection && { projection: input.projection }),
       dataHash: hashRows(input.rows),
       threshold: {
         value: q * options.thresholdFactor,
@@ -197,6 +212,7 @@ export class WindowAutoencoder {
       .update(metadata.dataHash)
       .update(JSON.stringify(options))
       .update(JSON.stringify(input.preprocessing ?? {}))
+      .update(input.projection ? JSON.stringify(input.projection) : '')
       .digest('hex')
       .slice(0, 12);
     return new WindowAutoencoder(model, DenseForward.fromModel(model), scaler, metadata);
@@ -211,9 +227,10 @@ export class WindowAutoencoder {
       throw new Error(`window has ${rows.length} rows, the model expects ${windowLength}`);
     const featureCount = this.features.length;
     const { mean, std } = this.scaler.state;
+    const projection = this.metadata.projection;
     const input = scratch('input', windowLength * featureCount);
     for (let t = 0; t < windowLength; t++) {
-      const row = rows[t]!;
+      const row = projection ? project(rows[t]!, projection) : rows[t]!;
       for (let f = 0; f < featureCount; f++) input[t * featureCount + f] = (row[f]! - mean[f]!) / std[f]!;
     }
     const output = this.forward.predictOne(input);
@@ -232,7 +249,8 @@ export class WindowAutoencoder {
     const scaled = windows.map((w) => {
       if (w.length !== this.windowLength)
         throw new Error(`window has ${w.length} rows, the model expects ${this.windowLength}`);
-      return w.map((r) => this.scaler.transform(r));
+      const projection = this.metadata.projection;
+      return w.map((r) => this.scaler.transform(projection ? project(r, projection) : r));
     });
     return scoreBatch(this.forward, scaled, this.features.length);
   }
@@ -351,6 +369,16 @@ function scoreBatch(
     }
     return { score: contributions.reduce((a, b) => a + b, 0) / featureCount, contributions };
   });
+}
+
+/** A row with its components along the projection's directions (in units of its scale) taken out. */
+function project(row: readonly number[], { scale, directions }: RowProjection): number[] {
+  const z = row.map((v, f) => v / scale[f]!);
+  for (const u of directions) {
+    const along = z.reduce((s, x, f) => s + x * u[f]!, 0);
+    for (let f = 0; f < z.length; f++) z[f]! -= along * u[f]!;
+  }
+  return z.map((x, f) => x * scale[f]!);
 }
 
 function slidingWindows(rows: number[][], windowLength: number): number[][][] {

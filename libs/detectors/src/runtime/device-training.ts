@@ -5,7 +5,8 @@ import type { Kafka } from 'kafkajs';
 import type { DetectorsConfig } from '../detectors.config.js';
 import { DeviceStream, type StreamRow } from './device-stream.js';
 import { WindowAssembler } from './window-assembler.js';
-import { WindowAutoencoder } from '../models/window-autoencoder.js';
+import { RobustGroupModel } from '../models/robust-group-model.js';
+import { WindowAutoencoder, type RowProjection } from '../models/window-autoencoder.js';
 
 /** What a stored model records about the rows it saw; the scorer refuses models built differently. */
 export function modelPreprocessing(config: DetectorsConfig): Record<string, number> {
@@ -20,7 +21,25 @@ export function modelPreprocessing(config: DetectorsConfig): Record<string, numb
           baselineClip: config.baselineClip,
         }
       : {}),
+    ...(config.relationDirections > 0 ? { relationDirections: config.relationDirections } : {}),
   };
+}
+
+/**
+ * The load relation the autoencoder leaves out of its rows (with relationDirections > 0): learned from its
+ * training rows by the group model's own fit, the relation the device's group model learns from the same
+ * clean rows online. Without it a healthy load beyond the training rows' (demand rising for half an hour)
+ * is a window the autoencoder never saw, and it extrapolates its other metrics badly.
+ */
+function loadRelation(rows: readonly StreamRow[], config: DetectorsConfig): RowProjection | undefined {
+  if (config.relationDirections <= 0) return undefined;
+  const group = RobustGroupModel.fit(
+    config.metrics,
+    rows.map((r) => r.residual),
+    { relationDirections: config.relationDirections },
+  );
+  const { scale, correlation } = group.state;
+  return { scale: [...scale], directions: (correlation.relations ?? []).map((u) => [...u]) };
 }
 
 /** Trains a device model the way the online detector does, on rows from its DeviceStream. */
@@ -30,12 +49,14 @@ export function trainDeviceModel(
   config: DetectorsConfig,
 ): Promise<WindowAutoencoder> {
   if (rows.length === 0) throw new Error(`no rows to train ${deviceId} on`);
+  const projection = loadRelation(rows, config);
   return WindowAutoencoder.train({
     modelId: `window-ae:${deviceId}`,
     features: [...config.metrics],
     rows: rows.map((r) => r.residual),
     trainingRange: { fromMs: rows[0]!.endMs, toMs: rows[rows.length - 1]!.endMs, rows: rows.length },
     preprocessing: modelPreprocessing(config),
+    ...(projection && { projection }),
     options: {
       windowLength: config.windowLength,
       epochs: config.epochs,
