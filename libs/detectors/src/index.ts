@@ -118,6 +118,7 @@ export {
   type StreamWindow,
 } from './runtime/device-stream.js';
 export { ModelStore, type StoredModel } from './runtime/model-store.js';
+export { RelatedDeviceStream } from './runtime/related-device-stream.js';
 export {
   csvDeviceRows,
   modelPreprocessing,

@@ -22,7 +22,8 @@ import { counter, LOGGER, type HealthReport, type Logger } from '@sentio/observa
 import type { Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { DetectorsConfig } from '../detectors.config.js';
 import { baselineRelations } from './baseline-relations.js';
-import { DeviceStream, type StreamRow } from './device-stream.js';
+import type { DeviceStream, StreamRow } from './device-stream.js';
+import { deviceStream, groupLifecycleOptions } from './related-device-stream.js';
 import { modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { assessFailure } from '../forecasting/holt-forecaster.js';
 import { forecastMetric, forecastPoints, METRIC_FORECASTER_ID } from '../forecasting/metric-forecaster.js';
@@ -127,15 +128,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       maxFillSteps: config.maxFillSteps,
     });
     this.store = new ModelStore(config.modelDir);
-    this.lifecycle = {
-      trainRows: config.trainRows,
-      coldStartRows: config.coldStartRows,
-      coldStartMarginFactor: config.coldStartMarginFactor,
-      refitRows: config.groupRefitRows,
-      driftRows: config.driftRows,
-      driftRatio: config.driftRatio,
-      model: { relationDirections: config.relationDirections },
-    };
+    this.lifecycle = groupLifecycleOptions(config);
     this.assets = new AssetGroups({
       metrics: config.metrics,
       stepMs: config.stepMs,
@@ -558,14 +551,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       // Another window of the device may have been created while the model was read.
       const raced = this.devices.get(deviceId);
       if (raced) return raced;
-      const stream = new DeviceStream({
-        stepMs: this.config.stepMs,
-        windowLength: this.config.windowLength,
-        baselineTauRows: this.config.baselineTauRows,
-        baselineTrendRows: this.config.baselineTrendRows,
-        trendAlignment: this.config.trendAlignment,
-        baselineClip: this.config.baselineClip,
-      });
+      const stream = deviceStream(this.config);
       device = {
         stream,
         model,

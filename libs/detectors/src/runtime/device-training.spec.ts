@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { detectorsConfigSection } from '../detectors.config.js';
 import { csvDeviceRows, modelPreprocessing, trainDeviceModel } from './device-training.js';
+import { deviceStream } from './related-device-stream.js';
+import { seededRandom } from '../seeded-random.util.js';
 import { loadConfig } from '@sentio/config';
 
 const config = loadConfig([detectorsConfigSection], {
@@ -56,5 +58,29 @@ describe('device training', () => {
     expect(model.metadata.trainingRange).toEqual({ fromMs: 1000, toMs: 40_000, rows: 40 });
     expect(model.features).toEqual(['flow', 'pressure']);
     model.dispose();
+  });
+
+  it('follows a ramp along the relation its group model learns from the rows, as the online stream does', () => {
+    const trended = loadConfig([detectorsConfigSection], {
+      env: { DETECTORS_METRICS: 'flow,pressure' },
+    }).detectors;
+    const random = seededRandom(3);
+    let load = 0;
+    // Flow and pressure follow one load: it wanders for 600 rows (the group model fits), then ramps.
+    const rows = Array.from({ length: 1200 }, (_, i) => {
+      load = 0.98 * load + 0.2 * (random() - 0.5);
+      const common = load + (i >= 600 ? 0.01 * (i - 600) : 0);
+      return [10 + common + 0.1 * (random() - 0.5), 50 + 2 * common + 0.2 * (random() - 0.5)];
+    });
+    const series = { features: ['flow', 'pressure'], timestampsMs: rows.map((_, i) => i * 1000), rows };
+    const lagOf = (residuals: number[][]) => residuals.slice(-200).reduce((a, r) => a + r[0]!, 0) / 200;
+    const plain = deviceStream(trended);
+    const unrelated = rows.flatMap(
+      (row, i) => plain.push({ deviceId: 'd', startMs: i * 1000, endMs: (i + 1) * 1000, rows: [row] }).added,
+    );
+    const related = csvDeviceRows(series, trended);
+    // Without relations the trend is never followed: the baseline trails the ramp by slope x tau.
+    expect(lagOf(unrelated.map((r) => r.residual))).toBeGreaterThan(1);
+    expect(Math.abs(lagOf(related.map((r) => r.residual)))).toBeLessThan(0.25);
   });
 });

@@ -3,7 +3,8 @@ import { eventStreams, type TelemetrySample } from '@sentio/events';
 import { progressReporter, type Logger } from '@sentio/observability';
 import type { Kafka } from 'kafkajs';
 import type { DetectorsConfig } from '../detectors.config.js';
-import { DeviceStream, type StreamRow } from './device-stream.js';
+import type { StreamRow } from './device-stream.js';
+import { RelatedDeviceStream } from './related-device-stream.js';
 import { WindowAssembler } from './window-assembler.js';
 import { RobustGroupModel } from '../models/robust-group-model.js';
 import { WindowAutoencoder, type RowProjection } from '../models/window-autoencoder.js';
@@ -82,8 +83,8 @@ const SEEK_SLACK_MS = 5 * 60_000;
 
 /**
  * Replays the telemetry topic from the log position of `fromMs` to its current end, without a committed
- * group, and returns one device's rows in the event-time range, resampled and baselined exactly as the
- * online detector does.
+ * group, and returns one device's rows in the event-time range, resampled and baselined as the online
+ * detector does (its group model's relations steering the baseline; see RelatedDeviceStream).
  */
 export async function replayDeviceRows(options: ReplayOptions): Promise<StreamRow[]> {
   const { kafka, topic, deviceId, fromMs, toMs, config, logger } = options;
@@ -107,7 +108,7 @@ export async function replayDeviceRows(options: ReplayOptions): Promise<StreamRo
 
   const codec = await EventCodec.register<TelemetrySample>(options.serde, eventStreams.telemetry, topic);
   const assembler = new WindowAssembler({ ...config, metrics: config.metrics });
-  const stream = new DeviceStream(config);
+  const stream = new RelatedDeviceStream(config);
   const progress = progressReporter(logger, `replay ${topic} for ${deviceId}`, total);
   const keep = (added: StreamRow[]) => rows.push(...added.filter((r) => r.endMs > fromMs && r.endMs <= toMs));
   const consumer = kafka.consumer({ groupId: `sentio-detect-train-${process.pid}-${Date.now()}` });
@@ -142,7 +143,10 @@ export async function replayDeviceRows(options: ReplayOptions): Promise<StreamRo
   return rows;
 }
 
-/** Rows of a CSV series whose columns include every configured metric, baselined as the detector does. */
+/**
+ * Rows of a CSV series whose columns include every configured metric, baselined as the detector does (see
+ * RelatedDeviceStream).
+ */
 export function csvDeviceRows(
   series: { features: string[]; timestampsMs: number[]; rows: number[][] },
   config: DetectorsConfig,
@@ -152,7 +156,7 @@ export function csvDeviceRows(
     if (i < 0) throw new Error(`the CSV has no column ${m} (it has ${series.features.join(', ')})`);
     return i;
   });
-  const stream = new DeviceStream(config);
+  const stream = new RelatedDeviceStream(config);
   return series.rows.flatMap(
     (row, r) =>
       stream.push({
