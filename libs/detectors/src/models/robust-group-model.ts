@@ -422,7 +422,7 @@ interface Relational extends RelationEstimate {
 
 /**
  * The mean of the rows and, for directions > 0, the leading principal directions of their covariance (or
- * the `fixed` ones a refit keeps), with how far the rows moved along and off them.
+ * the `fixed` ones a refit keeps), with how far the rows moved along them.
  */
 function relational(rows: number[][], directions: number, fixed: RelationEstimate | undefined): Relational {
   const d = rows[0]!.length;
@@ -487,17 +487,21 @@ function deviation(
   along?: (relation: number, size: number) => void,
 ): number[] {
   let dev = z.map((v, f) => v - m.mean[f]!);
-  const error = z.map(() => 0);
+  let error: number[] | undefined;
   (m.relations ?? []).forEach((u, j) => {
     const a = dev.reduce((s, x, f) => s + x * u[f]!, 0);
     dev = dev.map((x, f) => x - a * u[f]!);
     along?.(j, a);
     const spread = m.spread?.[j];
     const beyond = Math.abs(a) - (m.alongRange?.[j] ?? Infinity);
-    if (spread && beyond > 0) for (let f = 0; f < dev.length; f++) error[f]! += (beyond * spread[f]!) ** 2;
+    if (!spread || !(beyond > 0)) return;
+    error ??= z.map(() => 0);
+    for (let f = 0; f < dev.length; f++) error[f]! += (beyond * spread[f]!) ** 2;
   });
+  if (!error) return dev;
+  const e = error;
   return dev.map((x, f) => {
-    const band = SPREAD_BAND * Math.sqrt(error[f]!);
+    const band = SPREAD_BAND * Math.sqrt(e[f]!);
     return Math.sign(x) * Math.max(0, Math.abs(x) - band);
   });
 }
