@@ -388,5 +388,5 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
       .filter((line) => line.includes('partition state restored'))
       .some((line) => /"restored":\[[^\]]*[1-9]/.test(line));
     expect(restoredWithState).toBe(true);
-  }, 600_000);
+  }, 900_000);
 });
