@@ -5,7 +5,7 @@ import { type ClickHouseStore } from '@sentio/clickhouse';
 import { loadConfig } from '@sentio/config';
 import {
   detectorsConfigSection,
-  DeviceStream,
+  RelatedDeviceStream,
   initTfBackend,
   ModelStore,
   trainDeviceModel,
@@ -73,7 +73,7 @@ describe('replay detectors: re-score history with a stored model version and com
     versions = [];
     for (const deviceId of DEVICES) {
       const assembler = new WindowAssembler(config);
-      const stream = new DeviceStream(config);
+      const stream = new RelatedDeviceStream(config);
       const rows: StreamRow[] = [];
       for (const s of samples(-900, 0, false).filter((x) => x.deviceId === deviceId))
         for (const w of assembler.add(s)) rows.push(...stream.push(w).added);

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig } from '@sentio/config';
 import {
   detectorsConfigSection,
-  DeviceStream,
+  RelatedDeviceStream,
   initTfBackend,
   ModelStore,
   trainDeviceModel,
@@ -147,7 +147,7 @@ describe('replay operator path on a running sentio up', () => {
     versions = [];
     for (const deviceId of DEVICES) {
       const assembler = new WindowAssembler(config);
-      const stream = new DeviceStream(config);
+      const stream = new RelatedDeviceStream(config);
       const rows: StreamRow[] = [];
       for (const s of samples(-1_440, 0, DEVICES, false).filter((x) => x.deviceId === deviceId))
         for (const w of assembler.add(s)) rows.push(...stream.push(w).added);

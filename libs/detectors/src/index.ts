@@ -121,6 +121,7 @@ export { ModelStore, type StoredModel } from './runtime/model-store.js';
 export { RelatedDeviceStream } from './runtime/related-device-stream.js';
 export {
   csvDeviceRows,
+  modelFitsConfig,
   modelPreprocessing,
   replayDeviceRows,
   trainDeviceModel,

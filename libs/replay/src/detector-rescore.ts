@@ -2,10 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { AnomalyRescoresRepository, type RescoredAnomaly } from '@sentio/clickhouse';
 import {
   assessFailure,
-  DeviceStream,
   fitHolt,
   holtForecast,
+  modelFitsConfig,
   ModelStore,
+  RelatedDeviceStream,
   WindowAssembler,
   type DetectorsConfig,
   type WindowAutoencoder,
@@ -135,7 +136,7 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
   });
   const store = new ModelStore(config.modelDir);
   const models = new Map<string, WindowAutoencoder | null>();
-  const streams = new Map<string, DeviceStream>();
+  const streams = new Map<string, RelatedDeviceStream>();
   const pending: RescoredAnomaly[] = [];
   const pendingForecasts: RescoredForecast[] = [];
   const history = new Map<string, { rows: Array<{ endMs: number; raw: number[] }>; since: number }>();
@@ -156,18 +157,20 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
     }
     return mine.find((v) => v.startsWith(request.modelVersion));
   };
-  /** The device's model of the requested version, if it has one built for the configured metrics and window. */
+  /**
+   * The device's model of the requested version, if it has one built for the configured metrics, window and
+   * preprocessing.
+   */
   const loadFitting = async (deviceId: string): Promise<WindowAutoencoder | null> => {
     const version = await versionOf(deviceId);
     if (version === undefined) return null;
     const model = await store.load(deviceId, version).catch(() => null);
     if (!model) return null;
-    if (
-      JSON.stringify(model.features) === JSON.stringify(config.metrics) &&
-      model.windowLength === config.windowLength
-    )
-      return model;
-    log.warn({ deviceId, features: model.features }, 'model does not fit the configured metrics or window');
+    if (modelFitsConfig(model, config)) return model;
+    log.warn(
+      { deviceId, features: model.features, preprocessing: model.metadata.preprocessing },
+      'model does not fit the configured metrics, window or preprocessing',
+    );
     model.dispose();
     return null;
   };
@@ -202,11 +205,7 @@ export async function rescoreDetectors(deps: RescoreDeps, request: RescoreReques
       for (const window of assembler.add(sample)) {
         let stream = streams.get(window.deviceId);
         if (!stream) {
-          stream = new DeviceStream({
-            stepMs: config.stepMs,
-            windowLength: config.windowLength,
-            baselineTauRows: config.baselineTauRows,
-          });
+          stream = new RelatedDeviceStream(config);
           streams.set(window.deviceId, stream);
         }
         const next = stream.push(window);

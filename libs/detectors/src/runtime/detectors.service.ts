@@ -24,7 +24,7 @@ import type { DetectorsConfig } from '../detectors.config.js';
 import { baselineRelations } from './baseline-relations.js';
 import type { DeviceStream, StreamRow } from './device-stream.js';
 import { deviceStream, groupLifecycleOptions } from './related-device-stream.js';
-import { modelPreprocessing, trainDeviceModel } from './device-training.js';
+import { modelFitsConfig, trainDeviceModel } from './device-training.js';
 import { assessFailure } from '../forecasting/holt-forecaster.js';
 import { forecastMetric, forecastPoints, METRIC_FORECASTER_ID } from '../forecasting/metric-forecaster.js';
 import { ModelStore, type StoredCurrent } from './model-store.js';
@@ -104,7 +104,6 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
   private readonly lifecycle: Omit<GroupLifecycleOptions, 'features'>;
   private readonly assets: AssetGroups;
   private readonly logger: Logger;
-  private readonly preprocessing: Record<string, number>;
   private lastModelCheck = Date.now();
   private reloadRequested = false;
   private readonly onHangup = () => {
@@ -135,7 +134,6 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
       lifecycle: this.lifecycle,
       maxWaitRows: config.maxFillSteps + Math.ceil(config.allowedLatenessMs / config.stepMs) + 1,
     });
-    this.preprocessing = modelPreprocessing(config);
   }
 
   /**
@@ -604,10 +602,7 @@ export class DetectorsService implements OnModuleInit, OnModuleDestroy, OnApplic
 
   /** Whether a stored model was built for the metrics, window and preprocessing configured here. */
   private fits(deviceId: string, model: WindowAutoencoder): boolean {
-    const fits =
-      JSON.stringify(model.features) === JSON.stringify(this.config.metrics) &&
-      model.windowLength === this.config.windowLength &&
-      JSON.stringify(model.metadata.preprocessing ?? {}) === JSON.stringify(this.preprocessing);
+    const fits = modelFitsConfig(model, this.config);
     if (!fits)
       this.logger.warn(
         {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectorsConfigSection } from '../detectors.config.js';
-import { csvDeviceRows, modelPreprocessing, trainDeviceModel } from './device-training.js';
+import { csvDeviceRows, modelFitsConfig, modelPreprocessing, trainDeviceModel } from './device-training.js';
 import { deviceStream } from './related-device-stream.js';
 import { seededRandom } from '../seeded-random.util.js';
 import { loadConfig } from '@sentio/config';
@@ -57,6 +57,11 @@ describe('device training', () => {
     expect(model.metadata.preprocessing).toEqual(modelPreprocessing(config));
     expect(model.metadata.trainingRange).toEqual({ fromMs: 1000, toMs: 40_000, rows: 40 });
     expect(model.features).toEqual(['flow', 'pressure']);
+    expect(modelFitsConfig(model, config)).toBe(true);
+    // A baseline with another time constant, another window or other metrics: the rows mean something else.
+    expect(modelFitsConfig(model, { ...config, baselineTauRows: 8 })).toBe(false);
+    expect(modelFitsConfig(model, { ...config, windowLength: 6 })).toBe(false);
+    expect(modelFitsConfig(model, { ...config, metrics: ['pressure', 'flow'] })).toBe(false);
     model.dispose();
   });
 

@@ -27,6 +27,19 @@ export function modelPreprocessing(config: DetectorsConfig): Record<string, numb
 }
 
 /**
+ * Whether a stored model was built for the metrics, window and preprocessing configured: anything scoring
+ * with a stored model (the running detectors, a replay's re-score) refuses one built differently, whose
+ * rows would not mean what its weights learned.
+ */
+export function modelFitsConfig(model: WindowAutoencoder, config: DetectorsConfig): boolean {
+  return (
+    JSON.stringify(model.features) === JSON.stringify(config.metrics) &&
+    model.windowLength === config.windowLength &&
+    JSON.stringify(model.metadata.preprocessing ?? {}) === JSON.stringify(modelPreprocessing(config))
+  );
+}
+
+/**
  * The load relation the autoencoder leaves out of its rows (with relationDirections > 0): learned from its
  * training rows by the group model's own fit, the relation the device's group model learns from the same
  * clean rows online. Without it a healthy load beyond the training rows' (demand rising for half an hour)
