@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TelemetrySample } from '@sentio/events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { alertEvents, until } from './alerting-support.js';
+import { alertRecords, until } from './alerting-support.js';
 import { sandbox, telemetryProducer, type Sandbox } from './support/backbone.js';
 import { expectReplicatedThrice, KafkaCluster, replication } from './support/kafka-cluster.js';
 import { PlatformProcess } from './support/platform-process.js';
@@ -303,12 +303,17 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
     const expected = new Map(Array.from({ length: WATCHED }, (_, d) => [watched(d), expectedChain(d)]));
     const expectedTotal = [...expected.values()].reduce((n, c) => n + c.length, 0);
     const chains = async () => {
-      const byDevice = new Map<string, Array<{ seq: number; t: string; id: string }>>();
-      for (const e of await alertEvents(box)) {
+      const byDevice = new Map<string, Array<{ seq: number; t: string; id: string; at: string }>>();
+      for (const { event: e, partition, offset } of await alertRecords(box)) {
         if (e.ruleId !== 'hot') continue;
         const device = String(e.deviceId);
         const list = byDevice.get(device) ?? [];
-        list.push({ seq: Number(e.sequence), t: `${e.previousStatus}>${e.status}`, id: String(e.eventId) });
+        list.push({
+          seq: Number(e.sequence),
+          t: `${e.previousStatus}>${e.status}`,
+          id: String(e.eventId),
+          at: `${partition}:${offset}`,
+        });
         byDevice.set(device, list);
       }
       return byDevice;
@@ -329,7 +334,11 @@ describe('alerting scaled out by consumer group: members added and SIGKILLed und
     );
     for (const [device, chain] of expected) {
       const got = (final.get(device) ?? []).sort((a, b) => a.seq - b.seq);
-      expect(new Set(got.map((g) => g.id)).size, `${device}: no event twice`).toBe(got.length);
+      // Where each copy is stored (partition:offset) says which transaction wrote it twice.
+      expect(
+        new Set(got.map((g) => g.id)).size,
+        `${device}: no event twice: ${got.map((g) => `${g.seq} ${g.t} ${g.id.slice(0, 8)} @${g.at}`).join(', ')}`,
+      ).toBe(got.length);
       expect(
         got.map((g) => g.seq),
         `${device}: sequences`,

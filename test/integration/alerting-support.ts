@@ -17,8 +17,20 @@ export async function until<T>(
   }
 }
 
-/** Every alert event on the sandbox's alerts topic, read committed (what the projections see). */
-export async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
+/** An alert event on the alerts topic, with where it is stored. */
+export interface AlertRecord {
+  event: AlertEvent;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Every record on the sandbox's alerts topic, read committed (what the projections see), each once: a
+ * record the reading consumer was handed again (a batch re-fetched after a rejoin) is the reader's repeat,
+ * not the topic's, so it is counted once by its partition and offset. The same event stored twice (two
+ * offsets) is kept twice.
+ */
+export async function alertRecords(box: Sandbox): Promise<AlertRecord[]> {
   const serde = AvroSerde.forUrl(process.env['SCHEMA_REGISTRY_URL']!);
   const codec = await EventCodec.register(serde, eventStreams.alerts, box.topics.alerts);
   const admin = box.kafka.admin();
@@ -26,8 +38,8 @@ export async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
   const ends = await admin.fetchTopicOffsets(box.topics.alerts);
   await admin.disconnect();
   const total = ends.reduce((n, p) => n + Number(p.high), 0);
-  const out: AlertEvent[] = [];
-  if (total === 0) return out;
+  const out = new Map<string, AlertRecord>();
+  if (total === 0) return [];
   const consumer = box.kafka.consumer({ groupId: `read-${Math.random()}`, readUncommitted: false });
   await consumer.connect();
   await consumer.subscribe({ topic: box.topics.alerts, fromBeginning: true });
@@ -43,13 +55,25 @@ export async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
         await codec.prepare(batch.messages.map((m) => m.value));
         for (const m of batch.messages) {
           const d = codec.decode(m.value);
-          if (d.ok) out.push(d.value);
+          if (d.ok)
+            out.set(`${batch.partition}:${m.offset}`, {
+              event: d.value,
+              partition: batch.partition,
+              offset: m.offset,
+            });
         }
       },
     });
   });
   await consumer.disconnect();
-  return out.sort((a, b) => a.timestampMs - b.timestampMs || a.sequence - b.sequence);
+  return [...out.values()].sort(
+    (a, b) => a.event.timestampMs - b.event.timestampMs || a.event.sequence - b.event.sequence,
+  );
+}
+
+/** Every alert event on the sandbox's alerts topic, read committed, in event time. */
+export async function alertEvents(box: Sandbox): Promise<AlertEvent[]> {
+  return (await alertRecords(box)).map((r) => r.event);
 }
 
 /** A signed-in client of the platform's HTTP API (REST), as an operator or viewer would call it. */

@@ -82,6 +82,20 @@ function isRetriable(error: unknown): boolean {
   return e.originalError !== undefined && isRetriable(e.originalError);
 }
 
+/**
+ * Claims the producer's transactional id before anything committed is read. KafkaJS 2.2.4's `connect()`
+ * asks only for a plain idempotent producer id: the transactional one (InitProducerId with the id, which
+ * bumps its epoch, aborts the previous owner's open transaction and waits for one it had already committed
+ * to finish) is requested on the first `transaction()`. Without this the takeover read the state and offsets
+ * first, while the previous owner could still commit (a revoked member mid-transaction, or a commit whose
+ * markers were still being written after a broker's death): both then emitted the same transition, and
+ * `alerting-scale` found one committed twice. An empty transaction sends nothing else and is ended locally.
+ */
+async function fence(producer: Producer): Promise<void> {
+  const tx = await producer.transaction();
+  await tx.abort();
+}
+
 /** The broker refused a transaction because another producer took over the transactional id. */
 function isFenced(error: unknown): boolean {
   const e = error as { type?: string; message?: string; originalError?: unknown } | undefined;
@@ -406,6 +420,7 @@ export class EvaluatorService implements OnApplicationBootstrap, OnModuleDestroy
         });
         await producer.connect();
         producers.set(p, producer);
+        await fence(producer);
       }),
     );
     const snapshots = await this.readState(new Set(wanted));

@@ -147,7 +147,8 @@ export class UnivariateDetector {
       const likelihood = h.n < 2 ? 0.5 : normalCdf((avg - h.mean) / sd);
       members[name] = likelihood;
       smallest = Math.min(smallest, 1 - likelihood);
-      if (learn) h.push(avg);
+      // Huber's clip: an incident's own surprises must not widen what counts as usual for the next one.
+      if (learn) h.push(h.n < 2 ? avg : Math.min(avg, h.mean + 3 * sd));
     }
 
     if (learn) {
